@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds runlog (optimized) and runs the demo on a
+# fresh repository. Usage: scripts/demo.sh [REPO_DIR]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+build=build/release
+cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+  -DRUNLOG_BUILD_TESTS=OFF -DRUNLOG_BUILD_BENCH=OFF >/dev/null
+cmake --build "$build" -j"$(nproc)"
+repo=${1:-$(mktemp -d /tmp/runlog-demo.XXXXXX)/repo}
+"$build"/tools/storage-example "$repo"

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds runlog with AddressSanitizer and
+# UndefinedBehaviorSanitizer (LeakSanitizer comes with ASan), and runs every
+# test with ctest. Usage: scripts/test.sh [extra ctest args]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+build=build/asan
+cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Debug -DRUNLOG_SANITIZE=ON \
+  -DRUNLOG_BUILD_BENCH=ON >/dev/null
+cmake --build "$build" -j"$(nproc)"
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:detect_stack_use_after_return=1
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+ctest --test-dir "$build" --output-on-failure -j"$(nproc)" --timeout 600 "$@"

@@ -1,0 +1,50 @@
+#include "storage/compression.h"
+
+#include <zstd.h>
+
+#include "absl/strings/str_cat.h"
+
+namespace runlog::storage {
+
+absl::StatusOr<std::string> ZstdCompress(absl::string_view input, int level) {
+  std::string out(ZSTD_compressBound(input.size()), '\0');
+  const size_t n =
+      ZSTD_compress(out.data(), out.size(), input.data(), input.size(), level);
+  if (ZSTD_isError(n)) {
+    return absl::InternalError(
+        absl::StrCat("zstd compress: ", ZSTD_getErrorName(n)));
+  }
+  out.resize(n);
+  return out;
+}
+
+absl::StatusOr<std::string> ZstdDecompress(absl::string_view frame,
+                                           uint64_t max_size) {
+  const unsigned long long declared =
+      ZSTD_getFrameContentSize(frame.data(), frame.size());
+  if (declared == ZSTD_CONTENTSIZE_ERROR) {
+    return absl::DataLossError("zstd frame: bad header");
+  }
+  if (declared == ZSTD_CONTENTSIZE_UNKNOWN) {
+    return absl::DataLossError("zstd frame: no declared content size");
+  }
+  if (declared > max_size) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("zstd frame declares ", declared,
+                     " bytes, over the limit of ", max_size));
+  }
+  std::string out(static_cast<size_t>(declared), '\0');
+  const size_t n =
+      ZSTD_decompress(out.data(), out.size(), frame.data(), frame.size());
+  if (ZSTD_isError(n)) {
+    return absl::DataLossError(
+        absl::StrCat("zstd frame: ", ZSTD_getErrorName(n)));
+  }
+  if (n != declared) {
+    return absl::DataLossError(absl::StrCat("zstd frame: declared ", declared,
+                                            " bytes, decoded ", n));
+  }
+  return out;
+}
+
+}  // namespace runlog::storage

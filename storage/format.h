@@ -1,0 +1,121 @@
+// On-disk format constants shared by every reader and writer in storage/.
+// docs/format.md describes each byte with box diagrams and a worked example;
+// a change here is a format change and must change that document and the
+// golden files under tests/storage/golden/.
+//
+// All integers are little-endian. Checksums are XXH3-64 (checksum.h).
+#ifndef RUNLOG_STORAGE_FORMAT_H_
+#define RUNLOG_STORAGE_FORMAT_H_
+
+#include <cstddef>
+#include <cstdint>
+
+namespace runlog::storage::format {
+
+// ---- Repository ------------------------------------------------------------
+inline constexpr char kRepoMarkerName[] = "RUNLOG";
+inline constexpr char kRunsDirName[] = "runs";
+inline constexpr char kTrashDirName[] = "trash";
+inline constexpr char kOwnerFileName[] = "OWNER";
+inline constexpr char kCommitFileName[] = "COMMIT";
+inline constexpr char kCommitTempFileName[] = "COMMIT.tmp";
+inline constexpr char kSegmentSuffix[] = ".seg";
+inline constexpr size_t kSegmentNameDigits = 6;  // "000001.seg"
+
+// RUNLOG marker: magic(8) version(2) reserved(6, zero) checksum(8) of [0,16).
+inline constexpr char kRepoMagic[] = "RUNLOGRP";
+inline constexpr uint16_t kRepoFormatVersion = 1;
+inline constexpr size_t kRepoMarkerSize = 24;
+
+// ---- Run ids ---------------------------------------------------------------
+// [0-9a-z]{1,32}. Generated ids are 17 characters: 9 base-36 digits of
+// milliseconds since the Unix epoch (so ids sort by creation time) followed by
+// 8 random base-36 digits.
+inline constexpr size_t kMaxRunIdLength = 32;
+inline constexpr size_t kRunIdTimeDigits = 9;
+inline constexpr size_t kRunIdRandomDigits = 8;
+
+// ---- Segment header (64 bytes) ---------------------------------------------
+//  0  magic "RUNLOGSG"          8
+//  8  format version            2
+// 10  header length (64)        2
+// 12  segment number            4
+// 16  run id length             1
+// 17  run id, zero padded      32
+// 49  reserved, zero            7
+// 56  XXH3-64 of bytes [0,56)   8
+inline constexpr char kSegmentMagic[] = "RUNLOGSG";
+inline constexpr uint16_t kSegmentFormatVersion = 1;
+inline constexpr size_t kSegmentHeaderSize = 64;
+inline constexpr size_t kSegmentHeaderChecksumOffset = 56;
+static_assert(17 + kMaxRunIdLength + 7 == kSegmentHeaderChecksumOffset);
+static_assert(kSegmentHeaderChecksumOffset + 8 == kSegmentHeaderSize);
+
+// ---- Chunk (16-byte header + payload) --------------------------------------
+//  0  checksum                  8  XXH3-64 of the payload, seeded with the
+//                                  little-endian u64 at bytes [8,16), so a flip
+//                                  in length, type or reserved is detected too
+//  8  payload length            4
+// 12  type                      1
+// 13  reserved, zero            3
+// 16  payload                   length
+inline constexpr size_t kChunkHeaderSize = 16;
+inline constexpr size_t kChunkChecksumSize = 8;
+// A declared length above this is corruption; it is rejected before any
+// allocation.
+inline constexpr uint32_t kMaxChunkPayload = 64u << 20;
+
+// Chunk types. Bit 0x80 marks a type an older reader may skip; a reader that
+// meets an unknown type without that bit stops with Unimplemented.
+inline constexpr uint8_t kChunkIgnorableBit = 0x80;
+inline constexpr uint8_t kChunkRecords = 0x01;  // tracking records batch
+inline constexpr uint8_t kChunkBlob = 0x02;     // one large opaque value
+inline constexpr bool IsKnownChunkType(uint8_t type) {
+  return type == kChunkRecords || type == kChunkBlob;
+}
+inline constexpr bool IsIgnorableChunkType(uint8_t type) {
+  return (type & kChunkIgnorableBit) != 0;
+}
+
+// ---- Commit manifest (COMMIT) ----------------------------------------------
+//  0  magic "RUNLOGCM"          8
+//  8  format version            2
+// 10  run status                1  (RunStatus below)
+// 11  reserved, zero            1
+// 12  segment count N           4
+// 16  end time, Unix µs (i64)   8
+// 24  run id length             1
+// 25  run id, zero padded      32
+// 57  reserved, zero            7
+// 64  N segment entries, 24 bytes each:
+//       segment number 4, reserved 4, length 8, XXH3-64 of whole file 8
+//     reason length 4, reason bytes
+//     summary length 4, summary bytes (opaque, from the tracking layer)
+//     XXH3-64 of every preceding byte of the file 8
+inline constexpr char kCommitMagic[] = "RUNLOGCM";
+inline constexpr uint16_t kCommitFormatVersion = 1;
+inline constexpr size_t kCommitFixedSize = 64;
+inline constexpr size_t kCommitSegmentEntrySize = 24;
+inline constexpr uint32_t kMaxCommitSegments = 1u << 20;
+inline constexpr uint32_t kMaxFailureReason = 4096;
+inline constexpr uint32_t kMaxCommitSummary = 256u << 20;
+inline constexpr uint64_t kMaxCommitFileSize =
+    kCommitFixedSize + uint64_t{kMaxCommitSegments} * kCommitSegmentEntrySize +
+    4 + kMaxFailureReason + 4 + kMaxCommitSummary + 8;
+static_assert(25 + kMaxRunIdLength + 7 == kCommitFixedSize);
+
+enum class RunStatus : uint8_t {
+  kFinished = 1,
+  kFailed = 2,
+  kCrashed = 3,  // salvaged by recovery: the readable prefix of a dead run
+};
+
+// ---- OWNER -----------------------------------------------------------------
+// Text, one "key=value" per line, first line "runlog-owner 1"; see
+// owner_liveness.h for the keys.
+inline constexpr char kOwnerHeaderLine[] = "runlog-owner 1";
+inline constexpr uint64_t kMaxOwnerFileSize = 4096;
+
+}  // namespace runlog::storage::format
+
+#endif  // RUNLOG_STORAGE_FORMAT_H_

@@ -1,0 +1,50 @@
+// Recovery: finishes what crashes interrupted, without touching anything that
+// may still be in use.
+//
+//   * trash/ is emptied (a crash mid-delete leaves only trash).
+//   * Uncommitted runs whose writer is certainly gone (RunState::kAbandoned)
+//     are deleted like RunStore::DeleteRun(). Live and unknown runs are kept:
+//     deleting a live run loses data, keeping a dead one only wastes space.
+//   * In committed runs, a leftover COMMIT.tmp is removed, and so are segment
+//     files the manifest does not reference once they are older than the
+//     staleness period (a compaction may be writing them right now).
+//
+// Idempotent, and safe while writers are active and while another recovery
+// runs: a file or run that a racing peer removed first is not an error.
+// With `dry_run` nothing is changed and the report lists what would be done.
+#ifndef RUNLOG_STORAGE_RECOVERY_H_
+#define RUNLOG_STORAGE_RECOVERY_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "storage/run_store.h"
+
+namespace runlog::storage {
+
+struct RecoveryAction {
+  enum class Kind {
+    kDeleteAbandonedRun,  // path = runs/<id>
+    kPurgeTrash,          // path = trash/<name>
+    kRemoveTempFile,      // path = runs/<id>/COMMIT.tmp
+    kRemoveUnreferencedSegment,
+  };
+  Kind kind;
+  std::string path;
+  std::string reason;
+  bool done = false;  // false in a dry run, or when a racing peer did it first
+};
+
+struct RecoveryReport {
+  std::vector<RecoveryAction> actions;
+  // Uncommitted runs that were kept, with why ("pid 42 is alive").
+  std::vector<std::pair<std::string, std::string>> kept;
+};
+
+absl::StatusOr<RecoveryReport> Recover(RunStore& store, bool dry_run);
+
+}  // namespace runlog::storage
+
+#endif  // RUNLOG_STORAGE_RECOVERY_H_

@@ -1,0 +1,319 @@
+#include "storage/run_store.h"
+
+#include <cerrno>
+#include <cstring>
+#include <utility>
+
+#include "absl/random/random.h"
+#include "absl/strings/str_cat.h"
+#include "storage/checksum.h"
+#include "storage/coding.h"
+#include "storage/format.h"
+#include "storage/run_id.h"
+#include "storage/status_macros.h"
+
+namespace runlog::storage {
+namespace {
+
+std::string EncodeRepoMarker() {
+  std::string out(format::kRepoMarkerSize, '\0');
+  std::memcpy(out.data(), format::kRepoMagic, 8);
+  EncodeFixed16(out.data() + 8, format::kRepoFormatVersion);
+  EncodeFixed64(out.data() + 16, Checksum64(absl::string_view(out.data(), 16)));
+  return out;
+}
+
+absl::Status CheckRepoMarker(absl::string_view bytes, const std::string& path) {
+  if (bytes.size() != format::kRepoMarkerSize) {
+    return absl::DataLossError(absl::StrCat(path, ": ", bytes.size(),
+                                            " bytes, expected ",
+                                            format::kRepoMarkerSize));
+  }
+  if (bytes.substr(0, 8) != absl::string_view(format::kRepoMagic, 8)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(path, ": offset 0: not a runlog repository marker"));
+  }
+  if (DecodeFixed64(bytes.data() + 16) != Checksum64(bytes.substr(0, 16))) {
+    return absl::DataLossError(
+        absl::StrCat(path, ": offset 16: checksum mismatch"));
+  }
+  const uint16_t version = DecodeFixed16(bytes.data() + 8);
+  if (version > format::kRepoFormatVersion) {
+    return absl::UnimplementedError(
+        absl::StrCat(path, ": offset 8: repository format version ", version,
+                     " is newer than this build (", format::kRepoFormatVersion,
+                     ")"));
+  }
+  if (version == 0) {
+    return absl::DataLossError(absl::StrCat(path, ": offset 8: version 0"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status IgnoreAlreadyExists(absl::Status s) {
+  return absl::IsAlreadyExists(s) ? absl::OkStatus() : s;
+}
+
+absl::Status IgnoreNotFound(absl::Status s) {
+  return absl::IsNotFound(s) ? absl::OkStatus() : s;
+}
+
+// Unlinks the files of a run directory, then the directory. Entries already
+// gone (a racing peer) are fine.
+absl::Status RemoveDirectoryTree(FileSystem& fs, const std::string& dir) {
+  absl::StatusOr<std::vector<std::string>> names = fs.ListDir(dir);
+  if (absl::IsNotFound(names.status())) return absl::OkStatus();
+  if (!names.ok()) return names.status();
+  for (const std::string& n : *names) {
+    RUNLOG_RETURN_IF_ERROR(IgnoreNotFound(fs.RemoveFile(JoinPath(dir, n))));
+  }
+  return IgnoreNotFound(fs.RemoveDir(dir));
+}
+
+// Creates a missing repository. The marker goes last, so a repository with a
+// marker has its subdirectories. Concurrent creators are safe: each writes
+// its marker under a unique temporary name and renames it into place, and the
+// markers are identical, so whichever rename lands last changes nothing.
+absl::Status CreateRepo(FileSystem& fs, const std::string& root) {
+  absl::Status made = fs.CreateDir(root);
+  if (made.ok()) {
+    // The repository's own entry in its parent must survive a power loss.
+    const size_t slash = root.find_last_of('/');
+    const std::string parent = slash == std::string::npos ? "."
+                               : slash == 0               ? "/"
+                                                          : root.substr(0, slash);
+    RUNLOG_RETURN_IF_ERROR(fs.SyncDir(parent));
+  } else {
+    RUNLOG_RETURN_IF_ERROR(IgnoreAlreadyExists(made));
+  }
+  RUNLOG_RETURN_IF_ERROR(
+      IgnoreAlreadyExists(fs.CreateDir(JoinPath(root, format::kRunsDirName))));
+  RUNLOG_RETURN_IF_ERROR(
+      IgnoreAlreadyExists(fs.CreateDir(JoinPath(root, format::kTrashDirName))));
+  absl::BitGen gen;
+  const std::string tmp = JoinPath(
+      root, absl::StrCat(format::kRepoMarkerName, ".tmp.",
+                         absl::Uniform<uint64_t>(gen)));
+  absl::Status written = WriteNewFileSynced(fs, tmp, EncodeRepoMarker());
+  if (written.ok()) {
+    written = fs.Rename(tmp, JoinPath(root, format::kRepoMarkerName));
+  }
+  if (!written.ok()) {
+    fs.RemoveFile(tmp).IgnoreError();
+    return written;
+  }
+  return fs.SyncDir(root);
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<RunStore>> RunStore::Open(
+    std::string root, RunStoreOptions options) {
+  if (root.empty()) {
+    return absl::InvalidArgumentError("repository path is empty");
+  }
+  while (root.size() > 1 && root.back() == '/') root.pop_back();
+  FileSystem* fs = options.fs ? options.fs : FileSystem::Default();
+  const std::string marker = JoinPath(root, format::kRepoMarkerName);
+  absl::StatusOr<FileInfo> info = fs->Stat(marker);
+  if (absl::IsNotFound(info.status())) {
+    if (!options.create_if_missing) {
+      absl::StatusOr<FileInfo> dir = fs->Stat(root);
+      if (dir.ok()) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            root, ": not a runlog repository (no ", format::kRepoMarkerName,
+            " file)"));
+      }
+      return absl::NotFoundError(
+          absl::StrCat(root, ": no such repository"));
+    }
+    if (absl::Status made = CreateRepo(*fs, root); !made.ok()) {
+      return absl::Status(made.code(),
+                          absl::StrCat("creating repository ", root, ": ",
+                                       made.message()));
+    }
+  } else if (!info.ok()) {
+    return info.status();
+  }
+  RUNLOG_ASSIGN_OR_RETURN(
+      std::string bytes,
+      ReadFileToString(*fs, marker, format::kRepoMarkerSize * 4));
+  RUNLOG_RETURN_IF_ERROR(CheckRepoMarker(bytes, marker));
+  for (const char* sub : {format::kRunsDirName, format::kTrashDirName}) {
+    const std::string path = JoinPath(root, sub);
+    absl::StatusOr<FileInfo> st = fs->Stat(path);
+    if (!st.ok() || st->type != FileType::kDirectory) {
+      return absl::DataLossError(
+          absl::StrCat(path, ": missing or not a directory"));
+    }
+  }
+  return std::unique_ptr<RunStore>(
+      new RunStore(std::move(root), std::move(options)));
+}
+
+RunStore::RunStore(std::string root, RunStoreOptions options)
+    : root_(std::move(root)),
+      options_(std::move(options)),
+      fs_(options_.fs ? options_.fs : FileSystem::Default()),
+      clock_(options_.clock ? options_.clock : Clock::Default()),
+      probe_(options_.probe ? options_.probe : SystemProbe::Default()) {}
+
+std::string RunStore::RunDir(absl::string_view id) const {
+  return JoinPath(root_, format::kRunsDirName, id);
+}
+
+absl::StatusOr<std::unique_ptr<RunWriter>> RunStore::CreateRun(
+    const RunWriterOptions& options) {
+  const bool sync = options.sync_policy != SyncPolicy::kNever;
+  absl::BitGen gen;
+  std::string id;
+  std::string dir;
+  // Ids carry 8 random base-36 digits after the millisecond time, so a
+  // collision needs two creators in the same millisecond drawing the same
+  // 41 bits; mkdir refuses the loser, which simply draws again.
+  for (int attempt = 0;; ++attempt) {
+    id = NewRunId(clock_->Now(), gen);
+    dir = RunDir(id);
+    absl::Status made = fs_->CreateDir(dir);
+    if (made.ok()) break;
+    if (!absl::IsAlreadyExists(made) || attempt == 8) return made;
+  }
+  absl::StatusOr<std::unique_ptr<RunWriter>> writer = [&]()
+      -> absl::StatusOr<std::unique_ptr<RunWriter>> {
+    const OwnerRecord owner = CurrentOwner(*probe_, clock_->Now());
+    const std::string owner_path = JoinPath(dir, format::kOwnerFileName);
+    if (sync) {
+      RUNLOG_RETURN_IF_ERROR(
+          WriteNewFileSynced(*fs_, owner_path, EncodeOwner(owner)));
+      // OWNER's entry, then the run's entry in runs/: after a power loss the
+      // run is either absent or has its OWNER, never an anonymous directory.
+      RUNLOG_RETURN_IF_ERROR(fs_->SyncDir(dir));
+      RUNLOG_RETURN_IF_ERROR(
+          fs_->SyncDir(JoinPath(root_, format::kRunsDirName)));
+    } else {
+      RUNLOG_ASSIGN_OR_RETURN(auto f, fs_->NewWritableFile(owner_path));
+      RUNLOG_RETURN_IF_ERROR(f->Append(EncodeOwner(owner)));
+      RUNLOG_RETURN_IF_ERROR(f->Close());
+    }
+    return RunWriter::Start(fs_, dir, id, options);
+  }();
+  if (!writer.ok()) {
+    // Nothing was written into the run yet: take it back rather than leave
+    // a run that recovery could only remove once it is stale.
+    RemoveDirectoryTree(*fs_, dir).IgnoreError();
+  }
+  return writer;
+}
+
+absl::Status RunStore::PurgeTrashEntry(absl::string_view name) {
+  const std::string dir = JoinPath(root_, format::kTrashDirName, name);
+  absl::StatusOr<FileInfo> info = fs_->Stat(dir);
+  if (absl::IsNotFound(info.status())) return absl::OkStatus();
+  RUNLOG_RETURN_IF_ERROR(info.status());
+  // Only run directories are moved here; anything else (a stray file or a
+  // symlink, which is never followed) is simply unlinked.
+  if (info->type != FileType::kDirectory) {
+    return IgnoreNotFound(fs_->RemoveFile(dir));
+  }
+  return RemoveDirectoryTree(*fs_, dir);
+}
+
+absl::Status RunStore::DeleteRun(absl::string_view id) {
+  RUNLOG_RETURN_IF_ERROR(ValidateRunId(id));
+  const std::string from = RunDir(id);
+  const std::string to = JoinPath(root_, format::kTrashDirName, id);
+  absl::Status moved = fs_->Rename(from, to);
+  if (absl::IsNotFound(moved)) {
+    return absl::NotFoundError(
+        absl::StrCat("run ", id, " not found in ", root_));
+  }
+  RUNLOG_RETURN_IF_ERROR(moved);
+  // The rename is the deletion: make it durable in both directories before
+  // unlinking, so a power loss can never resurrect a half-emptied run.
+  RUNLOG_RETURN_IF_ERROR(fs_->SyncDir(JoinPath(root_, format::kRunsDirName)));
+  RUNLOG_RETURN_IF_ERROR(fs_->SyncDir(JoinPath(root_, format::kTrashDirName)));
+  return PurgeTrashEntry(id);
+}
+
+absl::StatusOr<RunEntry> RunStore::Describe(const std::string& id) {
+  const std::string dir = RunDir(id);
+  RUNLOG_ASSIGN_OR_RETURN(FileInfo dir_info, fs_->Stat(dir));
+  if (dir_info.type != FileType::kDirectory) {
+    // Never follow a symlink (or anything else) planted under runs/ out of
+    // the repository.
+    return absl::FailedPreconditionError(
+        absl::StrCat(dir, ": not a run directory"));
+  }
+  RUNLOG_ASSIGN_OR_RETURN(std::vector<std::string> names, fs_->ListDir(dir));
+  RunEntry entry;
+  entry.id = id;
+  // The directory's own mtime counts as a write: a run just created has no
+  // files yet and must look fresh, not infinitely stale.
+  entry.last_write = dir_info.modified;
+  bool has_commit = false;
+  for (const std::string& name : names) {
+    absl::StatusOr<FileInfo> info = fs_->Stat(JoinPath(dir, name));
+    if (!info.ok()) continue;  // removed meanwhile
+    entry.bytes_on_disk += info->size;
+    if (info->modified > entry.last_write) entry.last_write = info->modified;
+    if (name == format::kCommitFileName) has_commit = true;
+  }
+  if (has_commit) {
+    entry.state = RunState::kCommitted;
+    absl::StatusOr<CommitManifest> m = ReadCommitManifest(*fs_, dir);
+    if (m.ok()) {
+      entry.manifest = *std::move(m);
+    } else if (absl::IsNotFound(m.status())) {
+      return absl::NotFoundError(absl::StrCat("run ", id, " was deleted"));
+    } else {
+      entry.manifest_error = m.status();
+      entry.detail = std::string(m.status().message());
+    }
+    return entry;
+  }
+  const std::string owner_path = JoinPath(dir, format::kOwnerFileName);
+  absl::StatusOr<OwnerRecord> owner = [&]() -> absl::StatusOr<OwnerRecord> {
+    RUNLOG_ASSIGN_OR_RETURN(
+        std::string text,
+        ReadFileToString(*fs_, owner_path, format::kMaxOwnerFileSize));
+    return DecodeOwner(text, owner_path);
+  }();
+  LivenessVerdict verdict =
+      DecideLiveness(owner, probe_->LocalIdentity(), *probe_, entry.last_write,
+                     clock_->Now(), options_.staleness);
+  entry.state = verdict.state;
+  entry.detail = std::move(verdict.reason);
+  return entry;
+}
+
+absl::StatusOr<RunEntry> RunStore::GetRun(absl::string_view id) {
+  RUNLOG_RETURN_IF_ERROR(ValidateRunId(id));
+  absl::StatusOr<RunEntry> entry = Describe(std::string(id));
+  if (absl::IsNotFound(entry.status())) {
+    return absl::NotFoundError(
+        absl::StrCat("run ", id, " not found in ", root_));
+  }
+  return entry;
+}
+
+absl::StatusOr<std::vector<RunEntry>> RunStore::ListRuns() {
+  RUNLOG_ASSIGN_OR_RETURN(
+      std::vector<std::string> names,
+      fs_->ListDir(JoinPath(root_, format::kRunsDirName)));
+  std::vector<RunEntry> runs;
+  runs.reserve(names.size());
+  for (const std::string& name : names) {
+    if (!IsValidRunId(name)) continue;
+    absl::StatusOr<RunEntry> entry = Describe(name);
+    // Deleted meanwhile, or not a run directory (a stray file or symlink).
+    if (absl::IsNotFound(entry.status()) ||
+        absl::IsFailedPrecondition(entry.status())) {
+      continue;
+    }
+    if (!entry.ok()) return entry.status();
+    runs.push_back(*std::move(entry));
+  }
+  return runs;
+}
+
+}  // namespace runlog::storage

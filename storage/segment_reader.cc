@@ -1,0 +1,291 @@
+#include "storage/segment_reader.h"
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/string_view.h"
+#include "storage/checksum.h"
+#include "storage/coding.h"
+#include "storage/format.h"
+#include "storage/status_macros.h"
+
+namespace runlog::storage {
+namespace {
+
+std::string Hex64(uint64_t v) { return absl::StrFormat("0x%016x", v); }
+
+bool AllZero(absl::string_view bytes) {
+  return std::all_of(bytes.begin(), bytes.end(),
+                     [](char c) { return c == '\0'; });
+}
+
+absl::Status HeaderError(const std::string& path, absl::string_view what) {
+  return absl::DataLossError(
+      absl::StrCat(path, ": segment header at offset 0: ", what));
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<SegmentReader>> SegmentReader::Open(
+    FileSystem* fs, const std::string& path, absl::string_view run_id,
+    TailPolicy policy, std::optional<SegmentInfo> expected) {
+  const size_t slash = path.rfind('/');
+  const absl::string_view base =
+      slash == std::string::npos ? absl::string_view(path)
+                                 : absl::string_view(path).substr(slash + 1);
+  const std::optional<uint32_t> number = ParseSegmentFileName(base);
+  if (!number.has_value()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": not a segment file name"));
+  }
+  if (run_id.size() > format::kMaxRunIdLength) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": run id \"", absl::CEscape(run_id),
+                     "\" is longer than ", format::kMaxRunIdLength));
+  }
+  if (policy == TailPolicy::kExactManifest) {
+    if (!expected.has_value()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          path,
+          ": reading with the exact-manifest policy needs the manifest "
+          "entry"));
+    }
+    if (expected->number != *number) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(path, ": manifest entry is for segment ",
+                       expected->number, ", not ", *number));
+    }
+  }
+
+  // The size is checked as corruption before the read: the writer never makes
+  // a file this large, so one that is can only be damage or foreign, and we
+  // must not allocate for it.
+  RUNLOG_ASSIGN_OR_RETURN(FileInfo info, fs->Stat(path));
+  if (info.size > kMaxSegmentFileSize) {
+    return absl::DataLossError(absl::StrCat(path, ": length ", info.size,
+                                            " exceeds the limit of ",
+                                            kMaxSegmentFileSize, " bytes"));
+  }
+  RUNLOG_ASSIGN_OR_RETURN(std::string data,
+                          ReadFileToString(*fs, path, kMaxSegmentFileSize));
+  const uint64_t size = data.size();
+  bool checksum_mismatch = false;
+  uint64_t file_checksum = 0;
+  if (policy == TailPolicy::kExactManifest) {
+    if (size != expected->length) {
+      return absl::DataLossError(
+          absl::StrCat(path, ": length ", size, ", manifest says ",
+                       expected->length, " (data differs from offset ",
+                       std::min(size, expected->length), ")"));
+    }
+    file_checksum = Checksum64(data);
+    checksum_mismatch = file_checksum != expected->checksum;
+  }
+
+  std::unique_ptr<SegmentReader> reader(
+      new SegmentReader(path, std::move(data), policy, *number));
+  absl::Status header = reader->CheckHeader(run_id);
+  if (checksum_mismatch) {
+    // Locate the damage so the message names an offset: the first header or
+    // chunk that fails its own check. Every byte is covered by one of them,
+    // so finding none means the whole file was replaced by another valid one.
+    std::string where;
+    if (!header.ok()) {
+      where = std::string(header.message());
+    } else {
+      Chunk chunk;
+      while (reader->pos_ < reader->data_.size()) {
+        absl::Status damage = reader->ParseChunk(&chunk);
+        if (!damage.ok()) {
+          where = std::string(damage.message());
+          break;
+        }
+        reader->pos_ =
+            chunk.offset + format::kChunkHeaderSize + chunk.payload.size();
+      }
+      if (where.empty()) {
+        where = absl::StrCat(path,
+                             ": every chunk from offset 0 is intact; the file "
+                             "is not the one the manifest describes");
+      }
+    }
+    return absl::DataLossError(absl::StrCat(
+        path, ": checksum mismatch: file ", Hex64(file_checksum),
+        ", manifest says ", Hex64(expected->checksum), "; ", where));
+  }
+  RUNLOG_RETURN_IF_ERROR(header);
+  return reader;
+}
+
+SegmentReader::SegmentReader(std::string path, std::string data,
+                             TailPolicy policy, uint32_t number)
+    : path_(std::move(path)),
+      data_(std::move(data)),
+      policy_(policy),
+      number_(number),
+      pos_(0) {}
+
+absl::Status SegmentReader::CheckHeader(absl::string_view run_id) {
+  if (data_.size() < format::kSegmentHeaderSize ||
+      AllZero(absl::string_view(data_.data(), format::kSegmentHeaderSize))) {
+    if (policy_ == TailPolicy::kTornTailIsEnd) {
+      // A writer that died before its first write reached the disk: the file
+      // exists (created first) but holds a partial header, or only zeros
+      // where a power loss kept the size but not the data. No chunks.
+      done_ = true;
+      ignored_tail_bytes_ = data_.size();
+      return absl::OkStatus();
+    }
+    if (data_.size() < format::kSegmentHeaderSize) {
+      return HeaderError(path_,
+                         absl::StrCat("truncated, ", data_.size(), " of ",
+                                      format::kSegmentHeaderSize, " bytes"));
+    }
+  }
+  const char* h = data_.data();
+  if (std::memcmp(h, format::kSegmentMagic, 8) != 0) {
+    return HeaderError(path_, "bad magic");
+  }
+  const uint16_t version = DecodeFixed16(h + 8);
+  // Checked before the header checksum: a newer version may lay the header
+  // out differently, so its checksum need not be where ours is.
+  if (version > format::kSegmentFormatVersion) {
+    return absl::UnimplementedError(
+        absl::StrCat(path_, ": segment header at offset 0: format version ",
+                     version, " is newer than the supported version ",
+                     format::kSegmentFormatVersion));
+  }
+  const uint64_t stored =
+      DecodeFixed64(h + format::kSegmentHeaderChecksumOffset);
+  const uint64_t actual =
+      Checksum64(absl::string_view(h, format::kSegmentHeaderChecksumOffset));
+  if (stored != actual) {
+    return HeaderError(path_,
+                       absl::StrCat("checksum mismatch: stored ", Hex64(stored),
+                                    ", computed ", Hex64(actual)));
+  }
+  if (version == 0) return HeaderError(path_, "format version 0");
+  const uint16_t header_length = DecodeFixed16(h + 10);
+  if (header_length != format::kSegmentHeaderSize) {
+    return HeaderError(path_,
+                       absl::StrCat("header length ", header_length, ", want ",
+                                    format::kSegmentHeaderSize));
+  }
+  const uint32_t number = DecodeFixed32(h + 12);
+  if (number != number_) {
+    return HeaderError(path_, absl::StrCat("segment number ", number,
+                                           ", file name says ", number_));
+  }
+  const size_t id_length = static_cast<unsigned char>(h[16]);
+  if (id_length == 0 || id_length > format::kMaxRunIdLength) {
+    return HeaderError(path_, absl::StrCat("run id length ", id_length));
+  }
+  const absl::string_view stored_id(h + 17, id_length);
+  if (!AllZero(absl::string_view(h + 17 + id_length,
+                                 format::kMaxRunIdLength - id_length)) ||
+      !AllZero(absl::string_view(h + 17 + format::kMaxRunIdLength, 7))) {
+    return HeaderError(path_, "nonzero padding or reserved bytes");
+  }
+  if (stored_id != run_id) {
+    return HeaderError(
+        path_, absl::StrCat("run id \"", absl::CEscape(stored_id),
+                            "\", expected \"", absl::CEscape(run_id), "\""));
+  }
+  pos_ = format::kSegmentHeaderSize;
+  return absl::OkStatus();
+}
+
+absl::Status SegmentReader::ParseChunk(Chunk* chunk) const {
+  const uint64_t left = data_.size() - pos_;
+  auto damage = [&](absl::string_view what) {
+    return absl::DataLossError(
+        absl::StrCat(path_, ": chunk at offset ", pos_, ": ", what));
+  };
+  if (left < format::kChunkHeaderSize) {
+    return damage(absl::StrCat("truncated header, ", left, " of ",
+                               format::kChunkHeaderSize, " bytes"));
+  }
+  const char* h = data_.data() + pos_;
+  const uint32_t length = DecodeFixed32(h + 8);
+  // Before anything is sized from it: a flipped high bit must not make us
+  // hash (or, for a streaming reader, allocate) gigabytes.
+  if (length > format::kMaxChunkPayload) {
+    return damage(absl::StrCat("declared length ", length,
+                               " exceeds the limit of ",
+                               format::kMaxChunkPayload));
+  }
+  if (length > left - format::kChunkHeaderSize) {
+    return damage(absl::StrCat(
+        "payload of ", length, " bytes runs past the end of the file by ",
+        length - (left - format::kChunkHeaderSize), " bytes"));
+  }
+  const absl::string_view payload(h + format::kChunkHeaderSize, length);
+  const uint64_t stored = DecodeFixed64(h);
+  const uint64_t actual = ChunkChecksum(h, payload);
+  if (stored != actual) {
+    return damage(absl::StrCat("checksum mismatch: stored ", Hex64(stored),
+                               ", computed ", Hex64(actual)));
+  }
+  if (!AllZero(absl::string_view(h + 13, 3))) {
+    return damage("nonzero reserved bytes");
+  }
+  chunk->type = static_cast<uint8_t>(h[12]);
+  chunk->payload = payload;
+  chunk->offset = pos_;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<bool> SegmentReader::EndAt(absl::Status damage) {
+  done_ = true;
+  if (policy_ == TailPolicy::kTornTailIsEnd) {
+    // Where the writer stopped (or the disk lost its last writes): chunks are
+    // appended in order, so nothing after the first bad one is trusted.
+    ignored_tail_bytes_ = data_.size() - pos_;
+    return false;
+  }
+  error_ = std::move(damage);
+  return error_;
+}
+
+absl::StatusOr<bool> SegmentReader::Next(Chunk* chunk) {
+  if (!error_.ok()) return error_;
+  while (!done_) {
+    if (pos_ == data_.size()) {
+      done_ = true;
+      return false;
+    }
+    Chunk next;
+    absl::Status damage = ParseChunk(&next);
+    if (!damage.ok()) return EndAt(std::move(damage));
+    const uint64_t end = pos_ + format::kChunkHeaderSize + next.payload.size();
+    if (!format::IsKnownChunkType(next.type)) {
+      if (format::IsIgnorableChunkType(next.type)) {
+        pos_ = end;
+        continue;
+      }
+      // An intact chunk we cannot interpret: a newer writer made it, and
+      // skipping it could silently drop data the reader was meant to see.
+      done_ = true;
+      error_ = absl::UnimplementedError(
+          absl::StrFormat("%s: chunk at offset %d: unknown chunk type 0x%02x",
+                          path_, pos_, next.type));
+      return error_;
+    }
+    pos_ = end;
+    *chunk = next;
+    return true;
+  }
+  return false;
+}
+
+}  // namespace runlog::storage

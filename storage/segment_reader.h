@@ -1,0 +1,107 @@
+// Iterates the chunks of one segment file (format.h, docs/format.md).
+//
+// The tail policy says what a damaged end means:
+//   kTornTailIsEnd  - the run is live or crashed (uncommitted): the first
+//                     incomplete or damaged chunk is the end of data, never an
+//                     error (a writer may be mid-append, or died mid-append).
+//                     A file shorter than the segment header, or whose header
+//                     is all zero bytes (size extended, data lost in a power
+//                     failure), has no chunks. A present header must be
+//                     valid, though: a wrong magic, checksum, run id or
+//                     segment number is DataLoss at offset 0.
+//   kExactManifest  - the run is committed: the file must match its manifest
+//                     entry (length and whole-file checksum) and parse exactly
+//                     to its end; any mismatch is DataLoss naming the file and
+//                     byte offset.
+// A chunk is damaged when its header or payload runs past the end of the
+// file, its declared length exceeds format::kMaxChunkPayload (rejected before
+// any allocation), its checksum does not match, or its reserved bytes are not
+// zero.
+// Chunks of an unknown type with the ignorable bit are skipped; an unknown
+// type without it stops the read with Unimplemented (a newer writer made it),
+// under both policies. A header with a newer format version is Unimplemented.
+// After an error Next() keeps returning that error.
+//
+// The reader loads the whole file into memory (segments are bounded by the
+// roll size); returned payload views live as long as the reader.
+// Thread-safety: none.
+#ifndef RUNLOG_STORAGE_SEGMENT_READER_H_
+#define RUNLOG_STORAGE_SEGMENT_READER_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "storage/file_system.h"
+#include "storage/segment.h"
+
+namespace runlog::storage {
+
+enum class TailPolicy { kTornTailIsEnd, kExactManifest };
+
+// Segment files larger than this are rejected before reading.
+inline constexpr uint64_t kMaxSegmentFileSize = uint64_t{1} << 30;
+
+struct Chunk {
+  uint8_t type = 0;
+  absl::string_view payload;
+  uint64_t offset = 0;  // byte offset of the chunk header in the file
+};
+
+class SegmentReader {
+ public:
+  // Opens `path` (a segment named SegmentFileName(n)) and checks its header:
+  // magic, version, header checksum, run id == `run_id`, and segment number ==
+  // n. With kExactManifest, `expected` is required and the length and
+  // whole-file checksum are checked here, before any chunk is returned.
+  // Errors: NotFound if missing; InvalidArgument if the file name is not a
+  // segment name, `run_id` is too long, or `expected` is missing or names
+  // another segment; DataLoss naming path and offset (also for a file over
+  // kMaxSegmentFileSize); Unimplemented for a newer format version.
+  static absl::StatusOr<std::unique_ptr<SegmentReader>> Open(
+      FileSystem* fs, const std::string& path, absl::string_view run_id,
+      TailPolicy policy, std::optional<SegmentInfo> expected = std::nullopt);
+
+  SegmentReader(const SegmentReader&) = delete;
+  SegmentReader& operator=(const SegmentReader&) = delete;
+
+  // Returns true and fills `chunk`, or false at the end of data.
+  absl::StatusOr<bool> Next(Chunk* chunk);
+
+  // With kTornTailIsEnd: bytes after the last good chunk that were ignored
+  // (0 for a clean end). Valid once Next() returned false.
+  uint64_t ignored_tail_bytes() const { return ignored_tail_bytes_; }
+  // Offset just past the last good chunk returned so far.
+  uint64_t valid_length() const { return pos_; }
+  uint32_t segment_number() const { return number_; }
+  const std::string& path() const { return path_; }
+
+ private:
+  SegmentReader(std::string path, std::string data, TailPolicy policy,
+                uint32_t number);
+  // Validates the 64-byte header; sets done_ for a torn or zeroed header
+  // under kTornTailIsEnd.
+  absl::Status CheckHeader(absl::string_view run_id);
+  // OK with the chunk at pos_ in `chunk`, or the reason it is damaged
+  // (DataLoss naming path and offset).
+  absl::Status ParseChunk(Chunk* chunk) const;
+  // Ends the data at pos_ (kTornTailIsEnd) or fails with `damage`.
+  absl::StatusOr<bool> EndAt(absl::Status damage);
+
+  std::string path_;
+  std::string data_;
+  TailPolicy policy_;
+  uint32_t number_;
+  uint64_t pos_;
+  uint64_t ignored_tail_bytes_ = 0;
+  bool done_ = false;
+  absl::Status error_;  // sticky: returned by every Next() after it
+};
+
+}  // namespace runlog::storage
+
+#endif  // RUNLOG_STORAGE_SEGMENT_READER_H_

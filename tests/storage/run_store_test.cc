@@ -1,0 +1,302 @@
+#include "storage/run_store.h"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "storage/clock.h"
+#include "storage/file_system.h"
+#include "storage/format.h"
+#include "storage/mem_file_system.h"
+#include "storage/owner_liveness.h"
+#include "storage/recovery.h"
+#include "storage/run_reader.h"
+#include "tests/testing/fake_system_probe.h"
+#include "tests/testing/status_matchers.h"
+#include "tests/testing/temp_dir.h"
+
+namespace runlog::storage {
+namespace {
+
+using ::runlog::testing::FakeSystemProbe;
+using ::runlog::testing::IsOk;
+using ::runlog::testing::StatusIs;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::testing::SizeIs;
+
+class RunStoreTest : public ::testing::Test {
+ protected:
+  RunStoreTest() : clock_(absl::FromUnixSeconds(1'700'000'000)), fs_(&clock_) {}
+
+  RunStoreOptions Options(bool create = true) {
+    RunStoreOptions o;
+    o.create_if_missing = create;
+    o.fs = &fs_;
+    o.clock = &clock_;
+    o.probe = &probe_;
+    return o;
+  }
+
+  std::unique_ptr<RunStore> OpenStore() {
+    auto store = RunStore::Open("/repo", Options());
+    EXPECT_THAT(store, IsOk());
+    return store.ok() ? *std::move(store) : nullptr;
+  }
+
+  // Creates a run with `chunks` payloads and commits it; returns its id.
+  std::string WriteCommitted(RunStore& store, int chunks,
+                             format::RunStatus status =
+                                 format::RunStatus::kFinished) {
+    auto w = store.CreateRun();
+    EXPECT_THAT(w, IsOk());
+    for (int i = 0; i < chunks; ++i) {
+      EXPECT_THAT((*w)->AppendChunk(format::kChunkRecords,
+                                    absl::StrCat("payload-", i)),
+                  IsOk());
+    }
+    EXPECT_THAT((*w)->Commit(status, clock_.Now(), "", "summary"), IsOk());
+    clock_.Advance(absl::Milliseconds(5));
+    return (*w)->id();
+  }
+
+  std::vector<std::string> ReadPayloads(RunStore& store,
+                                        const std::string& id) {
+    std::vector<std::string> out;
+    auto reader = RunReader::Open(&fs_, store.RunDir(id), id);
+    EXPECT_THAT(reader, IsOk());
+    if (!reader.ok()) return out;
+    Chunk chunk;
+    while (true) {
+      absl::StatusOr<bool> more = (*reader)->Next(&chunk);
+      EXPECT_THAT(more, IsOk());
+      if (!more.ok() || !*more) break;
+      out.emplace_back(chunk.payload);
+    }
+    return out;
+  }
+
+  ManualClock clock_;
+  MemFileSystem fs_;
+  FakeSystemProbe probe_;
+};
+
+TEST_F(RunStoreTest, OpenMissingRepoIsNotFound) {
+  EXPECT_THAT(RunStore::Open("/nowhere", Options(/*create=*/false)),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("/nowhere")));
+}
+
+TEST_F(RunStoreTest, OpenPlainDirectoryIsFailedPrecondition) {
+  ASSERT_THAT(fs_.CreateDir("/plain"), IsOk());
+  EXPECT_THAT(RunStore::Open("/plain", Options(/*create=*/false)),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("not a runlog repository")));
+}
+
+TEST_F(RunStoreTest, CreateThenReopenWithoutCreate) {
+  ASSERT_NE(OpenStore(), nullptr);
+  EXPECT_THAT(RunStore::Open("/repo", Options(/*create=*/false)), IsOk());
+  auto marker = fs_.Contents("/repo/RUNLOG");
+  ASSERT_THAT(marker, IsOk());
+  EXPECT_EQ(marker->size(), format::kRepoMarkerSize);
+  EXPECT_EQ(marker->substr(0, 8), "RUNLOGRP");
+}
+
+TEST_F(RunStoreTest, DamagedMarkerIsDataLoss) {
+  ASSERT_NE(OpenStore(), nullptr);
+  std::string marker = *fs_.Contents("/repo/RUNLOG");
+  marker[10] ^= 1;  // reserved byte, covered by the checksum
+  ASSERT_THAT(fs_.SetContents("/repo/RUNLOG", marker), IsOk());
+  EXPECT_THAT(RunStore::Open("/repo", Options(false)),
+              StatusIs(absl::StatusCode::kDataLoss, HasSubstr("/repo/RUNLOG")));
+}
+
+TEST_F(RunStoreTest, TruncatedMarkerIsDataLoss) {
+  ASSERT_NE(OpenStore(), nullptr);
+  std::string marker = *fs_.Contents("/repo/RUNLOG");
+  ASSERT_THAT(fs_.SetContents("/repo/RUNLOG", marker.substr(0, 7)), IsOk());
+  EXPECT_THAT(RunStore::Open("/repo", Options(false)),
+              StatusIs(absl::StatusCode::kDataLoss, HasSubstr("/repo/RUNLOG")));
+}
+
+TEST_F(RunStoreTest, MissingRunsDirIsDataLoss) {
+  ASSERT_NE(OpenStore(), nullptr);
+  ASSERT_THAT(fs_.RemoveDir("/repo/runs"), IsOk());
+  EXPECT_THAT(RunStore::Open("/repo", Options(false)),
+              StatusIs(absl::StatusCode::kDataLoss, HasSubstr("/repo/runs")));
+}
+
+TEST_F(RunStoreTest, CreateRunMakesDirectoryOwnerAndSegment) {
+  auto store = OpenStore();
+  auto w = store->CreateRun();
+  ASSERT_THAT(w, IsOk());
+  const std::string dir = store->RunDir((*w)->id());
+  auto names = fs_.ListDir(dir);
+  ASSERT_THAT(names, IsOk());
+  EXPECT_THAT(*names, ElementsAre("000001.seg", "OWNER"));
+  auto owner_text = fs_.Contents(JoinPath(dir, "OWNER"));
+  ASSERT_THAT(owner_text, IsOk());
+  auto owner = DecodeOwner(*owner_text, "OWNER");
+  ASSERT_THAT(owner, IsOk());
+  EXPECT_EQ(owner->pid, probe_.self_pid());
+  EXPECT_EQ(owner->host.boot_id, "boot-1");
+}
+
+TEST_F(RunStoreTest, RunIdsAreUniqueAndTimeOrdered) {
+  auto store = OpenStore();
+  std::vector<std::string> ids;
+  for (int i = 0; i < 20; ++i) {
+    auto w = store->CreateRun();
+    ASSERT_THAT(w, IsOk());
+    ids.push_back((*w)->id());
+    if (i % 2) clock_.Advance(absl::Milliseconds(1));
+  }
+  for (size_t i = 1; i < ids.size(); ++i) {
+    EXPECT_NE(ids[i - 1], ids[i]);
+    if (i % 2 == 0) EXPECT_LT(ids[i - 1], ids[i]);
+  }
+}
+
+TEST_F(RunStoreTest, ListShowsCommittedAndLiveRunsInCreationOrder) {
+  auto store = OpenStore();
+  const std::string a = WriteCommitted(*store, 3);
+  auto live = store->CreateRun();
+  ASSERT_THAT(live, IsOk());
+  ASSERT_THAT((*live)->Flush(), IsOk());
+  auto runs = store->ListRuns();
+  ASSERT_THAT(runs, IsOk());
+  ASSERT_THAT(*runs, SizeIs(2));
+  EXPECT_EQ((*runs)[0].id, a);
+  EXPECT_EQ((*runs)[0].state, RunState::kCommitted);
+  ASSERT_TRUE((*runs)[0].manifest.has_value());
+  EXPECT_EQ((*runs)[0].manifest->summary, "summary");
+  EXPECT_EQ((*runs)[1].id, (*live)->id());
+  EXPECT_EQ((*runs)[1].state, RunState::kLive);
+  EXPECT_GT((*runs)[0].bytes_on_disk, 0u);
+}
+
+TEST_F(RunStoreTest, ClosedRunOfDeadProcessIsAbandoned) {
+  auto store = OpenStore();
+  auto w = store->CreateRun();
+  ASSERT_THAT(w, IsOk());
+  ASSERT_THAT((*w)->Close(), IsOk());
+  probe_.KillProcess(probe_.self_pid());
+  auto entry = store->GetRun((*w)->id());
+  ASSERT_THAT(entry, IsOk());
+  EXPECT_EQ(entry->state, RunState::kAbandoned);
+  EXPECT_THAT(entry->detail, HasSubstr("4242"));
+}
+
+TEST_F(RunStoreTest, CommittedRunReadsBackEveryChunk) {
+  auto store = OpenStore();
+  const std::string id = WriteCommitted(*store, 4);
+  EXPECT_THAT(ReadPayloads(*store, id),
+              ElementsAre("payload-0", "payload-1", "payload-2", "payload-3"));
+}
+
+TEST_F(RunStoreTest, DeleteCommittedRunLeavesNothing) {
+  auto store = OpenStore();
+  const std::string id = WriteCommitted(*store, 2);
+  ASSERT_THAT(store->DeleteRun(id), IsOk());
+  EXPECT_THAT(store->GetRun(id), StatusIs(absl::StatusCode::kNotFound,
+                                          HasSubstr(id)));
+  EXPECT_THAT(*fs_.ListDir("/repo/runs"), IsEmpty());
+  EXPECT_THAT(*fs_.ListDir("/repo/trash"), IsEmpty());
+}
+
+TEST_F(RunStoreTest, DeleteRunWhileWriterOpenMakesWriterFail) {
+  auto store = OpenStore();
+  auto w = store->CreateRun();
+  ASSERT_THAT(w, IsOk());
+  ASSERT_THAT((*w)->AppendChunk(format::kChunkRecords, "x"), IsOk());
+  ASSERT_THAT(store->DeleteRun((*w)->id()), IsOk());
+  // The directory is gone, so the commit cannot create COMMIT.tmp in it.
+  EXPECT_FALSE(
+      (*w)->Commit(format::RunStatus::kFinished, clock_.Now(), "", "").ok());
+  EXPECT_FALSE((*w)->committed());
+  EXPECT_THAT(*fs_.ListDir("/repo/runs"), IsEmpty());
+  EXPECT_THAT(*fs_.ListDir("/repo/trash"), IsEmpty());
+}
+
+TEST_F(RunStoreTest, DeleteUnknownRunIsNotFound) {
+  auto store = OpenStore();
+  EXPECT_THAT(store->DeleteRun("0abc"),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("0abc")));
+}
+
+TEST_F(RunStoreTest, DeleteRejectsIdsThatLeaveTheRepo) {
+  auto store = OpenStore();
+  for (const char* bad : {"../x", "/etc", "", "a/b", "ABC", ".."}) {
+    EXPECT_THAT(store->DeleteRun(bad),
+                StatusIs(absl::StatusCode::kInvalidArgument, ::testing::_))
+        << bad;
+    EXPECT_THAT(store->GetRun(bad),
+                StatusIs(absl::StatusCode::kInvalidArgument, ::testing::_))
+        << bad;
+  }
+}
+
+TEST_F(RunStoreTest, FailedStatusAndReasonAreRecorded) {
+  auto store = OpenStore();
+  auto w = store->CreateRun();
+  ASSERT_THAT(w, IsOk());
+  ASSERT_THAT((*w)->Commit(format::RunStatus::kFailed, clock_.Now(),
+                           "ZeroDivisionError", ""),
+              IsOk());
+  auto entry = store->GetRun((*w)->id());
+  ASSERT_THAT(entry, IsOk());
+  ASSERT_TRUE(entry->manifest.has_value());
+  EXPECT_EQ(entry->manifest->status, format::RunStatus::kFailed);
+  EXPECT_EQ(entry->manifest->reason, "ZeroDivisionError");
+}
+
+TEST_F(RunStoreTest, DamagedCommitIsReportedNotHidden) {
+  auto store = OpenStore();
+  const std::string id = WriteCommitted(*store, 1);
+  const std::string commit = JoinPath(store->RunDir(id), "COMMIT");
+  std::string bytes = *fs_.Contents(commit);
+  bytes[20] ^= 0x40;
+  ASSERT_THAT(fs_.SetContents(commit, bytes), IsOk());
+  auto entry = store->GetRun(id);
+  ASSERT_THAT(entry, IsOk());
+  EXPECT_EQ(entry->state, RunState::kCommitted);
+  EXPECT_THAT(entry->manifest_error,
+              StatusIs(absl::StatusCode::kDataLoss, HasSubstr(commit)));
+  EXPECT_THAT(RunReader::Open(&fs_, store->RunDir(id), id),
+              StatusIs(absl::StatusCode::kDataLoss, HasSubstr("COMMIT")));
+}
+
+// The library never starts a thread: a full lifecycle on the real file system
+// leaves the thread count of this process unchanged.
+TEST(RunStoreThreadsTest, FullCycleStartsNoThread) {
+  runlog::testing::TempDir tmp;
+  const int before = runlog::testing::CountThreads();
+  ASSERT_GT(before, 0);
+  {
+    RunStoreOptions o;
+    o.create_if_missing = true;
+    auto store = RunStore::Open(JoinPath(tmp.path(), "repo"), o);
+    ASSERT_THAT(store, IsOk());
+    auto w = (*store)->CreateRun();
+    ASSERT_THAT(w, IsOk());
+    ASSERT_THAT((*w)->AppendChunk(format::kChunkRecords, "abc"), IsOk());
+    ASSERT_THAT((*w)->Commit(format::RunStatus::kFinished, absl::Now(), "", ""),
+                IsOk());
+    auto w2 = (*store)->CreateRun();
+    ASSERT_THAT(w2, IsOk());
+    ASSERT_THAT((*w2)->Close(), IsOk());
+    ASSERT_THAT((*store)->ListRuns(), IsOk());
+    ASSERT_THAT((*store)->DeleteRun((*w)->id()), IsOk());
+    ASSERT_THAT(Recover(**store, /*dry_run=*/false), IsOk());
+    EXPECT_EQ(runlog::testing::CountThreads(), before);
+  }
+  EXPECT_EQ(runlog::testing::CountThreads(), before);
+}
+
+}  // namespace
+}  // namespace runlog::storage

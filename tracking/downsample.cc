@@ -1,0 +1,56 @@
+#include "tracking/downsample.h"
+
+#include <cmath>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+
+namespace runlog {
+
+absl::StatusOr<ScalarColumns> Downsample(ScalarColumns in, size_t max_points) {
+  if (max_points < 2) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "max_points must be at least 2 (first and last point); got ",
+        max_points));
+  }
+  const size_t n = in.size();
+  if (n <= max_points) return in;
+  ScalarColumns out;
+  auto take = [&](size_t i) {
+    out.steps.push_back(in.steps[i]);
+    out.values.push_back(in.values[i]);
+    out.epochs.push_back(in.epochs[i]);
+    out.times_us.push_back(in.times_us[i]);
+  };
+  take(0);
+  const size_t buckets = (max_points - 2) / 2;
+  const size_t interior = n - 2;
+  for (size_t b = 0; b < buckets; ++b) {
+    // Interior indices [lo, hi) of this bucket, spread as evenly as possible.
+    const size_t lo = 1 + b * interior / buckets;
+    const size_t hi = 1 + (b + 1) * interior / buckets;
+    if (lo >= hi) continue;
+    size_t min_i = hi;
+    size_t max_i = hi;
+    for (size_t i = lo; i < hi; ++i) {
+      const double v = in.values[i];
+      if (std::isnan(v)) continue;
+      if (min_i == hi || v < in.values[min_i]) min_i = i;
+      if (max_i == hi || v > in.values[max_i]) max_i = i;
+    }
+    if (min_i == hi) {  // all NaN: keep one to show the gap
+      take(lo);
+      continue;
+    }
+    if (min_i == max_i) {
+      take(min_i);
+    } else {
+      take(std::min(min_i, max_i));
+      take(std::max(min_i, max_i));
+    }
+  }
+  take(n - 1);
+  return out;
+}
+
+}  // namespace runlog

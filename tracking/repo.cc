@@ -1,0 +1,314 @@
+#include "tracking/repo.h"
+
+#include <type_traits>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "storage/format.h"
+#include "storage/run_id.h"
+#include "storage/run_reader.h"
+#include "storage/status_macros.h"
+#include "tracking/downsample.h"
+#include "tracking/open_run_registry.h"
+#include "tracking/record_format.h"
+#include "tracking/run_log_decoder.h"
+
+namespace runlog {
+namespace {
+
+using storage::RunState;
+
+RunStatus StatusOf(const storage::RunEntry& entry) {
+  switch (entry.state) {
+    case RunState::kCommitted:
+      if (!entry.manifest) return RunStatus::kFinished;
+      switch (entry.manifest->status) {
+        case storage::format::RunStatus::kFinished:
+          return RunStatus::kFinished;
+        case storage::format::RunStatus::kFailed:
+          return RunStatus::kFailed;
+        case storage::format::RunStatus::kCrashed:
+          return RunStatus::kCrashed;
+      }
+      return RunStatus::kFinished;
+    case RunState::kLive:
+    case RunState::kUnknown:
+      return RunStatus::kRunning;
+    case RunState::kAbandoned:
+      return RunStatus::kAbandoned;
+  }
+  return RunStatus::kRunning;
+}
+
+absl::Status ValidateRunOptions(const RunOptions& o) {
+  for (absl::string_view s : {absl::string_view(o.experiment),
+                              absl::string_view(o.name),
+                              absl::string_view(o.description)}) {
+    if (s.size() > record::kMaxMetaStringLength) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("run option of ", s.size(),
+                       " bytes is over the limit of ",
+                       record::kMaxMetaStringLength));
+    }
+  }
+  if (o.tags.size() > record::kMaxTags) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(o.tags.size(), " tags, over the limit of ",
+                     record::kMaxTags));
+  }
+  for (const std::string& t : o.tags) {
+    if (t.empty() || t.size() > record::kMaxMetaStringLength) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("tag must be 1..", record::kMaxMetaStringLength,
+                       " bytes"));
+    }
+  }
+  if (!o.params.is_null()) {
+    if (o.params.kind() != Value::Kind::kMap) {
+      return absl::InvalidArgumentError("params must be a map");
+    }
+    RUNLOG_RETURN_IF_ERROR(ValidateValue(o.params));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::string_view RunStatusName(RunStatus status) {
+  switch (status) {
+    case RunStatus::kRunning:
+      return "running";
+    case RunStatus::kFinished:
+      return "finished";
+    case RunStatus::kFailed:
+      return "failed";
+    case RunStatus::kCrashed:
+      return "crashed";
+    case RunStatus::kAbandoned:
+      return "abandoned";
+  }
+  return "unknown";
+}
+
+absl::StatusOr<std::unique_ptr<Repo>> Repo::Open(std::string path,
+                                                 RepoOptions options) {
+  storage::RunStoreOptions so;
+  so.create_if_missing = options.create_if_missing;
+  so.staleness = options.staleness;
+  so.fs = options.fs;
+  so.clock = options.clock;
+  so.probe = options.probe;
+  RUNLOG_ASSIGN_OR_RETURN(std::unique_ptr<storage::RunStore> store,
+                          storage::RunStore::Open(std::move(path), so));
+  return std::unique_ptr<Repo>(
+      new Repo(std::shared_ptr<storage::RunStore>(std::move(store))));
+}
+
+absl::StatusOr<std::unique_ptr<Run>> Repo::CreateRun(
+    const RunOptions& options) {
+  RUNLOG_RETURN_IF_ERROR(ValidateRunOptions(options));
+  storage::RunWriterOptions wo;
+  wo.sync_policy = options.sync_policy;
+  wo.segment_roll_size = options.segment_roll_size;
+  RUNLOG_ASSIGN_OR_RETURN(std::unique_ptr<storage::RunWriter> writer,
+                          store_->CreateRun(wo));
+  std::unique_ptr<Run> run(new Run(store_, std::move(writer), options));
+  absl::Status s = run->Init(options);
+  if (!s.ok()) {
+    // Options were validated above, so this is a storage error: the run is
+    // unusable; remove what was created rather than leave an empty run.
+    const std::string id = run->id();
+    run->CloseForDeletion();
+    run.reset();
+    store_->DeleteRun(id).IgnoreError();
+    return s;
+  }
+  return run;
+}
+
+absl::Status Repo::DeleteRun(absl::string_view id, DeleteOptions options) {
+  RUNLOG_RETURN_IF_ERROR(storage::ValidateRunId(id));
+  const std::string dir = store_->RunDir(id);
+  // A writer open in this process is closed first, so nothing it still
+  // buffers can be written into the deleted run.
+  const bool ours = internal::OpenRunRegistry::CloseForDeletion(dir);
+  if (!ours && !options.force) {
+    RUNLOG_ASSIGN_OR_RETURN(storage::RunEntry entry, store_->GetRun(id));
+    if (entry.state == RunState::kLive) {
+      absl::StatusOr<std::string> owner = storage::ReadFileToString(
+          *store_->fs(), storage::JoinPath(dir, storage::format::kOwnerFileName),
+          storage::format::kMaxOwnerFileSize);
+      absl::StatusOr<storage::OwnerRecord> rec =
+          owner.ok() ? storage::DecodeOwner(*owner, dir)
+                     : absl::StatusOr<storage::OwnerRecord>(owner.status());
+      const bool this_process =
+          rec.ok() && rec->pid == store_->probe()->SelfPid();
+      if (!this_process) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "run ", id, " is being written by a live process (", entry.detail,
+            "); delete with force to remove it anyway"));
+      }
+    }
+  }
+  return store_->DeleteRun(id);
+}
+
+absl::StatusOr<RunRecord> Repo::Describe(const storage::RunEntry& entry) {
+  RunRecord r;
+  r.id = entry.id;
+  r.state = entry.state;
+  r.status = StatusOf(entry);
+  r.detail = entry.detail;
+  r.bytes_on_disk = entry.bytes_on_disk;
+  if (entry.state == RunState::kCommitted) {
+    if (!entry.manifest) {
+      r.error = entry.manifest_error;
+      return r;
+    }
+    r.ended = entry.manifest->end_time;
+    r.failure_reason = entry.manifest->reason;
+    absl::StatusOr<RunSummary> summary = DecodeRunSummary(
+        entry.manifest->summary,
+        storage::JoinPath(store_->RunDir(entry.id), "COMMIT"));
+    if (summary.ok()) {
+      r.summary = *std::move(summary);
+    } else {
+      r.error = summary.status();
+    }
+    return r;
+  }
+  // Uncommitted: rebuild from the records. A torn tail is the end of data.
+  RunLogDecoder decoder(std::nullopt, /*want_summaries=*/true);
+  absl::Status s = [&]() -> absl::Status {
+    RUNLOG_ASSIGN_OR_RETURN(
+        std::unique_ptr<storage::RunReader> reader,
+        storage::RunReader::Open(store_->fs(), store_->RunDir(entry.id),
+                                 entry.id));
+    storage::Chunk chunk;
+    while (true) {
+      RUNLOG_ASSIGN_OR_RETURN(bool more, reader->Next(&chunk));
+      if (!more) return absl::OkStatus();
+      RUNLOG_RETURN_IF_ERROR(decoder.Apply(
+          chunk, storage::JoinPath(store_->RunDir(entry.id),
+                                   storage::SegmentFileName(
+                                       reader->current_segment()))));
+    }
+  }();
+  if (absl::IsNotFound(s)) return s;  // deleted meanwhile
+  r.error = s;
+  r.summary = std::move(decoder.summary());
+  return r;
+}
+
+absl::StatusOr<std::vector<RunRecord>> Repo::ListRuns(const RunFilter& filter) {
+  RUNLOG_ASSIGN_OR_RETURN(std::vector<storage::RunEntry> entries,
+                          store_->ListRuns());
+  std::vector<RunRecord> out;
+  out.reserve(entries.size());
+  for (const storage::RunEntry& entry : entries) {
+    if (filter.status && StatusOf(entry) != *filter.status) continue;
+    absl::StatusOr<RunRecord> r = Describe(entry);
+    if (absl::IsNotFound(r.status())) continue;
+    RUNLOG_RETURN_IF_ERROR(r.status());
+    if (filter.experiment && r->summary.experiment != *filter.experiment) {
+      continue;
+    }
+    if (filter.tag && r->summary.tags.count(*filter.tag) == 0) continue;
+    out.push_back(*std::move(r));
+  }
+  return out;
+}
+
+absl::StatusOr<RunRecord> Repo::GetRun(absl::string_view id) {
+  RUNLOG_ASSIGN_OR_RETURN(storage::RunEntry entry, store_->GetRun(id));
+  absl::StatusOr<RunRecord> r = Describe(entry);
+  if (absl::IsNotFound(r.status())) {
+    return absl::NotFoundError(absl::StrCat("run ", id, " not found in ",
+                                            path()));
+  }
+  return r;
+}
+
+absl::StatusOr<std::unique_ptr<RunView>> Repo::OpenRun(absl::string_view id) {
+  RUNLOG_ASSIGN_OR_RETURN(RunRecord record, GetRun(id));
+  if (!record.error.ok() && record.state == RunState::kCommitted) {
+    return record.error;
+  }
+  return std::unique_ptr<RunView>(new RunView(store_, std::move(record)));
+}
+
+absl::StatusOr<storage::RecoveryReport> Repo::Recover(bool dry_run) {
+  return storage::Recover(*store_, dry_run);
+}
+
+// ---- RunView ----------------------------------------------------------------
+
+template <typename Columns>
+absl::StatusOr<Columns> RunView::Read(const SeriesKey& key, SeriesKind kind,
+                                      StepRange range) {
+  const std::string dir = store_->RunDir(record_.id);
+  RunLogDecoder decoder(RunLogDecoder::Target{key, range},
+                        /*want_summaries=*/false);
+  RUNLOG_ASSIGN_OR_RETURN(
+      std::unique_ptr<storage::RunReader> reader,
+      storage::RunReader::Open(store_->fs(), dir, record_.id));
+  storage::Chunk chunk;
+  while (true) {
+    RUNLOG_ASSIGN_OR_RETURN(bool more, reader->Next(&chunk));
+    if (!more) break;
+    RUNLOG_RETURN_IF_ERROR(decoder.Apply(
+        chunk, storage::JoinPath(
+                   dir, storage::SegmentFileName(reader->current_segment()))));
+  }
+  if (!decoder.target_found()) {
+    return absl::NotFoundError(absl::StrCat("run ", record_.id,
+                                            " has no series ", key.ToString()));
+  }
+  if (decoder.target_kind() != kind) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "series ", key.ToString(), " of run ", record_.id, " holds ",
+        SeriesKindName(decoder.target_kind()), " values, not ",
+        SeriesKindName(kind)));
+  }
+  if constexpr (std::is_same_v<Columns, ScalarColumns>) {
+    return std::move(decoder.scalars());
+  } else if constexpr (std::is_same_v<Columns, TextColumns>) {
+    return std::move(decoder.texts());
+  } else if constexpr (std::is_same_v<Columns, HistogramColumns>) {
+    return std::move(decoder.histograms());
+  } else {
+    return std::move(decoder.blobs());
+  }
+}
+
+absl::StatusOr<ScalarColumns> RunView::ReadScalars(const SeriesKey& key,
+                                                   StepRange range) {
+  return Read<ScalarColumns>(key, SeriesKind::kScalar, range);
+}
+
+absl::StatusOr<ScalarColumns> RunView::ReadScalarsDownsampled(
+    const SeriesKey& key, size_t max_points, StepRange range) {
+  if (max_points < 2) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("max_points must be at least 2; got ", max_points));
+  }
+  RUNLOG_ASSIGN_OR_RETURN(ScalarColumns all, ReadScalars(key, range));
+  return Downsample(std::move(all), max_points);
+}
+
+absl::StatusOr<TextColumns> RunView::ReadTexts(const SeriesKey& key,
+                                               StepRange range) {
+  return Read<TextColumns>(key, SeriesKind::kText, range);
+}
+
+absl::StatusOr<HistogramColumns> RunView::ReadHistograms(const SeriesKey& key,
+                                                         StepRange range) {
+  return Read<HistogramColumns>(key, SeriesKind::kHistogram, range);
+}
+
+absl::StatusOr<BlobColumns> RunView::ReadBlobs(const SeriesKey& key,
+                                               StepRange range) {
+  return Read<BlobColumns>(key, SeriesKind::kBlob, range);
+}
+
+}  // namespace runlog

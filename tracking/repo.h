@@ -1,0 +1,166 @@
+// The public entry point: a repository of runs on disk.
+//
+//   auto repo = runlog::Repo::Open("/data/runs");
+//   auto run = (*repo)->CreateRun({.experiment = "sweep"});
+//   ... (*run)->Track("loss", 0.5); ...
+//   (*run)->Commit();
+//
+// No locks, no threads, no external database: several processes may use one
+// repository at once (see storage/run_store.h for why that is safe).
+//
+// Thread-safety: a Repo may be shared by threads; Runs and RunViews may not.
+// Lifetime: Runs and RunViews may outlive the Repo that made them.
+#ifndef RUNLOG_TRACKING_REPO_H_
+#define RUNLOG_TRACKING_REPO_H_
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "storage/clock.h"
+#include "storage/file_system.h"
+#include "storage/owner_liveness.h"
+#include "storage/recovery.h"
+#include "storage/run_store.h"
+#include "tracking/run.h"
+#include "tracking/run_summary.h"
+#include "tracking/series.h"
+
+namespace runlog {
+
+// The status of a run as readers see it.
+enum class RunStatus {
+  kRunning,    // uncommitted, writer alive (or cannot tell)
+  kFinished,   // committed by Commit()
+  kFailed,     // committed by Fail()
+  kCrashed,    // committed by salvage of a dead run
+  kAbandoned,  // uncommitted, writer certainly gone
+};
+absl::string_view RunStatusName(RunStatus status);
+
+// One run as listings see it.
+struct RunRecord {
+  std::string id;
+  storage::RunState state = storage::RunState::kUnknown;
+  RunStatus status = RunStatus::kRunning;
+  RunSummary summary;  // metadata, params, tags, series summaries
+  absl::Time ended = absl::InfinitePast();  // committed runs only
+  std::string failure_reason;
+  // Liveness reason for uncommitted runs ("pid 42 is gone").
+  std::string detail;
+  // Not OK when the run's COMMIT or records are damaged; the rest of the
+  // record is then as much as could be read.
+  absl::Status error;
+  uint64_t bytes_on_disk = 0;
+};
+
+struct RunFilter {
+  std::optional<std::string> experiment;
+  std::optional<std::string> tag;
+  std::optional<RunStatus> status;
+};
+
+struct RepoOptions {
+  bool create_if_missing = true;
+  // See storage::RunStoreOptions::staleness.
+  absl::Duration staleness = absl::Minutes(15);
+  // Injectable for tests; defaults are the real ones.
+  storage::FileSystem* fs = nullptr;
+  storage::Clock* clock = nullptr;
+  storage::SystemProbe* probe = nullptr;
+};
+
+struct DeleteOptions {
+  // Delete even a run whose writer is alive in another process.
+  bool force = false;
+};
+
+class RunView;
+
+class Repo {
+ public:
+  // NotFound if missing and !create_if_missing; see storage::RunStore::Open.
+  static absl::StatusOr<std::unique_ptr<Repo>> Open(std::string path,
+                                                    RepoOptions options = {});
+
+  Repo(const Repo&) = delete;
+  Repo& operator=(const Repo&) = delete;
+
+  const std::string& path() const { return store_->root(); }
+
+  // InvalidArgument for options over the limits (names, tags, params).
+  absl::StatusOr<std::unique_ptr<Run>> CreateRun(const RunOptions& options = {});
+
+  // Deletes a run at any moment: committed, uncommitted, or open in this
+  // process (that Run is closed first; its later calls return
+  // FailedPrecondition). A run whose writer is alive in another process is
+  // refused with FailedPrecondition unless `force`. NotFound if absent.
+  absl::Status DeleteRun(absl::string_view id, DeleteOptions options = {});
+
+  // Runs in creation order, filtered. Committed runs are described from
+  // their COMMIT alone; uncommitted ones by decoding their records.
+  absl::StatusOr<std::vector<RunRecord>> ListRuns(const RunFilter& filter = {});
+  absl::StatusOr<RunRecord> GetRun(absl::string_view id);
+
+  // A reader of one run (committed or live).
+  absl::StatusOr<std::unique_ptr<RunView>> OpenRun(absl::string_view id);
+
+  // Deletes abandoned runs and leftovers (storage/recovery.h).
+  absl::StatusOr<storage::RecoveryReport> Recover(bool dry_run = false);
+
+  storage::RunStore& store() { return *store_; }
+
+ private:
+  explicit Repo(std::shared_ptr<storage::RunStore> store)
+      : store_(std::move(store)) {}
+  absl::StatusOr<RunRecord> Describe(const storage::RunEntry& entry);
+
+  std::shared_ptr<storage::RunStore> store_;
+};
+
+// Reads one run. Each Read call scans the run's segments once, decoding only
+// the points of the series asked for.
+class RunView {
+ public:
+  const RunRecord& record() const { return record_; }
+  const std::string& id() const { return record_.id; }
+  const std::vector<SeriesSummary>& series() const {
+    return record_.summary.series;
+  }
+
+  // NotFound if the run has no such series; InvalidArgument if it holds
+  // another kind; DataLoss for damage (committed runs) — a live run's torn
+  // tail is simply the end of its data.
+  absl::StatusOr<ScalarColumns> ReadScalars(const SeriesKey& key,
+                                            StepRange range = {});
+  // At most `max_points` points (see downsample.h).
+  absl::StatusOr<ScalarColumns> ReadScalarsDownsampled(const SeriesKey& key,
+                                                       size_t max_points,
+                                                       StepRange range = {});
+  absl::StatusOr<TextColumns> ReadTexts(const SeriesKey& key,
+                                        StepRange range = {});
+  absl::StatusOr<HistogramColumns> ReadHistograms(const SeriesKey& key,
+                                                  StepRange range = {});
+  absl::StatusOr<BlobColumns> ReadBlobs(const SeriesKey& key,
+                                        StepRange range = {});
+
+ private:
+  friend class Repo;
+  RunView(std::shared_ptr<storage::RunStore> store, RunRecord record)
+      : store_(std::move(store)), record_(std::move(record)) {}
+  template <typename Columns>
+  absl::StatusOr<Columns> Read(const SeriesKey& key, SeriesKind kind,
+                               StepRange range);
+
+  std::shared_ptr<storage::RunStore> store_;
+  RunRecord record_;
+};
+
+}  // namespace runlog
+
+#endif  // RUNLOG_TRACKING_REPO_H_

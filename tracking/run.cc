@@ -1,0 +1,562 @@
+#include "tracking/run.h"
+
+#include <algorithm>
+#include <cmath>
+#include <exception>
+#include <limits>
+#include <utility>
+
+#include "absl/base/optimization.h"
+#include "absl/strings/str_cat.h"
+#include "storage/format.h"
+#include "storage/status_macros.h"
+#include "tracking/open_run_registry.h"
+#include "tracking/record_codec.h"
+#include "tracking/record_format.h"
+#include "tracking/run_summary.h"
+#include "tracking/series_state.h"
+
+namespace runlog {
+namespace {
+
+using internal::SeriesState;
+using record::RecordType;
+
+constexpr double kNoEpoch = std::numeric_limits<double>::quiet_NaN();
+constexpr uint32_t kClockEvery = 32;
+// Records are cut into chunks of about this size, far below the format's
+// chunk limit, so that a torn tail loses little.
+constexpr size_t kTargetChunkBytes = 1u << 20;
+
+absl::Status CheckMeta(absl::string_view what, absl::string_view s) {
+  if (s.size() > record::kMaxMetaStringLength) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, " of ", s.size(), " bytes is over the limit of ",
+                     record::kMaxMetaStringLength));
+  }
+  return absl::OkStatus();
+}
+
+// Canonical key of a series for the lookup map: name, then each context
+// entry, separated by bytes that cannot collide with the length-checked
+// strings' boundaries because each part is length-prefixed.
+void CanonicalKey(absl::string_view name, const Context& context,
+                  std::string* out) {
+  out->clear();
+  absl::StrAppend(out, name.size(), ":", name);
+  for (const auto& [k, v] : context) {
+    absl::StrAppend(out, "|", k.size(), ":", k, "=", v.size(), ":", v);
+  }
+}
+
+}  // namespace
+
+// ---- ScalarSeries -----------------------------------------------------------
+
+absl::Status ScalarSeries::Track(double value) {
+  if (ABSL_PREDICT_FALSE(run_ == nullptr)) {
+    return absl::FailedPreconditionError("series handle is empty");
+  }
+  return run_->TrackScalar(state_, state_->NextStep(), value, kNoEpoch);
+}
+
+absl::Status ScalarSeries::Track(int64_t step, double value) {
+  if (ABSL_PREDICT_FALSE(run_ == nullptr)) {
+    return absl::FailedPreconditionError("series handle is empty");
+  }
+  return run_->TrackScalar(state_, step, value, kNoEpoch);
+}
+
+absl::Status ScalarSeries::Track(int64_t step, double value, double epoch) {
+  if (ABSL_PREDICT_FALSE(run_ == nullptr)) {
+    return absl::FailedPreconditionError("series handle is empty");
+  }
+  return run_->TrackScalar(state_, step, value, epoch);
+}
+
+absl::Status ScalarSeries::TrackBatch(absl::Span<const int64_t> steps,
+                                      absl::Span<const double> values) {
+  if (run_ == nullptr) {
+    return absl::FailedPreconditionError("series handle is empty");
+  }
+  if (steps.size() != values.size()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "series ", state_->key.ToString(), ": ", steps.size(), " steps but ",
+        values.size(), " values"));
+  }
+  RUNLOG_RETURN_IF_ERROR(run_->CheckOpen());
+  SeriesState* s = state_;
+  // Large batches are taken in slices so the buffer limit still holds.
+  size_t done = 0;
+  while (done < steps.size()) {
+    if (s->steps.empty()) run_->dirty_.push_back(s);
+    const size_t room =
+        run_->buffer_points_ > run_->pending_points_
+            ? run_->buffer_points_ - run_->pending_points_
+            : 1;
+    const size_t n = std::min(room, steps.size() - done);
+    s->steps.insert(s->steps.end(), steps.begin() + done,
+                    steps.begin() + done + n);
+    s->values.insert(s->values.end(), values.begin() + done,
+                     values.begin() + done + n);
+    s->epochs.insert(s->epochs.end(), n, kNoEpoch);
+    s->times_us.insert(s->times_us.end(), n, run_->now_us_);
+    for (size_t i = done; i < done + n; ++i) s->summary.Add(steps[i], values[i]);
+    run_->pending_points_ += n;
+    done += n;
+    RUNLOG_RETURN_IF_ERROR(run_->AfterPoints(0, 0));
+  }
+  return absl::OkStatus();
+}
+
+const SeriesKey& ScalarSeries::key() const { return state_->key; }
+const SeriesSummary& ScalarSeries::summary() const { return state_->summary; }
+
+// ---- Run: creation ----------------------------------------------------------
+
+Run::Run(std::shared_ptr<storage::RunStore> store,
+         std::unique_ptr<storage::RunWriter> writer, const RunOptions& options)
+    : store_(std::move(store)),
+      writer_(std::move(writer)),
+      clock_(store_->clock()),
+      id_(writer_->id()),
+      experiment_(options.experiment),
+      name_(options.name),
+      description_(options.description),
+      created_(clock_->Now()),
+      tags_(options.tags.begin(), options.tags.end()),
+      params_(Value::EmptyMap()),
+      on_exception_(options.on_exception),
+      buffer_points_(std::max<size_t>(options.buffer_points, 1)),
+      buffer_bytes_(std::max<size_t>(options.buffer_bytes, 1)),
+      max_buffer_age_(options.max_buffer_age),
+      uncaught_at_creation_(std::uncaught_exceptions()) {
+  now_us_ = absl::ToUnixMicros(created_);
+  last_flush_us_ = now_us_;
+  clock_countdown_ = kClockEvery;
+  internal::OpenRunRegistry::Add(writer_->dir(), this);
+}
+
+absl::Status Run::Init(const RunOptions& options) {
+  record::AppendRunInfo(&pending_records_, created_, experiment_, name_,
+                        description_);
+  for (const std::string& tag : tags_) {
+    record::AppendStringRecord(&pending_records_, RecordType::kAddTag, tag);
+  }
+  if (!options.params.is_null()) {
+    RUNLOG_RETURN_IF_ERROR(MergeInto(params_, options.params));
+    record::AppendMergeParams(&pending_records_, options.params);
+  }
+  // Make the run's identity visible to live readers at once.
+  return Flush();
+}
+
+Run::~Run() {
+  if (state_ == State::kOpen) {
+    if (std::uncaught_exceptions() > uncaught_at_creation_) {
+      switch (on_exception_) {
+        case OnException::kLeaveUncommitted:
+          Close().IgnoreError();
+          break;
+        case OnException::kDiscard:
+          Close().IgnoreError();
+          store_->DeleteRun(id_).IgnoreError();
+          break;
+        case OnException::kCommitFailed:
+          Fail("an exception was thrown while the run was open")
+              .IgnoreError();
+          break;
+      }
+    } else {
+      Commit().IgnoreError();
+    }
+  }
+  // A run that failed to commit is still open; leave it uncommitted.
+  if (state_ == State::kOpen) Close().IgnoreError();
+  internal::OpenRunRegistry::Remove(writer_->dir(), this);
+}
+
+// ---- Run: state -------------------------------------------------------------
+
+absl::Status Run::CheckOpen() const {
+  if (!status_.ok()) return status_;
+  switch (state_) {
+    case State::kOpen:
+      return absl::OkStatus();
+    case State::kCommitted:
+      return absl::FailedPreconditionError(
+          absl::StrCat("run ", id_, " is already committed"));
+    case State::kClosed:
+      return absl::FailedPreconditionError(
+          absl::StrCat("run ", id_, " is closed"));
+    case State::kDeleted:
+      return absl::FailedPreconditionError(
+          absl::StrCat("run ", id_, " was deleted"));
+  }
+  return absl::InternalError("unreachable");
+}
+
+absl::Status Run::Poison(absl::Status s) {
+  if (status_.ok()) status_ = std::move(s);
+  return status_;
+}
+
+void Run::CloseForDeletion() {
+  if (state_ == State::kOpen) {
+    for (SeriesState* s : dirty_) {
+      s->steps.clear();
+      s->values.clear();
+      s->epochs.clear();
+      s->times_us.clear();
+      s->texts.clear();
+      s->histograms.clear();
+    }
+    dirty_.clear();
+    writer_->Close().IgnoreError();
+  }
+  state_ = State::kDeleted;
+}
+
+// ---- Run: metadata ----------------------------------------------------------
+
+absl::Status Run::SetParam(absl::string_view path, Value value) {
+  RUNLOG_RETURN_IF_ERROR(CheckOpen());
+  RUNLOG_RETURN_IF_ERROR(ValidatePath(path));
+  RUNLOG_RETURN_IF_ERROR(ValidateValue(value));
+  Value updated = params_;
+  RUNLOG_RETURN_IF_ERROR(SetPath(updated, path, value));
+  params_ = std::move(updated);
+  record::AppendSetParam(&pending_records_, path, value);
+  return AfterPoints(0, 0);
+}
+
+absl::Status Run::SetParams(const Value& params) {
+  RUNLOG_RETURN_IF_ERROR(CheckOpen());
+  if (params.kind() != Value::Kind::kMap) {
+    return absl::InvalidArgumentError("SetParams takes a map of params");
+  }
+  RUNLOG_RETURN_IF_ERROR(ValidateValue(params));
+  Value updated = params_;
+  RUNLOG_RETURN_IF_ERROR(MergeInto(updated, params));
+  params_ = std::move(updated);
+  record::AppendMergeParams(&pending_records_, params);
+  return AfterPoints(0, 0);
+}
+
+absl::Status Run::AddTag(absl::string_view tag) {
+  RUNLOG_RETURN_IF_ERROR(CheckOpen());
+  RUNLOG_RETURN_IF_ERROR(CheckMeta("tag", tag));
+  if (tag.empty()) return absl::InvalidArgumentError("tag is empty");
+  if (tags_.size() >= record::kMaxTags) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("run ", id_, " already has ", tags_.size(), " tags"));
+  }
+  if (!tags_.emplace(tag).second) return absl::OkStatus();
+  record::AppendStringRecord(&pending_records_, RecordType::kAddTag, tag);
+  return AfterPoints(0, 0);
+}
+
+absl::Status Run::RemoveTag(absl::string_view tag) {
+  RUNLOG_RETURN_IF_ERROR(CheckOpen());
+  if (tags_.erase(std::string(tag)) == 0) return absl::OkStatus();
+  record::AppendStringRecord(&pending_records_, RecordType::kRemoveTag, tag);
+  return AfterPoints(0, 0);
+}
+
+absl::Status Run::SetName(absl::string_view name) {
+  RUNLOG_RETURN_IF_ERROR(CheckOpen());
+  RUNLOG_RETURN_IF_ERROR(CheckMeta("name", name));
+  name_ = std::string(name);
+  record::AppendStringRecord(&pending_records_, RecordType::kSetName, name);
+  return AfterPoints(0, 0);
+}
+
+absl::Status Run::SetDescription(absl::string_view description) {
+  RUNLOG_RETURN_IF_ERROR(CheckOpen());
+  RUNLOG_RETURN_IF_ERROR(CheckMeta("description", description));
+  description_ = std::string(description);
+  record::AppendStringRecord(&pending_records_, RecordType::kSetDescription,
+                             description);
+  return AfterPoints(0, 0);
+}
+
+// ---- Run: series ------------------------------------------------------------
+
+absl::StatusOr<SeriesState*> Run::Resolve(absl::string_view name,
+                                          const Context& context,
+                                          SeriesKind kind) {
+  CanonicalKey(name, context, &key_scratch_);
+  auto it = by_key_.find(key_scratch_);
+  if (ABSL_PREDICT_TRUE(it != by_key_.end())) {
+    if (ABSL_PREDICT_FALSE(it->second->kind != kind)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "series ", it->second->key.ToString(), " holds ",
+          SeriesKindName(it->second->kind), " values, not ",
+          SeriesKindName(kind)));
+    }
+    return it->second;
+  }
+  SeriesKey key{std::string(name), context};
+  RUNLOG_RETURN_IF_ERROR(ValidateSeriesKey(key));
+  if (series_.size() >= record::kMaxSeriesPerRun) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("run ", id_, " already has ", series_.size(), " series"));
+  }
+  auto state = std::make_unique<SeriesState>();
+  state->id = static_cast<uint32_t>(series_.size());
+  state->key = std::move(key);
+  state->kind = kind;
+  state->summary.key = state->key;
+  state->summary.kind = kind;
+  record::AppendDefineSeries(&pending_records_, state->id, kind, state->key);
+  SeriesState* raw = state.get();
+  series_.push_back(std::move(state));
+  by_key_.emplace(key_scratch_, raw);
+  return raw;
+}
+
+absl::StatusOr<ScalarSeries> Run::Series(absl::string_view name,
+                                         const Context& context) {
+  RUNLOG_RETURN_IF_ERROR(CheckOpen());
+  RUNLOG_ASSIGN_OR_RETURN(SeriesState * s,
+                          Resolve(name, context, SeriesKind::kScalar));
+  return ScalarSeries(this, s);
+}
+
+absl::Status Run::TrackScalar(SeriesState* s, int64_t step, double value,
+                              double epoch) {
+  if (ABSL_PREDICT_FALSE(state_ != State::kOpen || !status_.ok())) {
+    return CheckOpen();
+  }
+  if (s->steps.empty()) dirty_.push_back(s);
+  s->steps.push_back(step);
+  s->values.push_back(value);
+  s->epochs.push_back(epoch);
+  s->times_us.push_back(now_us_);
+  s->summary.Add(step, value);
+  ++pending_points_;
+  if (ABSL_PREDICT_FALSE(--clock_countdown_ == 0 ||
+                         pending_points_ >= buffer_points_)) {
+    return AfterPoints(0, 0);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Run::Track(absl::string_view name, double value,
+                        std::optional<int64_t> step, const Context& context,
+                        std::optional<double> epoch) {
+  RUNLOG_RETURN_IF_ERROR(CheckOpen());
+  RUNLOG_ASSIGN_OR_RETURN(SeriesState * s,
+                          Resolve(name, context, SeriesKind::kScalar));
+  return TrackScalar(s, step ? *step : s->NextStep(), value,
+                     epoch ? *epoch : kNoEpoch);
+}
+
+absl::Status Run::TrackBatch(absl::string_view name, const Context& context,
+                             absl::Span<const int64_t> steps,
+                             absl::Span<const double> values) {
+  RUNLOG_ASSIGN_OR_RETURN(ScalarSeries series, Series(name, context));
+  return series.TrackBatch(steps, values);
+}
+
+absl::Status Run::TrackText(absl::string_view name, absl::string_view text,
+                            std::optional<int64_t> step,
+                            const Context& context,
+                            std::optional<double> epoch) {
+  RUNLOG_RETURN_IF_ERROR(CheckOpen());
+  if (text.size() > record::kMaxTextLength) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("text for series ", name, " is ", text.size(),
+                     " bytes, over the limit of ", record::kMaxTextLength));
+  }
+  RUNLOG_ASSIGN_OR_RETURN(SeriesState * s,
+                          Resolve(name, context, SeriesKind::kText));
+  if (s->steps.empty()) dirty_.push_back(s);
+  const int64_t st = step ? *step : s->NextStep();
+  s->steps.push_back(st);
+  s->texts.emplace_back(text);
+  s->epochs.push_back(epoch ? *epoch : kNoEpoch);
+  s->times_us.push_back(now_us_);
+  s->summary.AddStep(st);
+  ++pending_points_;
+  return AfterPoints(0, text.size());
+}
+
+absl::Status Run::TrackHistogram(absl::string_view name, Histogram histogram,
+                                 std::optional<int64_t> step,
+                                 const Context& context,
+                                 std::optional<double> epoch) {
+  RUNLOG_RETURN_IF_ERROR(CheckOpen());
+  RUNLOG_RETURN_IF_ERROR(ValidateHistogram(histogram));
+  RUNLOG_ASSIGN_OR_RETURN(SeriesState * s,
+                          Resolve(name, context, SeriesKind::kHistogram));
+  if (s->steps.empty()) dirty_.push_back(s);
+  const int64_t st = step ? *step : s->NextStep();
+  const size_t bytes = histogram.edges.size() * 16;
+  s->steps.push_back(st);
+  s->histograms.push_back(std::move(histogram));
+  s->epochs.push_back(epoch ? *epoch : kNoEpoch);
+  s->times_us.push_back(now_us_);
+  s->summary.AddStep(st);
+  ++pending_points_;
+  return AfterPoints(0, bytes);
+}
+
+absl::Status Run::TrackBlob(absl::string_view name, const Blob& blob,
+                            std::optional<int64_t> step,
+                            const Context& context,
+                            std::optional<double> epoch) {
+  RUNLOG_RETURN_IF_ERROR(CheckOpen());
+  if (blob.data.size() > record::kMaxBlobSize ||
+      blob.content_type.size() > record::kMaxContentTypeLength) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "blob for series ", name, ": ", blob.data.size(),
+        " bytes (limit ", record::kMaxBlobSize, "), content type of ",
+        blob.content_type.size(), " bytes (limit ",
+        record::kMaxContentTypeLength, ")"));
+  }
+  RUNLOG_ASSIGN_OR_RETURN(SeriesState * s,
+                          Resolve(name, context, SeriesKind::kBlob));
+  const int64_t st = step ? *step : s->NextStep();
+  // The series definition must precede the blob in the log.
+  RUNLOG_RETURN_IF_ERROR(EncodePending());
+  RUNLOG_RETURN_IF_ERROR(EmitChunk());
+  absl::Status appended = writer_->AppendChunk(
+      storage::format::kChunkBlob,
+      record::EncodeBlobPoint(s->id, st, now_us_, epoch ? *epoch : kNoEpoch,
+                              blob));
+  if (!appended.ok()) return Poison(std::move(appended));
+  s->summary.AddStep(st);
+  return AfterPoints(0, 0);
+}
+
+// ---- Run: buffering ---------------------------------------------------------
+
+absl::Status Run::AfterPoints(size_t points, size_t bytes) {
+  pending_points_ += points;
+  pending_bytes_ += bytes;
+  if (clock_countdown_ == 0 || points == 0) {
+    now_us_ = absl::ToUnixMicros(clock_->Now());
+    clock_countdown_ = kClockEvery;
+  }
+  const bool full = pending_points_ >= buffer_points_ ||
+                    pending_bytes_ + pending_records_.size() >= buffer_bytes_;
+  const bool old = (pending_points_ > 0 || !pending_records_.empty()) &&
+                   absl::Microseconds(now_us_ - last_flush_us_) >=
+                       max_buffer_age_;
+  if (full || old) return Flush();
+  return absl::OkStatus();
+}
+
+absl::Status Run::EncodePending() {
+  if (!pending_records_.empty()) {
+    chunk_.append(pending_records_);
+    pending_records_.clear();
+  }
+  for (SeriesState* s : dirty_) {
+    const size_t n = s->steps.size();
+    for (size_t begin = 0; begin < n; begin += record::kMaxPointsPerRecord) {
+      const size_t len = std::min<size_t>(record::kMaxPointsPerRecord, n - begin);
+      auto steps = absl::MakeConstSpan(s->steps).subspan(begin, len);
+      auto epochs = absl::MakeConstSpan(s->epochs).subspan(begin, len);
+      auto times = absl::MakeConstSpan(s->times_us).subspan(begin, len);
+      switch (s->kind) {
+        case SeriesKind::kScalar:
+          record::AppendScalarPoints(
+              &chunk_, &scratch_, s->id, steps,
+              absl::MakeConstSpan(s->values).subspan(begin, len), epochs,
+              times);
+          break;
+        case SeriesKind::kText:
+          record::AppendTextPoints(
+              &chunk_, &scratch_, s->id, steps,
+              absl::MakeConstSpan(s->texts).subspan(begin, len), epochs, times);
+          break;
+        case SeriesKind::kHistogram:
+          record::AppendHistogramPoints(
+              &chunk_, &scratch_, s->id, steps,
+              absl::MakeConstSpan(s->histograms).subspan(begin, len), epochs,
+              times);
+          break;
+        case SeriesKind::kBlob:
+          break;  // blobs are written at once, never buffered
+      }
+      if (chunk_.size() >= kTargetChunkBytes) RUNLOG_RETURN_IF_ERROR(EmitChunk());
+    }
+    s->steps.clear();
+    s->values.clear();
+    s->epochs.clear();
+    s->times_us.clear();
+    s->texts.clear();
+    s->histograms.clear();
+  }
+  dirty_.clear();
+  pending_points_ = 0;
+  pending_bytes_ = 0;
+  return absl::OkStatus();
+}
+
+absl::Status Run::EmitChunk() {
+  if (chunk_.empty()) return absl::OkStatus();
+  absl::Status s = writer_->AppendChunk(storage::format::kChunkRecords, chunk_);
+  chunk_.clear();
+  if (!s.ok()) return Poison(std::move(s));
+  return absl::OkStatus();
+}
+
+absl::Status Run::Flush() {
+  RUNLOG_RETURN_IF_ERROR(CheckOpen());
+  RUNLOG_RETURN_IF_ERROR(EncodePending());
+  RUNLOG_RETURN_IF_ERROR(EmitChunk());
+  absl::Status s = writer_->Flush();
+  if (!s.ok()) return Poison(std::move(s));
+  now_us_ = absl::ToUnixMicros(clock_->Now());
+  last_flush_us_ = now_us_;
+  return absl::OkStatus();
+}
+
+// ---- Run: the end -----------------------------------------------------------
+
+absl::Status Run::Finish(storage::format::RunStatus status,
+                         absl::string_view reason) {
+  RUNLOG_RETURN_IF_ERROR(CheckOpen());
+  RUNLOG_RETURN_IF_ERROR(EncodePending());
+  RUNLOG_RETURN_IF_ERROR(EmitChunk());
+  RunSummary summary;
+  summary.experiment = experiment_;
+  summary.name = name_;
+  summary.description = description_;
+  summary.created = created_;
+  summary.tags = tags_;
+  summary.params = params_;
+  summary.series.reserve(series_.size());
+  for (const auto& s : series_) summary.series.push_back(s->summary);
+  absl::Status s = writer_->Commit(status, clock_->Now(), reason,
+                                   EncodeRunSummary(summary));
+  if (!s.ok()) return Poison(std::move(s));
+  state_ = State::kCommitted;
+  return absl::OkStatus();
+}
+
+absl::Status Run::Commit() {
+  return Finish(storage::format::RunStatus::kFinished, "");
+}
+
+absl::Status Run::Fail(absl::string_view reason) {
+  return Finish(storage::format::RunStatus::kFailed,
+                reason.substr(0, storage::format::kMaxFailureReason));
+}
+
+absl::Status Run::Close() {
+  // Idempotent, and harmless after Commit(), Fail() or deletion.
+  if (state_ != State::kOpen) return absl::OkStatus();
+  absl::Status s = status_.ok() ? EncodePending() : status_;
+  if (s.ok()) s = EmitChunk();
+  absl::Status closed = writer_->Close();
+  state_ = State::kClosed;
+  if (!s.ok()) return s;
+  if (!closed.ok()) return Poison(std::move(closed));
+  return absl::OkStatus();
+}
+
+}  // namespace runlog

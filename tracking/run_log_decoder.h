@@ -1,0 +1,81 @@
+// Rebuilds what a run's records say: metadata, params, tags, series and
+// their summaries, and, for one target series, its points.
+//
+// Chunks are applied in write order (storage::RunReader yields them so).
+// With want_summaries false, points of other series are skipped by length
+// without decoding, which is what reading one series of a committed run
+// needs (its summaries come from COMMIT).
+//
+// Damaged records are DataLoss naming the segment, chunk offset and record
+// offset. Unknown record types >= kFirstIgnorableRecordType are skipped;
+// other unknown types are Unimplemented (written by a newer version).
+#ifndef RUNLOG_TRACKING_RUN_LOG_DECODER_H_
+#define RUNLOG_TRACKING_RUN_LOG_DECODER_H_
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "storage/segment_reader.h"
+#include "tracking/run_summary.h"
+#include "tracking/series.h"
+
+namespace runlog {
+
+class RunLogDecoder {
+ public:
+  struct Target {
+    SeriesKey key;
+    StepRange range;
+  };
+
+  RunLogDecoder(std::optional<Target> target, bool want_summaries);
+
+  // `location` names the segment file for messages.
+  absl::Status Apply(const storage::Chunk& chunk, absl::string_view location);
+
+  // Metadata, params, tags; series summaries if want_summaries.
+  RunSummary& summary() { return summary_; }
+
+  bool target_found() const { return target_id_.has_value(); }
+  SeriesKind target_kind() const { return target_kind_; }
+  ScalarColumns& scalars() { return scalars_; }
+  TextColumns& texts() { return texts_; }
+  HistogramColumns& histograms() { return histograms_; }
+  BlobColumns& blobs() { return blobs_; }
+
+ private:
+  struct SeriesInfo {
+    SeriesKind kind;
+    size_t summary_index;  // into summary_.series
+  };
+  absl::Status ApplyRecord(uint8_t type, absl::string_view body,
+                           const std::string& where);
+  absl::Status ApplyPoints(uint8_t type, absl::string_view body,
+                           const std::string& where);
+  absl::Status ApplyBlob(absl::string_view payload, const std::string& where);
+
+  std::optional<Target> target_;
+  bool want_summaries_;
+  RunSummary summary_;
+  std::map<uint32_t, SeriesInfo> series_;
+  std::optional<uint32_t> target_id_;
+  SeriesKind target_kind_ = SeriesKind::kScalar;
+  ScalarColumns scalars_;
+  TextColumns texts_;
+  HistogramColumns histograms_;
+  BlobColumns blobs_;
+  // Scratch columns reused across records.
+  std::vector<int64_t> steps_;
+  std::vector<int64_t> times_;
+  std::vector<double> epochs_;
+  std::vector<double> values_;
+};
+
+}  // namespace runlog
+
+#endif  // RUNLOG_TRACKING_RUN_LOG_DECODER_H_

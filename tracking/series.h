@@ -1,0 +1,104 @@
+// Series identity, kinds, summaries and point columns: the vocabulary shared
+// by writers, readers and tools.
+#ifndef RUNLOG_TRACKING_SERIES_H_
+#define RUNLOG_TRACKING_SERIES_H_
+
+#include <cstdint>
+#include <functional>
+#include <limits>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+
+namespace runlog {
+
+// A small string map that qualifies a series name, e.g. {subset: train}.
+using Context = std::map<std::string, std::string, std::less<>>;
+
+enum class SeriesKind { kScalar, kText, kHistogram, kBlob };
+absl::string_view SeriesKindName(SeriesKind kind);
+
+// A series is identified by its name and context.
+struct SeriesKey {
+  std::string name;
+  Context context;
+
+  // "loss" or "loss{subset=train}" (context keys in order).
+  std::string ToString() const;
+  friend bool operator==(const SeriesKey& a, const SeriesKey& b) {
+    return a.name == b.name && a.context == b.context;
+  }
+  friend bool operator<(const SeriesKey& a, const SeriesKey& b) {
+    return a.name != b.name ? a.name < b.name : a.context < b.context;
+  }
+};
+
+// InvalidArgument naming the series when the name or context break the
+// limits of record_format.h (empty name, too long, too many entries).
+absl::Status ValidateSeriesKey(const SeriesKey& key);
+
+// Kept while writing and stored in COMMIT, so listing and filtering runs
+// never decodes points. For non-scalar kinds only count and steps are set.
+struct SeriesSummary {
+  SeriesKey key;
+  SeriesKind kind = SeriesKind::kScalar;
+  int64_t count = 0;
+  int64_t first_step = 0;
+  int64_t last_step = 0;
+  double first = std::numeric_limits<double>::quiet_NaN();
+  double last = std::numeric_limits<double>::quiet_NaN();
+  // NaN values are counted but never become min or max.
+  double min = std::numeric_limits<double>::quiet_NaN();
+  double max = std::numeric_limits<double>::quiet_NaN();
+
+  void Add(int64_t step, double value);
+  void AddStep(int64_t step);
+};
+
+struct Histogram {
+  std::vector<double> edges;   // bins + 1 ascending bin edges
+  std::vector<double> counts;  // one per bin
+  friend bool operator==(const Histogram& a, const Histogram& b) {
+    return a.edges == b.edges && a.counts == b.counts;
+  }
+};
+// InvalidArgument unless edges.size() == counts.size() + 1, there is at least
+// one bin, within kMaxHistogramBins.
+absl::Status ValidateHistogram(const Histogram& h);
+
+struct Blob {
+  std::string content_type;  // e.g. "image/png"
+  std::string data;
+  friend bool operator==(const Blob& a, const Blob& b) {
+    return a.content_type == b.content_type && a.data == b.data;
+  }
+};
+
+// The points of one series as parallel columns. epochs[i] is NaN when the
+// point had no epoch; times are µs since the Unix epoch.
+template <typename T>
+struct SeriesColumns {
+  std::vector<int64_t> steps;
+  std::vector<T> values;
+  std::vector<double> epochs;
+  std::vector<int64_t> times_us;
+  size_t size() const { return steps.size(); }
+};
+using ScalarColumns = SeriesColumns<double>;
+using TextColumns = SeriesColumns<std::string>;
+using HistogramColumns = SeriesColumns<Histogram>;
+using BlobColumns = SeriesColumns<Blob>;
+
+// An inclusive step range; the default covers every step.
+struct StepRange {
+  int64_t first = std::numeric_limits<int64_t>::min();
+  int64_t last = std::numeric_limits<int64_t>::max();
+  bool Contains(int64_t step) const { return step >= first && step <= last; }
+};
+
+}  // namespace runlog
+
+#endif  // RUNLOG_TRACKING_SERIES_H_
