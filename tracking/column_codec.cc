@@ -115,7 +115,7 @@ void EncodeXorDoubles(absl::Span<const double> values, std::string* out) {
     const uint64_t x = bits ^ prev;
     prev = bits;
     if (x == 0) {
-      out->push_back(0);
+      out->push_back(static_cast<char>(kXorUnchanged));
       continue;
     }
     const int lead = __builtin_clzll(x) / 8;
@@ -140,7 +140,7 @@ bool DecodeXorDoubles(absl::string_view* in, size_t n,
     if (in->empty()) return false;
     const uint8_t control = static_cast<uint8_t>((*in)[0]);
     in->remove_prefix(1);
-    if (control != 0) {
+    if (control != kXorUnchanged) {
       const int lead = control >> 4;
       const int trail = control & 0x0f;
       const int len = 8 - lead - trail;

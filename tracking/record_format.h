@@ -45,8 +45,10 @@ enum class SeriesKindCode : uint8_t {
 //   epochs: flag u8 (kEpochsNone | kEpochsConstant + f64 | kEpochsXor + xor column)
 //   values (scalar only): xor column
 // An xor column encodes doubles: the first as 8 bytes LE; each next one as
-// x = bits ^ previous bits: a control byte 0 when x == 0, otherwise
-// (leading zero bytes << 4) | trailing zero bytes, then the middle bytes.
+// x = bits ^ previous bits: a control byte kXorUnchanged when x == 0,
+// otherwise (leading zero bytes << 4) | trailing zero bytes (both 0..7),
+// then the 8 - leading - trailing middle bytes, little-endian.
+inline constexpr uint8_t kXorUnchanged = 0xff;
 inline constexpr uint8_t kEpochsNone = 0;
 inline constexpr uint8_t kEpochsConstant = 1;
 inline constexpr uint8_t kEpochsXor = 2;

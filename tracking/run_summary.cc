@@ -106,9 +106,10 @@ absl::StatusOr<RunSummary> DecodeRunSummary(absl::string_view bytes,
   if (!params.ok()) return damaged(params.status().message());
   s.params = *std::move(params);
   uint64_t series;
-  // Each series takes at least 40 bytes, which bounds the count by the input.
+  // Each series takes at least 38 bytes, which bounds the count by the input
+  // before anything is reserved.
   if (!GetVarint64(&in, &series) || series > record::kMaxSeriesPerRun ||
-      series > in.size() / 40) {
+      series > in.size() / 38) {
     return damaged("bad series count");
   }
   s.series.reserve(static_cast<size_t>(series));

@@ -158,7 +158,9 @@ TEST_F(RunStoreTest, RunIdsAreUniqueAndTimeOrdered) {
   }
   for (size_t i = 1; i < ids.size(); ++i) {
     EXPECT_NE(ids[i - 1], ids[i]);
-    if (i % 2 == 0) EXPECT_LT(ids[i - 1], ids[i]);
+    if (i % 2 == 0) {
+      EXPECT_LT(ids[i - 1], ids[i]);
+    }
   }
 }
 
