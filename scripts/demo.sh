@@ -9,4 +9,4 @@ cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
   -DRUNLOG_BUILD_TESTS=OFF -DRUNLOG_BUILD_BENCH=OFF >/dev/null
 cmake --build "$build" -j"$(nproc)"
 repo=${1:-$(mktemp -d /tmp/runlog-demo.XXXXXX)/repo}
-"$build"/tools/storage-example "$repo"
+"$build"/tools/runlog-demo "$repo"

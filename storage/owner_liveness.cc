@@ -81,6 +81,7 @@ std::string Age(absl::Time last_write, absl::Time now) {
         absl::FormatDuration(absl::Trunc(-age, absl::Seconds(1))),
         " in the future (clock skew)");
   }
+  if (age < absl::Seconds(1)) return "last write under 1s ago";
   return absl::StrCat("last write ",
                       absl::FormatDuration(absl::Trunc(age, absl::Seconds(1))),
                       " ago");

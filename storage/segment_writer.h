@@ -2,14 +2,15 @@
 //
 // Durability is explicit: AppendChunk() buffers in memory (writing to the OS
 // only when the buffer fills), Flush() hands everything buffered to the OS,
-// Sync() makes everything appended so far durable. The writer rolls to a new
+// Sync() makes everything appended so far durable (with `sync_on_roll`; see
+// Sync() for what holds without it). The writer rolls to a new
 // segment (next number) before a chunk would take the current one past
 // `roll_size`; the new file is created only when a chunk goes into it, so
 // there is never an empty trailing segment. A rolled-away segment is flushed,
 // fsynced when `sync_on_roll` is set, and closed.
 //
-// A failed write, fsync or create poisons the writer: that call and every
-// later one return the first error, and a failed fsync is never retried
+// A failed write, fsync, create or close poisons the writer: that call and
+// every later one return the first error, and a failed fsync is never retried
 // (after a failed fsync the page cache may have dropped the data).
 //
 // Ownership: the writer owns its open file; `fs` must outlive it.

@@ -2,7 +2,9 @@
 
 #include <cmath>
 #include <cstring>
+#include <string>
 
+#include "absl/base/optimization.h"
 #include "storage/coding.h"
 #include "tracking/record_format.h"
 
@@ -11,6 +13,7 @@ namespace {
 
 using storage::DecodeFixed64;
 using storage::EncodeFixed64;
+using storage::EncodeVarint64;
 using storage::GetVarint64;
 using storage::PutVarint64;
 using storage::ZigZagDecode;
@@ -27,6 +30,50 @@ double FromBits(uint64_t b) {
   return v;
 }
 
+// Encodes columns into a stack block appended to `out` a block at a time:
+// one std::string append per value costs several times more than encoding
+// the value, and columns hold up to kMaxPointsPerRecord values.
+class BlockWriter {
+ public:
+  // Every write through pos() may take up to this many bytes.
+  static constexpr size_t kMaxEntryBytes = 16;
+
+  explicit BlockWriter(std::string* out) : out_(out) {}
+  BlockWriter(const BlockWriter&) = delete;
+  BlockWriter& operator=(const BlockWriter&) = delete;
+  ~BlockWriter() { Flush(); }
+
+  // Room for kMaxEntryBytes bytes; pass the end of what was written to
+  // Advance().
+  char* pos() { return pos_; }
+  void Advance(char* end) {
+    pos_ = end;
+    if (ABSL_PREDICT_FALSE(pos_ > block_ + sizeof(block_) - kMaxEntryBytes)) {
+      Flush();
+    }
+  }
+  void Flush() {
+    out_->append(block_, static_cast<size_t>(pos_ - block_));
+    pos_ = block_;
+  }
+
+ private:
+  std::string* out_;
+  char block_[4096];
+  char* pos_ = block_;
+};
+
+// One XOR-column entry for x = bits ^ previous bits, x != 0. Writes all 8
+// bytes of the shifted value (the block has the slack) but advances past the
+// meaningful ones only.
+char* EncodeXorEntry(char* p, uint64_t x) {
+  const int lead = __builtin_clzll(x) / 8;
+  const int trail = __builtin_ctzll(x) / 8;
+  p[0] = static_cast<char>((lead << 4) | trail);
+  EncodeFixed64(p + 1, x >> (8 * trail));
+  return p + 1 + (8 - lead - trail);
+}
+
 }  // namespace
 
 void PutSignedVarint(std::string* out, int64_t v) {
@@ -38,7 +85,9 @@ bool GetSignedVarint(absl::string_view* in, int64_t* v) {
   *v = ZigZagDecode(u);
   return true;
 }
-void PutDouble(std::string* out, double v) { storage::PutFixed64(out, Bits(v)); }
+void PutDouble(std::string* out, double v) {
+  storage::PutFixed64(out, Bits(v));
+}
 bool GetDouble(absl::string_view* in, double* v) {
   uint64_t b;
   if (!storage::GetFixed64(in, &b)) return false;
@@ -60,12 +109,14 @@ bool GetString(absl::string_view* in, size_t max_length, absl::string_view* s) {
 
 void EncodeSteps(absl::Span<const int64_t> steps, std::string* out) {
   if (steps.empty()) return;
-  PutSignedVarint(out, steps[0]);
+  BlockWriter w(out);
+  w.Advance(EncodeVarint64(w.pos(), ZigZagEncode(steps[0])));
   for (size_t i = 1; i < steps.size(); ++i) {
     // Wrapping arithmetic: any int64 sequence round-trips.
     const uint64_t delta = static_cast<uint64_t>(steps[i]) -
                            static_cast<uint64_t>(steps[i - 1]) - 1;
-    PutVarint64(out, ZigZagEncode(static_cast<int64_t>(delta)));
+    w.Advance(
+        EncodeVarint64(w.pos(), ZigZagEncode(static_cast<int64_t>(delta))));
   }
 }
 
@@ -85,10 +136,12 @@ bool DecodeSteps(absl::string_view* in, size_t n, std::vector<int64_t>* out) {
 }
 
 void EncodeDeltas(absl::Span<const int64_t> values, std::string* out) {
+  BlockWriter w(out);
   int64_t prev = 0;
   for (int64_t v : values) {
-    PutSignedVarint(out, static_cast<int64_t>(static_cast<uint64_t>(v) -
-                                              static_cast<uint64_t>(prev)));
+    w.Advance(EncodeVarint64(
+        w.pos(), ZigZagEncode(static_cast<int64_t>(
+                     static_cast<uint64_t>(v) - static_cast<uint64_t>(prev)))));
     prev = v;
   }
 }
@@ -109,24 +162,18 @@ void EncodeXorDoubles(absl::Span<const double> values, std::string* out) {
   if (values.empty()) return;
   uint64_t prev = Bits(values[0]);
   storage::PutFixed64(out, prev);
-  char buf[9];
+  BlockWriter w(out);
   for (size_t i = 1; i < values.size(); ++i) {
     const uint64_t bits = Bits(values[i]);
     const uint64_t x = bits ^ prev;
     prev = bits;
     if (x == 0) {
-      out->push_back(static_cast<char>(kXorUnchanged));
-      continue;
+      char* p = w.pos();
+      *p = static_cast<char>(kXorUnchanged);
+      w.Advance(p + 1);
+    } else {
+      w.Advance(EncodeXorEntry(w.pos(), x));
     }
-    const int lead = __builtin_clzll(x) / 8;
-    const int trail = __builtin_ctzll(x) / 8;
-    const int n = 8 - lead - trail;
-    buf[0] = static_cast<char>((lead << 4) | trail);
-    const uint64_t middle = x >> (8 * trail);
-    for (int b = 0; b < n; ++b) {
-      buf[1 + b] = static_cast<char>(middle >> (8 * b));
-    }
-    out->append(buf, static_cast<size_t>(n) + 1);
   }
 }
 

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cmath>
 #include <exception>
-#include <limits>
 #include <utility>
 
 #include "absl/base/optimization.h"
@@ -19,10 +18,10 @@
 namespace runlog {
 namespace {
 
+using internal::kNoEpoch;
 using internal::SeriesState;
 using record::RecordType;
 
-constexpr double kNoEpoch = std::numeric_limits<double>::quiet_NaN();
 constexpr uint32_t kClockEvery = 32;
 // Records are cut into chunks of about this size, far below the format's
 // chunk limit, so that a torn tail loses little.
@@ -35,18 +34,6 @@ absl::Status CheckMeta(absl::string_view what, absl::string_view s) {
                      record::kMaxMetaStringLength));
   }
   return absl::OkStatus();
-}
-
-// Canonical key of a series for the lookup map: name, then each context
-// entry, separated by bytes that cannot collide with the length-checked
-// strings' boundaries because each part is length-prefixed.
-void CanonicalKey(absl::string_view name, const Context& context,
-                  std::string* out) {
-  out->clear();
-  absl::StrAppend(out, name.size(), ":", name);
-  for (const auto& [k, v] : context) {
-    absl::StrAppend(out, "|", k.size(), ":", k, "=", v.size(), ":", v);
-  }
 }
 
 }  // namespace
@@ -80,9 +67,9 @@ absl::Status ScalarSeries::TrackBatch(absl::Span<const int64_t> steps,
     return absl::FailedPreconditionError("series handle is empty");
   }
   if (steps.size() != values.size()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "series ", state_->key.ToString(), ": ", steps.size(), " steps but ",
-        values.size(), " values"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("series ", state_->key.ToString(), ": ", steps.size(),
+                     " steps but ", values.size(), " values"));
   }
   RUNLOG_RETURN_IF_ERROR(run_->CheckOpen());
   SeriesState* s = state_;
@@ -90,18 +77,18 @@ absl::Status ScalarSeries::TrackBatch(absl::Span<const int64_t> steps,
   size_t done = 0;
   while (done < steps.size()) {
     if (s->steps.empty()) run_->dirty_.push_back(s);
-    const size_t room =
-        run_->buffer_points_ > run_->pending_points_
-            ? run_->buffer_points_ - run_->pending_points_
-            : 1;
+    const size_t room = run_->buffer_points_ > run_->pending_points_
+                            ? run_->buffer_points_ - run_->pending_points_
+                            : 1;
     const size_t n = std::min(room, steps.size() - done);
     s->steps.insert(s->steps.end(), steps.begin() + done,
                     steps.begin() + done + n);
     s->values.insert(s->values.end(), values.begin() + done,
                      values.begin() + done + n);
-    s->epochs.insert(s->epochs.end(), n, kNoEpoch);
-    s->times_us.insert(s->times_us.end(), n, run_->now_us_);
-    for (size_t i = done; i < done + n; ++i) s->summary.Add(steps[i], values[i]);
+    s->AddNoEpochs(n);
+    s->AddTime(run_->now_us_, n);
+    for (size_t i = done; i < done + n; ++i)
+      s->summary.Add(steps[i], values[i]);
     run_->pending_points_ += n;
     done += n;
     RUNLOG_RETURN_IF_ERROR(run_->AfterPoints(0, 0));
@@ -163,8 +150,7 @@ Run::~Run() {
           store_->DeleteRun(id_).IgnoreError();
           break;
         case OnException::kCommitFailed:
-          Fail("an exception was thrown while the run was open")
-              .IgnoreError();
+          Fail("an exception was thrown while the run was open").IgnoreError();
           break;
       }
     } else {
@@ -203,14 +189,7 @@ absl::Status Run::Poison(absl::Status s) {
 
 void Run::CloseForDeletion() {
   if (state_ == State::kOpen) {
-    for (SeriesState* s : dirty_) {
-      s->steps.clear();
-      s->values.clear();
-      s->epochs.clear();
-      s->times_us.clear();
-      s->texts.clear();
-      s->histograms.clear();
-    }
+    for (SeriesState* s : dirty_) s->ClearPoints();
     dirty_.clear();
     writer_->Close().IgnoreError();
   }
@@ -221,11 +200,9 @@ void Run::CloseForDeletion() {
 
 absl::Status Run::SetParam(absl::string_view path, Value value) {
   RUNLOG_RETURN_IF_ERROR(CheckOpen());
-  RUNLOG_RETURN_IF_ERROR(ValidatePath(path));
-  RUNLOG_RETURN_IF_ERROR(ValidateValue(value));
-  Value updated = params_;
-  RUNLOG_RETURN_IF_ERROR(SetPath(updated, path, value));
-  params_ = std::move(updated);
+  // SetPath checks the path and the limits of the resulting tree, and leaves
+  // params_ unchanged on error.
+  RUNLOG_RETURN_IF_ERROR(SetPath(params_, path, value));
   record::AppendSetParam(&pending_records_, path, value);
   return AfterPoints(0, 0);
 }
@@ -235,10 +212,8 @@ absl::Status Run::SetParams(const Value& params) {
   if (params.kind() != Value::Kind::kMap) {
     return absl::InvalidArgumentError("SetParams takes a map of params");
   }
-  RUNLOG_RETURN_IF_ERROR(ValidateValue(params));
-  Value updated = params_;
-  RUNLOG_RETURN_IF_ERROR(MergeInto(updated, params));
-  params_ = std::move(updated);
+  // MergeInto leaves params_ unchanged when the result would break a limit.
+  RUNLOG_RETURN_IF_ERROR(MergeInto(params_, params));
   record::AppendMergeParams(&pending_records_, params);
   return AfterPoints(0, 0);
 }
@@ -285,14 +260,13 @@ absl::Status Run::SetDescription(absl::string_view description) {
 absl::StatusOr<SeriesState*> Run::Resolve(absl::string_view name,
                                           const Context& context,
                                           SeriesKind kind) {
-  CanonicalKey(name, context, &key_scratch_);
-  auto it = by_key_.find(key_scratch_);
+  auto it = by_key_.find(internal::SeriesKeyRef{name, &context});
   if (ABSL_PREDICT_TRUE(it != by_key_.end())) {
     if (ABSL_PREDICT_FALSE(it->second->kind != kind)) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "series ", it->second->key.ToString(), " holds ",
-          SeriesKindName(it->second->kind), " values, not ",
-          SeriesKindName(kind)));
+      return absl::InvalidArgumentError(
+          absl::StrCat("series ", it->second->key.ToString(), " holds ",
+                       SeriesKindName(it->second->kind), " values, not ",
+                       SeriesKindName(kind)));
     }
     return it->second;
   }
@@ -311,7 +285,8 @@ absl::StatusOr<SeriesState*> Run::Resolve(absl::string_view name,
   record::AppendDefineSeries(&pending_records_, state->id, kind, state->key);
   SeriesState* raw = state.get();
   series_.push_back(std::move(state));
-  by_key_.emplace(key_scratch_, raw);
+  by_key_.emplace(internal::SeriesKeyRef{raw->key.name, &raw->key.context},
+                  raw);
   return raw;
 }
 
@@ -331,8 +306,8 @@ absl::Status Run::TrackScalar(SeriesState* s, int64_t step, double value,
   if (s->steps.empty()) dirty_.push_back(s);
   s->steps.push_back(step);
   s->values.push_back(value);
-  s->epochs.push_back(epoch);
-  s->times_us.push_back(now_us_);
+  s->AddEpoch(epoch);
+  s->AddTime(now_us_);
   s->summary.Add(step, value);
   ++pending_points_;
   if (ABSL_PREDICT_FALSE(--clock_countdown_ == 0 ||
@@ -360,8 +335,7 @@ absl::Status Run::TrackBatch(absl::string_view name, const Context& context,
 }
 
 absl::Status Run::TrackText(absl::string_view name, absl::string_view text,
-                            std::optional<int64_t> step,
-                            const Context& context,
+                            std::optional<int64_t> step, const Context& context,
                             std::optional<double> epoch) {
   RUNLOG_RETURN_IF_ERROR(CheckOpen());
   if (text.size() > record::kMaxTextLength) {
@@ -375,8 +349,8 @@ absl::Status Run::TrackText(absl::string_view name, absl::string_view text,
   const int64_t st = step ? *step : s->NextStep();
   s->steps.push_back(st);
   s->texts.emplace_back(text);
-  s->epochs.push_back(epoch ? *epoch : kNoEpoch);
-  s->times_us.push_back(now_us_);
+  s->AddEpoch(epoch ? *epoch : kNoEpoch);
+  s->AddTime(now_us_);
   s->summary.AddStep(st);
   ++pending_points_;
   return AfterPoints(0, text.size());
@@ -395,25 +369,23 @@ absl::Status Run::TrackHistogram(absl::string_view name, Histogram histogram,
   const size_t bytes = histogram.edges.size() * 16;
   s->steps.push_back(st);
   s->histograms.push_back(std::move(histogram));
-  s->epochs.push_back(epoch ? *epoch : kNoEpoch);
-  s->times_us.push_back(now_us_);
+  s->AddEpoch(epoch ? *epoch : kNoEpoch);
+  s->AddTime(now_us_);
   s->summary.AddStep(st);
   ++pending_points_;
   return AfterPoints(0, bytes);
 }
 
 absl::Status Run::TrackBlob(absl::string_view name, const Blob& blob,
-                            std::optional<int64_t> step,
-                            const Context& context,
+                            std::optional<int64_t> step, const Context& context,
                             std::optional<double> epoch) {
   RUNLOG_RETURN_IF_ERROR(CheckOpen());
   if (blob.data.size() > record::kMaxBlobSize ||
       blob.content_type.size() > record::kMaxContentTypeLength) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "blob for series ", name, ": ", blob.data.size(),
-        " bytes (limit ", record::kMaxBlobSize, "), content type of ",
-        blob.content_type.size(), " bytes (limit ",
-        record::kMaxContentTypeLength, ")"));
+        "blob for series ", name, ": ", blob.data.size(), " bytes (limit ",
+        record::kMaxBlobSize, "), content type of ", blob.content_type.size(),
+        " bytes (limit ", record::kMaxContentTypeLength, ")"));
   }
   RUNLOG_ASSIGN_OR_RETURN(SeriesState * s,
                           Resolve(name, context, SeriesKind::kBlob));
@@ -441,9 +413,9 @@ absl::Status Run::AfterPoints(size_t points, size_t bytes) {
   }
   const bool full = pending_points_ >= buffer_points_ ||
                     pending_bytes_ + pending_records_.size() >= buffer_bytes_;
-  const bool old = (pending_points_ > 0 || !pending_records_.empty()) &&
-                   absl::Microseconds(now_us_ - last_flush_us_) >=
-                       max_buffer_age_;
+  const bool old =
+      (pending_points_ > 0 || !pending_records_.empty()) &&
+      absl::Microseconds(now_us_ - last_flush_us_) >= max_buffer_age_;
   if (full || old) return Flush();
   return absl::OkStatus();
 }
@@ -455,11 +427,14 @@ absl::Status Run::EncodePending() {
   }
   for (SeriesState* s : dirty_) {
     const size_t n = s->steps.size();
+    const absl::Span<const double> all_epochs = s->AllEpochs(&no_epochs_);
+    const absl::Span<const int64_t> all_times = s->AllTimes(&times_scratch_);
     for (size_t begin = 0; begin < n; begin += record::kMaxPointsPerRecord) {
-      const size_t len = std::min<size_t>(record::kMaxPointsPerRecord, n - begin);
+      const size_t len =
+          std::min<size_t>(record::kMaxPointsPerRecord, n - begin);
       auto steps = absl::MakeConstSpan(s->steps).subspan(begin, len);
-      auto epochs = absl::MakeConstSpan(s->epochs).subspan(begin, len);
-      auto times = absl::MakeConstSpan(s->times_us).subspan(begin, len);
+      auto epochs = all_epochs.subspan(begin, len);
+      auto times = all_times.subspan(begin, len);
       switch (s->kind) {
         case SeriesKind::kScalar:
           record::AppendScalarPoints(
@@ -481,14 +456,10 @@ absl::Status Run::EncodePending() {
         case SeriesKind::kBlob:
           break;  // blobs are written at once, never buffered
       }
-      if (chunk_.size() >= kTargetChunkBytes) RUNLOG_RETURN_IF_ERROR(EmitChunk());
+      if (chunk_.size() >= kTargetChunkBytes)
+        RUNLOG_RETURN_IF_ERROR(EmitChunk());
     }
-    s->steps.clear();
-    s->values.clear();
-    s->epochs.clear();
-    s->times_us.clear();
-    s->texts.clear();
-    s->histograms.clear();
+    s->ClearPoints();
   }
   dirty_.clear();
   pending_points_ = 0;
@@ -531,8 +502,8 @@ absl::Status Run::Finish(storage::format::RunStatus status,
   summary.params = params_;
   summary.series.reserve(series_.size());
   for (const auto& s : series_) summary.series.push_back(s->summary);
-  absl::Status s = writer_->Commit(status, clock_->Now(), reason,
-                                   EncodeRunSummary(summary));
+  absl::Status s =
+      writer_->Commit(status, clock_->Now(), reason, EncodeRunSummary(summary));
   if (!s.ok()) return Poison(std::move(s));
   state_ = State::kCommitted;
   return absl::OkStatus();

@@ -33,6 +33,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -78,6 +79,26 @@ class Run;
 namespace internal {
 struct SeriesState;
 class OpenRunRegistry;
+
+// A series' identity as the lookup key of Run: views of strings owned by the
+// SeriesState (in the map) or by the caller (while looking up), so resolving
+// a series by name builds and allocates nothing.
+struct SeriesKeyRef {
+  absl::string_view name;
+  const Context* context;
+
+  template <typename H>
+  friend H AbslHashValue(H h, const SeriesKeyRef& k) {
+    h = H::combine(std::move(h), k.name, k.context->size());
+    for (const auto& [key, value] : *k.context) {
+      h = H::combine(std::move(h), key, value);
+    }
+    return h;
+  }
+  friend bool operator==(const SeriesKeyRef& a, const SeriesKeyRef& b) {
+    return a.name == b.name && *a.context == *b.context;
+  }
+};
 }  // namespace internal
 
 // A pre-resolved scalar series of a Run: the fastest way to track points.
@@ -181,8 +202,8 @@ class Run {
   absl::StatusOr<internal::SeriesState*> Resolve(absl::string_view name,
                                                  const Context& context,
                                                  SeriesKind kind);
-  absl::Status TrackScalar(internal::SeriesState* s, int64_t step,
-                           double value, double epoch);
+  absl::Status TrackScalar(internal::SeriesState* s, int64_t step, double value,
+                           double epoch);
   absl::Status AfterPoints(size_t points, size_t bytes);
   absl::Status MaybeFlushForAge();
   absl::Status EncodePending();
@@ -211,17 +232,21 @@ class Run {
   State state_ = State::kOpen;
   absl::Status status_;
 
-  // Series, by id (= index) and by canonical key; `dirty_` lists the series
-  // with buffered points.
+  // Series, by id (= index) and by key (viewing each SeriesState's own key,
+  // which never changes and lives as long as series_); `dirty_` lists the
+  // series with buffered points.
   std::vector<std::unique_ptr<internal::SeriesState>> series_;
   std::vector<internal::SeriesState*> dirty_;
-  absl::flat_hash_map<std::string, internal::SeriesState*> by_key_;
-  std::string key_scratch_;
+  absl::flat_hash_map<internal::SeriesKeyRef, internal::SeriesState*> by_key_;
 
   // Records not yet handed to the storage layer (metadata, definitions).
   std::string pending_records_;
   std::string chunk_;
   std::string scratch_;
+  // Encoding scratch: kNoEpoch only (see SeriesState::AllEpochs), and the
+  // times of one series expanded from their runs.
+  std::vector<double> no_epochs_;
+  std::vector<int64_t> times_scratch_;
   size_t pending_points_ = 0;
   size_t pending_bytes_ = 0;
   // Wall time in µs, refreshed every 32 tracked points: reading the clock

@@ -44,9 +44,9 @@ RunLogDecoder::RunLogDecoder(std::optional<Target> target, bool want_summaries)
 absl::Status RunLogDecoder::Apply(const storage::Chunk& chunk,
                                   absl::string_view location) {
   if (chunk.type == storage::format::kChunkBlob) {
-    return ApplyBlob(chunk.payload,
-                     absl::StrCat(location, ": blob chunk at offset ",
-                                  chunk.offset));
+    return ApplyBlob(
+        chunk.payload,
+        absl::StrCat(location, ": blob chunk at offset ", chunk.offset));
   }
   if (chunk.type != storage::format::kChunkRecords) return absl::OkStatus();
   absl::string_view in = chunk.payload;
@@ -180,19 +180,22 @@ absl::Status RunLogDecoder::ApplyPoints(uint8_t type, absl::string_view body,
       count > record::kMaxPointsPerRecord || count > in.size()) {
     return Damaged(where, "bad points header");
   }
-  auto it = series_.find(static_cast<uint32_t>(id));
+  // Defined ids are below kMaxSeriesPerRun; a larger (damaged) id must not
+  // be truncated to 32 bits and taken for another series.
+  auto it = id < record::kMaxSeriesPerRun
+                ? series_.find(static_cast<uint32_t>(id))
+                : series_.end();
   if (it == series_.end()) {
     return Damaged(where, absl::StrCat("points of undefined series ", id));
   }
   const bool is_target = target_id_ && *target_id_ == id;
   const SeriesKind kind = it->second.kind;
-  const SeriesKind expected = static_cast<RecordType>(type) ==
-                                      RecordType::kScalarPoints
-                                  ? SeriesKind::kScalar
-                              : static_cast<RecordType>(type) ==
-                                      RecordType::kTextPoints
-                                  ? SeriesKind::kText
-                                  : SeriesKind::kHistogram;
+  const SeriesKind expected =
+      static_cast<RecordType>(type) == RecordType::kScalarPoints
+          ? SeriesKind::kScalar
+      : static_cast<RecordType>(type) == RecordType::kTextPoints
+          ? SeriesKind::kText
+          : SeriesKind::kHistogram;
   if (kind != expected) {
     return Damaged(where, absl::StrCat("points record does not match the ",
                                        SeriesKindName(kind), " series ", id));
@@ -219,8 +222,8 @@ absl::Status RunLogDecoder::ApplyPoints(uint8_t type, absl::string_view body,
     }
     if (is_target) {
       std::vector<double> values(values_.begin(), values_.end());
-      AppendSelected(steps_, epochs_, times_, std::move(values),
-                     target_->range, &scalars_);
+      AppendSelected(steps_, epochs_, times_, std::move(values), target_->range,
+                     &scalars_);
     }
     return absl::OkStatus();
   }
@@ -248,8 +251,7 @@ absl::Status RunLogDecoder::ApplyPoints(uint8_t type, absl::string_view body,
   for (size_t i = 0; i < n; ++i) {
     uint64_t bins;
     if (!GetVarint64(&in, &bins) || bins == 0 ||
-        bins > record::kMaxHistogramBins ||
-        (2 * bins + 1) * 8 > in.size()) {
+        bins > record::kMaxHistogramBins || (2 * bins + 1) * 8 > in.size()) {
       return Damaged(where, "bad histogram");
     }
     Histogram h;
@@ -278,7 +280,10 @@ absl::Status RunLogDecoder::ApplyBlob(absl::string_view payload,
       !GetString(&in, record::kMaxContentTypeLength, &content_type)) {
     return Damaged(where, "bad blob header");
   }
-  auto it = series_.find(static_cast<uint32_t>(id));
+  // As in ApplyPoints: never truncate a damaged id into a defined one.
+  auto it = id < record::kMaxSeriesPerRun
+                ? series_.find(static_cast<uint32_t>(id))
+                : series_.end();
   if (it == series_.end() || it->second.kind != SeriesKind::kBlob) {
     return Damaged(where, absl::StrCat("blob of unknown series ", id));
   }

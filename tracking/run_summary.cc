@@ -34,7 +34,7 @@ void PutContext(std::string* out, const Context& context) {
 //   created µs zig-zag | experiment | name | description (strings) |
 //   tag count varint, tags | params value |
 //   series count varint, then per series:
-//     kind u8 | name | context (count varint, key/value strings) |
+//     kind u8 (record::SeriesKindCode) | name | context (count varint, key/value strings) |
 //     count varint | first step, last step (zig-zag) | first, last, min, max f64
 std::string EncodeRunSummary(const RunSummary& s) {
   std::string out;
@@ -48,7 +48,8 @@ std::string EncodeRunSummary(const RunSummary& s) {
   EncodeValue(s.params, &out);
   PutVarint64(&out, s.series.size());
   for (const SeriesSummary& ss : s.series) {
-    out.push_back(static_cast<char>(ss.kind));
+    // Same kind codes as DefineSeries records (record::SeriesKindCode).
+    out.push_back(static_cast<char>(static_cast<int>(ss.kind) + 1));
     PutString(&out, ss.key.name);
     PutContext(&out, ss.key.context);
     PutVarint64(&out, static_cast<uint64_t>(ss.count));
@@ -117,11 +118,12 @@ absl::StatusOr<RunSummary> DecodeRunSummary(absl::string_view bytes,
     SeriesSummary ss;
     if (in.empty()) return damaged("truncated series");
     const uint8_t kind = static_cast<uint8_t>(in[0]);
-    if (kind > static_cast<uint8_t>(SeriesKind::kBlob)) {
+    if (kind < static_cast<uint8_t>(record::SeriesKindCode::kScalar) ||
+        kind > static_cast<uint8_t>(record::SeriesKindCode::kBlob)) {
       return damaged("unknown series kind");
     }
     in.remove_prefix(1);
-    ss.kind = static_cast<SeriesKind>(kind);
+    ss.kind = static_cast<SeriesKind>(kind - 1);
     absl::string_view sname;
     uint64_t ctx;
     if (!GetString(&in, record::kMaxSeriesNameLength, &sname) ||

@@ -2,29 +2,99 @@
 #ifndef RUNLOG_TRACKING_SERIES_STATE_H_
 #define RUNLOG_TRACKING_SERIES_STATE_H_
 
+#include <cstddef>
 #include <cstdint>
+#include <cstring>
+#include <limits>
 #include <string>
 #include <vector>
 
+#include "absl/base/optimization.h"
+#include "absl/types/span.h"
 #include "tracking/series.h"
 
 namespace runlog::internal {
 
+// The epoch of a point tracked without one.
+inline constexpr double kNoEpoch = std::numeric_limits<double>::quiet_NaN();
+
 struct SeriesState {
+  // Consecutive buffered points tracked at the same wall time.
+  struct TimeRun {
+    int64_t time_us;
+    size_t count;
+  };
+
   uint32_t id = 0;
   SeriesKey key;
   SeriesKind kind = SeriesKind::kScalar;
   SeriesSummary summary;
-  // Buffered points, not yet encoded.
+  // Buffered points, not yet encoded: one entry per point in `steps` and in
+  // the column of the series' kind (values, texts or histograms).
   std::vector<int64_t> steps;
   std::vector<double> values;
-  std::vector<double> epochs;
-  std::vector<int64_t> times_us;
   std::vector<std::string> texts;
   std::vector<Histogram> histograms;
+  // One entry per point once any buffered point has an epoch; empty while
+  // none has, the usual case, so those points cost no store (a third of the
+  // per-point memory traffic of a scalar series).
+  std::vector<double> epochs;
+  // Point times as runs: the run reads its clock only every few points, so
+  // neighbours nearly always share a time.
+  std::vector<TimeRun> times;
 
   int64_t NextStep() const {
     return summary.count == 0 ? 0 : summary.last_step + 1;
+  }
+
+  // Record the epoch and time of the point(s) just appended to `steps`.
+  void AddEpoch(double epoch) {
+    if (ABSL_PREDICT_TRUE(epochs.empty() && IsNoEpoch(epoch))) return;
+    epochs.resize(steps.size() - 1, kNoEpoch);
+    epochs.push_back(epoch);
+  }
+  void AddNoEpochs(size_t n) {
+    if (!epochs.empty()) epochs.insert(epochs.end(), n, kNoEpoch);
+  }
+  void AddTime(int64_t time_us, size_t n = 1) {
+    if (ABSL_PREDICT_TRUE(!times.empty() && times.back().time_us == time_us)) {
+      times.back().count += n;
+    } else {
+      times.push_back(TimeRun{time_us, n});
+    }
+  }
+
+  // Epochs of all buffered points: `epochs`, or `*none` (grown as needed and
+  // only ever holding kNoEpoch) when no point has one.
+  absl::Span<const double> AllEpochs(std::vector<double>* none) const {
+    if (!epochs.empty()) return epochs;
+    if (none->size() < steps.size()) none->resize(steps.size(), kNoEpoch);
+    return absl::MakeConstSpan(*none).subspan(0, steps.size());
+  }
+  // Times of all buffered points, expanded into `*out`.
+  absl::Span<const int64_t> AllTimes(std::vector<int64_t>* out) const {
+    out->clear();
+    for (const TimeRun& r : times) out->insert(out->end(), r.count, r.time_us);
+    return *out;
+  }
+
+  void ClearPoints() {
+    steps.clear();
+    values.clear();
+    texts.clear();
+    histograms.clear();
+    epochs.clear();
+    times.clear();
+  }
+
+ private:
+  // By bits, not isnan(): a NaN epoch with another payload is kept as given.
+  static bool IsNoEpoch(double e) {
+    uint64_t a, b;
+    std::memcpy(&a, &e, sizeof a);
+    const double none = kNoEpoch;
+    std::memcpy(&b, &none, sizeof b);
+    return a == b;
   }
 };
 

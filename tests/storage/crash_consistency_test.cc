@@ -221,7 +221,9 @@ TEST_F(CrashConsistencyTest, PowerLossAtEverySyncPoint) {
     FakeSystemProbe probe;
     fs.CrashAfterSyncs(static_cast<int>(k));
     Outcome outcome = RunScenario(&fs, &clock_, &probe);
-    if (k < total_syncs) EXPECT_TRUE(fs.crashed()) << k;
+    if (k < total_syncs) {
+      EXPECT_TRUE(fs.crashed()) << k;
+    }
     fs.SimulatePowerLoss();
     CheckRecovered(mem, outcome, /*may_be_missing=*/true,
                    absl::StrCat("crash after sync ", k));

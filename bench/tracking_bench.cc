@@ -1,0 +1,246 @@
+// Write path of the tracking API next to a plain in-memory append.
+//
+// Every Run benchmark writes real runs on the POSIX file system, in a repo
+// created once per benchmark under a fresh temp dir. One iteration is one
+// whole run: CreateRun, N points of one scalar series, Commit (with the
+// run's sync policy: /0 = the default kOnCommit, /1 = kNever), destruction.
+// Deleting the run and measuring its files are outside the timing.
+//
+// The points are the same in every benchmark: consecutive steps 0..N-1 and a
+// noisy decaying loss computed in float and stored as double (fixed seed), as
+// a training loop produces them.
+//
+//   BM_HandlePath     auto s = *run->Series("loss", ctx); s.Track(step, v)
+//   BM_NamePath/c     run->Track("loss", v, step, ctx); c = 1 with the
+//                     context {subset: train}, c = 0 without a context
+//   BM_BatchPath      s.TrackBatch() with spans of 4096 steps/values
+//   BM_VectorAppend   push_back of (step, value) into a
+//                     std::vector<std::pair<int64_t, double>>, no reserve:
+//                     the naive in-memory baseline
+//
+// Counters: items/s are points per second; bytes_per_point is the size of the
+// run's segment files after commit (every file in the run directory except
+// OWNER and COMMIT) divided by the points, or the element size for the
+// vector.
+#include <stdlib.h>
+
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <map>
+#include <memory>
+#include <random>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "absl/types/span.h"
+#include "benchmark/benchmark.h"
+#include "storage/file_system.h"
+#include "storage/format.h"
+#include "storage/run_store.h"
+#include "storage/sync_policy.h"
+#include "tracking/repo.h"
+#include "tracking/run.h"
+#include "tracking/series.h"
+
+namespace runlog {
+namespace {
+
+constexpr int64_t kPoints = 1 << 20;
+constexpr size_t kBatch = 4096;
+
+void Check(const absl::Status& s) {
+  if (!s.ok()) {
+    std::fprintf(stderr, "%s\n", s.ToString().c_str());
+    std::abort();
+  }
+}
+
+template <typename T>
+T Check(absl::StatusOr<T> s) {
+  Check(s.status());
+  return *std::move(s);
+}
+
+struct Points {
+  std::vector<int64_t> steps;
+  std::vector<double> values;
+};
+
+const Points& GetPoints(size_t n) {
+  static auto* cache = new std::map<size_t, Points>();
+  Points& p = (*cache)[n];
+  if (p.steps.size() == n) return p;
+  std::mt19937 rng(42);
+  std::normal_distribution<float> noise(0.0f, 1.0f);
+  p.steps.resize(n);
+  p.values.resize(n);
+  for (size_t i = 0; i < n; ++i) {
+    const float decay = 2.5f * std::exp(-static_cast<float>(i) / 200000.0f);
+    const float loss = 0.05f + decay * (1.0f + 0.05f * noise(rng));
+    p.steps[i] = static_cast<int64_t>(i);
+    p.values[i] = static_cast<double>(loss);
+  }
+  return p;
+}
+
+// A directory for this process's repos; left behind empty but for the repo
+// skeletons (runs are deleted after each iteration).
+const std::string& TempRoot() {
+  static const std::string* root = [] {
+    const char* base = std::getenv("TMPDIR");
+    std::string pattern =
+        absl::StrCat(base && *base ? base : "/tmp", "/runlog-tbench-XXXXXX");
+    if (::mkdtemp(pattern.data()) == nullptr) {
+      std::perror("mkdtemp");
+      std::abort();
+    }
+    return new std::string(pattern);
+  }();
+  return *root;
+}
+
+std::unique_ptr<Repo> NewRepo() {
+  static int next = 0;
+  return Check(
+      Repo::Open(storage::JoinPath(TempRoot(), absl::StrCat("repo", next++))));
+}
+
+uint64_t SegmentBytes(Repo& repo, const std::string& id) {
+  storage::FileSystem* fs = storage::FileSystem::Default();
+  const std::string dir = repo.store().RunDir(id);
+  uint64_t total = 0;
+  for (const std::string& name : Check(fs->ListDir(dir))) {
+    if (name == storage::format::kOwnerFileName ||
+        name == storage::format::kCommitFileName) {
+      continue;
+    }
+    total += Check(fs->Stat(storage::JoinPath(dir, name))).size;
+  }
+  return total;
+}
+
+RunOptions Options(const benchmark::State& state) {
+  RunOptions options;
+  options.experiment = "bench";
+  if (state.range(1) != 0) options.sync_policy = storage::SyncPolicy::kNever;
+  return options;
+}
+
+// Runs `track(run, points)` on a fresh run per iteration, then commits it.
+template <typename TrackFn>
+void RunWritePath(benchmark::State& state, TrackFn track) {
+  const Points& points = GetPoints(static_cast<size_t>(state.range(0)));
+  const RunOptions options = Options(state);
+  std::unique_ptr<Repo> repo = NewRepo();
+  uint64_t bytes = 0;
+  for (auto _ : state) {
+    std::string id;
+    {
+      std::unique_ptr<Run> run = Check(repo->CreateRun(options));
+      id = run->id();
+      track(*run, points);
+      Check(run->Commit());
+    }
+    state.PauseTiming();
+    bytes += SegmentBytes(*repo, id);
+    Check(repo->DeleteRun(id));
+    state.ResumeTiming();
+  }
+  const double points_done =
+      static_cast<double>(state.iterations()) * points.steps.size();
+  state.SetItemsProcessed(static_cast<int64_t>(points_done));
+  state.counters["bytes_per_point"] =
+      points_done > 0 ? static_cast<double>(bytes) / points_done : 0;
+}
+
+const Context& TrainContext() {
+  static const auto* ctx = new Context{{"subset", "train"}};
+  return *ctx;
+}
+
+void BM_HandlePath(benchmark::State& state) {
+  RunWritePath(state, [](Run& run, const Points& p) {
+    ScalarSeries s = Check(run.Series("loss", TrainContext()));
+    for (size_t i = 0; i < p.steps.size(); ++i) {
+      Check(s.Track(p.steps[i], p.values[i]));
+    }
+  });
+}
+
+void BM_NamePath(benchmark::State& state) {
+  if (state.range(2) != 0) {
+    RunWritePath(state, [](Run& run, const Points& p) {
+      const Context& ctx = TrainContext();
+      for (size_t i = 0; i < p.steps.size(); ++i) {
+        Check(run.Track("loss", p.values[i], p.steps[i], ctx));
+      }
+    });
+  } else {
+    RunWritePath(state, [](Run& run, const Points& p) {
+      for (size_t i = 0; i < p.steps.size(); ++i) {
+        Check(run.Track("loss", p.values[i], p.steps[i]));
+      }
+    });
+  }
+}
+
+void BM_BatchPath(benchmark::State& state) {
+  RunWritePath(state, [](Run& run, const Points& p) {
+    ScalarSeries s = Check(run.Series("loss", TrainContext()));
+    const auto steps = absl::MakeConstSpan(p.steps);
+    const auto values = absl::MakeConstSpan(p.values);
+    for (size_t i = 0; i < steps.size(); i += kBatch) {
+      Check(s.TrackBatch(steps.subspan(i, kBatch), values.subspan(i, kBatch)));
+    }
+  });
+}
+
+void BM_VectorAppend(benchmark::State& state) {
+  const Points& p = GetPoints(static_cast<size_t>(state.range(0)));
+  for (auto _ : state) {
+    std::vector<std::pair<int64_t, double>> v;
+    for (size_t i = 0; i < p.steps.size(); ++i) {
+      v.push_back({p.steps[i], p.values[i]});
+    }
+    benchmark::DoNotOptimize(v.data());
+    benchmark::ClobberMemory();
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations()) *
+                          static_cast<int64_t>(p.steps.size()));
+  state.counters["bytes_per_point"] =
+      static_cast<double>(sizeof(std::pair<int64_t, double>));
+}
+
+// Args: points, sync policy (0 = default kOnCommit, 1 = kNever)[, context].
+BENCHMARK(BM_HandlePath)
+    ->ArgNames({"n", "never"})
+    ->Args({kPoints, 0})
+    ->Args({kPoints, 1})
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_NamePath)
+    ->ArgNames({"n", "never", "ctx"})
+    ->Args({kPoints, 0, 1})
+    ->Args({kPoints, 0, 0})
+    ->Args({kPoints, 1, 1})
+    ->Args({kPoints, 1, 0})
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_BatchPath)
+    ->ArgNames({"n", "never"})
+    ->Args({kPoints, 0})
+    ->Args({kPoints, 1})
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_VectorAppend)
+    ->ArgNames({"n"})
+    ->Arg(kPoints)
+    ->Unit(benchmark::kMillisecond);
+
+}  // namespace
+}  // namespace runlog
+
+BENCHMARK_MAIN();

@@ -1,0 +1,359 @@
+#include "tracking/repo.h"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "storage/clock.h"
+#include "storage/commit_manifest.h"
+#include "storage/file_system.h"
+#include "storage/mem_file_system.h"
+#include "storage/recovery.h"
+#include "storage/segment.h"
+#include "tests/testing/fake_system_probe.h"
+#include "tests/testing/status_matchers.h"
+#include "tracking/run.h"
+
+namespace runlog {
+namespace {
+
+using ::runlog::testing::FakeSystemProbe;
+using ::runlog::testing::IsOk;
+using ::runlog::testing::StatusIs;
+using ::testing::AllOf;
+using ::testing::ElementsAre;
+using ::testing::ElementsAreArray;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::testing::SizeIs;
+
+class RepoTest : public ::testing::Test {
+ protected:
+  RepoTest() : clock_(absl::FromUnixSeconds(1'700'000'000)), mem_(&clock_) {
+    RepoOptions o;
+    o.fs = &mem_;
+    o.clock = &clock_;
+    o.probe = &probe_;
+    auto repo = Repo::Open("/repo", o);
+    EXPECT_THAT(repo, IsOk());
+    if (repo.ok()) repo_ = *std::move(repo);
+  }
+
+  // Creates a run one second after the previous one (run ids order by
+  // creation time at millisecond granularity).
+  std::unique_ptr<runlog::Run> NewRun(RunOptions o = {}) {
+    clock_.Advance(absl::Seconds(1));
+    auto run = repo_->CreateRun(o);
+    EXPECT_THAT(run, IsOk());
+    return run.ok() ? *std::move(run) : nullptr;
+  }
+  // A committed run with one scalar series; returns its id.
+  std::string Committed(RunOptions o = {}) {
+    auto run = NewRun(std::move(o));
+    for (int i = 0; i < 100; ++i) EXPECT_THAT(run->Track("loss", i), IsOk());
+    EXPECT_THAT(run->Commit(), IsOk());
+    return run->id();
+  }
+  std::vector<std::string> ListIds(const RunFilter& filter = {}) {
+    auto runs = repo_->ListRuns(filter);
+    EXPECT_THAT(runs, IsOk());
+    std::vector<std::string> ids;
+    if (runs.ok()) {
+      for (const RunRecord& r : *runs) ids.push_back(r.id);
+    }
+    return ids;
+  }
+  std::string Dir(const std::string& id) { return repo_->store().RunDir(id); }
+  std::string SegmentPath(const std::string& id) {
+    return storage::JoinPath(Dir(id), storage::SegmentFileName(1));
+  }
+  // Flips one bit of the file at `path`, `from_end` bytes before its end.
+  void FlipBit(const std::string& path, size_t from_end) {
+    auto bytes = mem_.Contents(path);
+    ASSERT_THAT(bytes, IsOk());
+    ASSERT_GT(bytes->size(), from_end);
+    (*bytes)[bytes->size() - 1 - from_end] ^= 0x10;
+    ASSERT_THAT(mem_.SetContents(path, *bytes), IsOk());
+  }
+  // Rewrites the COMMIT of `id` (valid as a manifest) with its summary cut
+  // in half.
+  void DamageSummary(const std::string& id) {
+    auto m = storage::ReadCommitManifest(mem_, Dir(id));
+    ASSERT_THAT(m, IsOk());
+    m->summary.resize(m->summary.size() / 2);
+    ASSERT_THAT(storage::WriteCommitManifest(mem_, Dir(id), *m), IsOk());
+  }
+
+  storage::ManualClock clock_;
+  storage::MemFileSystem mem_;
+  FakeSystemProbe probe_;
+  std::unique_ptr<Repo> repo_;
+};
+
+// ---- listing ----------------------------------------------------------------
+
+TEST_F(RepoTest, EmptyRepoListsNothing) { EXPECT_THAT(ListIds(), IsEmpty()); }
+
+TEST_F(RepoTest, ListsRunsInCreationOrder) {
+  std::vector<std::string> ids;
+  for (int i = 0; i < 6; ++i) ids.push_back(Committed());
+  EXPECT_THAT(ListIds(), ElementsAreArray(ids));
+}
+
+TEST_F(RepoTest, ListingDescribesCommittedRunsFromCommit) {
+  RunOptions o;
+  o.experiment = "sweep";
+  o.name = "a";
+  o.tags = {"x"};
+  const std::string id = Committed(o);
+  auto runs = repo_->ListRuns();
+  ASSERT_THAT(runs, IsOk());
+  ASSERT_THAT(*runs, SizeIs(1));
+  const RunRecord& r = (*runs)[0];
+  EXPECT_EQ(r.id, id);
+  EXPECT_EQ(r.state, storage::RunState::kCommitted);
+  EXPECT_EQ(r.status, RunStatus::kFinished);
+  EXPECT_THAT(r.error, IsOk());
+  EXPECT_EQ(r.summary.experiment, "sweep");
+  EXPECT_EQ(r.summary.name, "a");
+  EXPECT_THAT(r.summary.tags, ElementsAre("x"));
+  ASSERT_THAT(r.summary.series, SizeIs(1));
+  EXPECT_EQ(r.summary.series[0].count, 100);
+  EXPECT_EQ(r.ended, clock_.Now());
+  EXPECT_GT(r.bytes_on_disk, 0u);
+}
+
+TEST_F(RepoTest, FilterByExperiment) {
+  const std::string a1 = Committed({.experiment = "a"});
+  Committed({.experiment = "b"});
+  const std::string a2 = Committed({.experiment = "a"});
+  EXPECT_THAT(ListIds({.experiment = "a"}), ElementsAre(a1, a2));
+  EXPECT_THAT(ListIds({.experiment = "c"}), IsEmpty());
+}
+
+TEST_F(RepoTest, FilterByTag) {
+  const std::string t = Committed({.tags = {"gpu", "baseline"}});
+  Committed({.tags = {"cpu"}});
+  // A tag added while running, and one removed, count as they end up.
+  auto run = NewRun({.tags = {"gpu"}});
+  ASSERT_THAT(run->RemoveTag("gpu"), IsOk());
+  ASSERT_THAT(run->AddTag("baseline"), IsOk());
+  ASSERT_THAT(run->Commit(), IsOk());
+  EXPECT_THAT(ListIds({.tag = "gpu"}), ElementsAre(t));
+  EXPECT_THAT(ListIds({.tag = "baseline"}), ElementsAre(t, run->id()));
+}
+
+TEST_F(RepoTest, FilterByStatus) {
+  const std::string finished = Committed();
+  auto failed = NewRun();
+  ASSERT_THAT(failed->Fail("oom"), IsOk());
+  auto running = NewRun();
+  ASSERT_THAT(running->Track("loss", 1.0), IsOk());
+  ASSERT_THAT(running->Flush(), IsOk());
+  EXPECT_THAT(ListIds({.status = RunStatus::kFinished}), ElementsAre(finished));
+  EXPECT_THAT(ListIds({.status = RunStatus::kFailed}),
+              ElementsAre(failed->id()));
+  EXPECT_THAT(ListIds({.status = RunStatus::kRunning}),
+              ElementsAre(running->id()));
+  EXPECT_THAT(ListIds({.status = RunStatus::kAbandoned}), IsEmpty());
+  EXPECT_THAT(ListIds({.status = RunStatus::kCrashed}), IsEmpty());
+}
+
+TEST_F(RepoTest, FiltersCombine) {
+  Committed({.experiment = "a", .tags = {"x"}});
+  const std::string want = Committed({.experiment = "b", .tags = {"x"}});
+  Committed({.experiment = "b", .tags = {"y"}});
+  auto failed = NewRun({.experiment = "b", .tags = {"x"}});
+  ASSERT_THAT(failed->Fail(""), IsOk());
+  EXPECT_THAT(
+      ListIds({.experiment = "b", .tag = "x", .status = RunStatus::kFinished}),
+      ElementsAre(want));
+}
+
+TEST_F(RepoTest, LiveRunIsDescribedFromItsRecords) {
+  auto run = NewRun({.experiment = "live", .tags = {"t"}});
+  for (int i = 0; i < 10; ++i) ASSERT_THAT(run->Track("acc", i * 0.1), IsOk());
+  ASSERT_THAT(run->Flush(), IsOk());
+  auto r = repo_->GetRun(run->id());
+  ASSERT_THAT(r, IsOk());
+  EXPECT_EQ(r->status, RunStatus::kRunning);
+  EXPECT_EQ(r->state, storage::RunState::kLive);
+  EXPECT_THAT(r->error, IsOk());
+  EXPECT_EQ(r->summary.experiment, "live");
+  EXPECT_THAT(r->summary.tags, ElementsAre("t"));
+  ASSERT_THAT(r->summary.series, SizeIs(1));
+  EXPECT_EQ(r->summary.series[0].count, 10);
+}
+
+// ---- id validation and NotFound ---------------------------------------------
+
+TEST_F(RepoTest, MalformedIdsAreInvalidArgument) {
+  Committed();
+  for (const char* id : {"../x", "/etc", "A", "", "a/b", ".."}) {
+    SCOPED_TRACE(id);
+    EXPECT_THAT(repo_->GetRun(id),
+                StatusIs(absl::StatusCode::kInvalidArgument, ::testing::_));
+    EXPECT_THAT(repo_->OpenRun(id),
+                StatusIs(absl::StatusCode::kInvalidArgument, ::testing::_));
+    EXPECT_THAT(repo_->DeleteRun(id),
+                StatusIs(absl::StatusCode::kInvalidArgument, ::testing::_));
+  }
+  EXPECT_THAT(ListIds(), SizeIs(1));  // nothing was touched
+}
+
+TEST_F(RepoTest, UnknownIdIsNotFound) {
+  const std::string id = "zzzzzzzzzzzzzzzzz";
+  EXPECT_THAT(repo_->GetRun(id),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr(id)));
+  EXPECT_THAT(repo_->OpenRun(id),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr(id)));
+  EXPECT_THAT(repo_->DeleteRun(id),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr(id)));
+}
+
+TEST_F(RepoTest, DeleteRunRemovesItOnce) {
+  const std::string keep = Committed();
+  const std::string gone = Committed();
+  ASSERT_THAT(repo_->DeleteRun(gone), IsOk());
+  EXPECT_THAT(ListIds(), ElementsAre(keep));
+  EXPECT_THAT(repo_->GetRun(gone),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr(gone)));
+  EXPECT_THAT(repo_->DeleteRun(gone),
+              StatusIs(absl::StatusCode::kNotFound, ::testing::_));
+}
+
+TEST_F(RepoTest, DeleteOpenRunOfThisProcess) {
+  auto run = NewRun();
+  ASSERT_THAT(run->Track("loss", 1.0), IsOk());
+  ASSERT_THAT(repo_->DeleteRun(run->id()), IsOk());
+  EXPECT_THAT(run->Track("loss", 2.0),
+              StatusIs(absl::StatusCode::kFailedPrecondition, ::testing::_));
+  EXPECT_THAT(ListIds(), IsEmpty());
+}
+
+// ---- damage -----------------------------------------------------------------
+
+TEST_F(RepoTest, DamagedCommitSummaryIsListedWithError) {
+  const std::string before = Committed();
+  const std::string damaged = Committed({.experiment = "lost"});
+  const std::string after = Committed();
+  DamageSummary(damaged);
+  auto runs = repo_->ListRuns();
+  ASSERT_THAT(runs, IsOk());
+  ASSERT_THAT(*runs, SizeIs(3));
+  EXPECT_THAT((*runs)[0].error, IsOk());
+  EXPECT_THAT((*runs)[2].error, IsOk());
+  const RunRecord& r = (*runs)[1];
+  EXPECT_EQ(r.id, damaged);
+  EXPECT_EQ(r.state, storage::RunState::kCommitted);
+  EXPECT_EQ(r.status, RunStatus::kFinished);
+  EXPECT_THAT(r.error, StatusIs(absl::StatusCode::kDataLoss,
+                                AllOf(HasSubstr(Dir(damaged) + "/COMMIT"),
+                                      HasSubstr("run summary"))));
+  // GetRun says the same; reading it is refused with that error.
+  auto got = repo_->GetRun(damaged);
+  ASSERT_THAT(got, IsOk());
+  EXPECT_EQ(got->error, r.error);
+  EXPECT_THAT(repo_->OpenRun(damaged),
+              StatusIs(absl::StatusCode::kDataLoss, HasSubstr(damaged)));
+  // The other runs stay readable.
+  EXPECT_THAT(repo_->OpenRun(before), IsOk());
+  EXPECT_THAT(repo_->OpenRun(after), IsOk());
+}
+
+TEST_F(RepoTest, DamagedCommitFileIsListedWithError) {
+  const std::string id = Committed();
+  FlipBit(storage::JoinPath(Dir(id), "COMMIT"), 20);
+  auto runs = repo_->ListRuns();
+  ASSERT_THAT(runs, IsOk());
+  ASSERT_THAT(*runs, SizeIs(1));
+  EXPECT_EQ((*runs)[0].id, id);
+  EXPECT_EQ((*runs)[0].state, storage::RunState::kCommitted);
+  EXPECT_THAT((*runs)[0].error,
+              StatusIs(absl::StatusCode::kDataLoss, HasSubstr("COMMIT")));
+}
+
+TEST_F(RepoTest, FlippedBitInACommittedSegmentIsDataLossNamingTheFile) {
+  const std::string id = Committed();
+  FlipBit(SegmentPath(id), 40);
+  // The listing and the view come from COMMIT, which is intact...
+  auto view = repo_->OpenRun(id);
+  ASSERT_THAT(view, IsOk());
+  ASSERT_THAT((*view)->series(), SizeIs(1));
+  // ...but reading the points checks the segment.
+  EXPECT_THAT(
+      (*view)->ReadScalars({"loss", {}}),
+      StatusIs(absl::StatusCode::kDataLoss, HasSubstr(SegmentPath(id))));
+}
+
+TEST_F(RepoTest, IntactCommittedRunReads) {
+  const std::string id = Committed();
+  auto view = repo_->OpenRun(id);
+  ASSERT_THAT(view, IsOk());
+  auto cols = (*view)->ReadScalars({"loss", {}}, StepRange{90, 1000});
+  ASSERT_THAT(cols, IsOk());
+  EXPECT_EQ(cols->size(), 10u);
+  EXPECT_EQ(cols->values.back(), 99.0);
+}
+
+// ---- abandoned runs and recovery --------------------------------------------
+
+TEST_F(RepoTest, AbandonedRunIsListedAndRecovered) {
+  const std::string kept = Committed();
+  auto run = NewRun({.experiment = "crashed"});
+  for (int i = 0; i < 10; ++i) ASSERT_THAT(run->Track("loss", i), IsOk());
+  ASSERT_THAT(run->Close(), IsOk());
+  const std::string id = run->id();
+
+  // While this process lives, a closed, uncommitted run is still running.
+  EXPECT_THAT(ListIds({.status = RunStatus::kRunning}), ElementsAre(id));
+
+  probe_.KillProcess(probe_.self_pid());
+  auto r = repo_->GetRun(id);
+  ASSERT_THAT(r, IsOk());
+  EXPECT_EQ(r->status, RunStatus::kAbandoned);
+  EXPECT_EQ(r->state, storage::RunState::kAbandoned);
+  EXPECT_FALSE(r->detail.empty());
+  // Its records are still readable.
+  EXPECT_EQ(r->summary.experiment, "crashed");
+  ASSERT_THAT(r->summary.series, SizeIs(1));
+  EXPECT_EQ(r->summary.series[0].count, 10);
+  EXPECT_THAT(ListIds({.status = RunStatus::kAbandoned}), ElementsAre(id));
+  EXPECT_THAT(ListIds(), ElementsAre(kept, id));
+
+  // A dry run changes nothing.
+  auto dry = repo_->Recover(/*dry_run=*/true);
+  ASSERT_THAT(dry, IsOk());
+  EXPECT_THAT(ListIds(), ElementsAre(kept, id));
+
+  auto report = repo_->Recover();
+  ASSERT_THAT(report, IsOk());
+  bool deleted = false;
+  for (const storage::RecoveryAction& a : report->actions) {
+    if (a.kind == storage::RecoveryAction::Kind::kDeleteAbandonedRun &&
+        a.path.find(id) != std::string::npos) {
+      deleted = a.done;
+    }
+  }
+  EXPECT_TRUE(deleted);
+  EXPECT_THAT(ListIds(), ElementsAre(kept));
+  EXPECT_THAT(repo_->GetRun(id),
+              StatusIs(absl::StatusCode::kNotFound, ::testing::_));
+}
+
+TEST_F(RepoTest, RecoverKeepsLiveRuns) {
+  auto run = NewRun();
+  ASSERT_THAT(run->Track("loss", 1.0), IsOk());
+  ASSERT_THAT(run->Flush(), IsOk());
+  auto report = repo_->Recover();
+  ASSERT_THAT(report, IsOk());
+  EXPECT_THAT(ListIds(), ElementsAre(run->id()));
+  EXPECT_THAT(run->Commit(), IsOk());
+}
+
+}  // namespace
+}  // namespace runlog
