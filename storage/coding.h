@@ -82,7 +82,8 @@ inline int64_t ZigZagDecode(uint64_t v) {
 // than 10 bytes.
 inline bool GetVarint64(absl::string_view* in, uint64_t* v) {
   uint64_t result = 0;
-  for (int shift = 0, i = 0; i < kMaxVarint64Bytes && i < static_cast<int>(in->size());
+  for (int shift = 0, i = 0;
+       i < kMaxVarint64Bytes && i < static_cast<int>(in->size());
        ++i, shift += 7) {
     const uint64_t byte = static_cast<unsigned char>((*in)[i]);
     if (shift == 63 && byte > 1) return false;

@@ -41,8 +41,8 @@ absl::StatusOr<std::string> ZstdDecompress(absl::string_view frame,
         absl::StrCat("zstd frame: ", ZSTD_getErrorName(n)));
   }
   if (n != declared) {
-    return absl::DataLossError(absl::StrCat("zstd frame: declared ", declared,
-                                            " bytes, decoded ", n));
+    return absl::DataLossError(
+        absl::StrCat("zstd frame: declared ", declared, " bytes, decoded ", n));
   }
   return out;
 }

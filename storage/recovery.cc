@@ -86,8 +86,8 @@ absl::StatusOr<RecoveryReport> Recover(RunStore& store, bool dry_run) {
         }
         break;
       case RunState::kAbandoned: {
-        RecoveryAction action{Kind::kDeleteAbandonedRun,
-                              store.RunDir(run.id), run.detail};
+        RecoveryAction action{Kind::kDeleteAbandonedRun, store.RunDir(run.id),
+                              run.detail};
         if (!dry_run) {
           absl::Status s = store.DeleteRun(run.id);
           if (!s.ok() && !Gone(s)) return s;

@@ -8,8 +8,9 @@
 
 namespace runlog::storage {
 
-absl::StatusOr<std::unique_ptr<RunReader>> RunReader::Open(
-    FileSystem* fs, std::string run_dir, std::string run_id) {
+absl::StatusOr<std::unique_ptr<RunReader>> RunReader::Open(FileSystem* fs,
+                                                           std::string run_dir,
+                                                           std::string run_id) {
   std::optional<CommitManifest> manifest;
   std::vector<SegmentInfo> plan;
   absl::StatusOr<CommitManifest> read = ReadCommitManifest(*fs, run_dir);
@@ -56,15 +57,15 @@ absl::Status RunReader::OpenNextSegment() {
   const SegmentInfo& info = plan_[next_index_++];
   const std::string path = JoinPath(run_dir_, SegmentFileName(info.number));
   absl::StatusOr<std::unique_ptr<SegmentReader>> reader =
-      committed() ? SegmentReader::Open(fs_, path, run_id_,
-                                        TailPolicy::kExactManifest, info)
-                  : SegmentReader::Open(fs_, path, run_id_,
-                                        TailPolicy::kTornTailIsEnd);
+      committed()
+          ? SegmentReader::Open(fs_, path, run_id_, TailPolicy::kExactManifest,
+                                info)
+          : SegmentReader::Open(fs_, path, run_id_, TailPolicy::kTornTailIsEnd);
   if (!reader.ok()) {
     if (committed() && absl::IsNotFound(reader.status())) {
-      return absl::DataLossError(absl::StrCat(
-          path, ": missing, but ", format::kCommitFileName, " of run ",
-          run_id_, " lists it"));
+      return absl::DataLossError(
+          absl::StrCat(path, ": missing, but ", format::kCommitFileName,
+                       " of run ", run_id_, " lists it"));
     }
     return reader.status();
   }

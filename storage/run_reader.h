@@ -29,8 +29,9 @@ namespace runlog::storage {
 class RunReader {
  public:
   // NotFound if `run_dir` does not exist; DataLoss if COMMIT is damaged.
-  static absl::StatusOr<std::unique_ptr<RunReader>> Open(
-      FileSystem* fs, std::string run_dir, std::string run_id);
+  static absl::StatusOr<std::unique_ptr<RunReader>> Open(FileSystem* fs,
+                                                         std::string run_dir,
+                                                         std::string run_id);
 
   RunReader(const RunReader&) = delete;
   RunReader& operator=(const RunReader&) = delete;

@@ -39,10 +39,9 @@ absl::Status CheckRepoMarker(absl::string_view bytes, const std::string& path) {
   }
   const uint16_t version = DecodeFixed16(bytes.data() + 8);
   if (version > format::kRepoFormatVersion) {
-    return absl::UnimplementedError(
-        absl::StrCat(path, ": offset 8: repository format version ", version,
-                     " is newer than this build (", format::kRepoFormatVersion,
-                     ")"));
+    return absl::UnimplementedError(absl::StrCat(
+        path, ": offset 8: repository format version ", version,
+        " is newer than this build (", format::kRepoFormatVersion, ")"));
   }
   if (version == 0) {
     return absl::DataLossError(absl::StrCat(path, ": offset 8: version 0"));
@@ -81,7 +80,7 @@ absl::Status CreateRepo(FileSystem& fs, const std::string& root) {
     const size_t slash = root.find_last_of('/');
     const std::string parent = slash == std::string::npos ? "."
                                : slash == 0               ? "/"
-                                                          : root.substr(0, slash);
+                                            : root.substr(0, slash);
     RUNLOG_RETURN_IF_ERROR(fs.SyncDir(parent));
   } else {
     RUNLOG_RETURN_IF_ERROR(IgnoreAlreadyExists(made));
@@ -91,9 +90,9 @@ absl::Status CreateRepo(FileSystem& fs, const std::string& root) {
   RUNLOG_RETURN_IF_ERROR(
       IgnoreAlreadyExists(fs.CreateDir(JoinPath(root, format::kTrashDirName))));
   absl::BitGen gen;
-  const std::string tmp = JoinPath(
-      root, absl::StrCat(format::kRepoMarkerName, ".tmp.",
-                         absl::Uniform<uint64_t>(gen)));
+  const std::string tmp =
+      JoinPath(root, absl::StrCat(format::kRepoMarkerName, ".tmp.",
+                                  absl::Uniform<uint64_t>(gen)));
   absl::Status written = WriteNewFileSynced(fs, tmp, EncodeRepoMarker());
   if (written.ok()) {
     written = fs.Rename(tmp, JoinPath(root, format::kRepoMarkerName));
@@ -120,17 +119,16 @@ absl::StatusOr<std::unique_ptr<RunStore>> RunStore::Open(
     if (!options.create_if_missing) {
       absl::StatusOr<FileInfo> dir = fs->Stat(root);
       if (dir.ok()) {
-        return absl::FailedPreconditionError(absl::StrCat(
-            root, ": not a runlog repository (no ", format::kRepoMarkerName,
-            " file)"));
+        return absl::FailedPreconditionError(
+            absl::StrCat(root, ": not a runlog repository (no ",
+                         format::kRepoMarkerName, " file)"));
       }
-      return absl::NotFoundError(
-          absl::StrCat(root, ": no such repository"));
+      return absl::NotFoundError(absl::StrCat(root, ": no such repository"));
     }
     if (absl::Status made = CreateRepo(*fs, root); !made.ok()) {
-      return absl::Status(made.code(),
-                          absl::StrCat("creating repository ", root, ": ",
-                                       made.message()));
+      return absl::Status(
+          made.code(),
+          absl::StrCat("creating repository ", root, ": ", made.message()));
     }
   } else if (!info.ok()) {
     return info.status();
@@ -178,8 +176,8 @@ absl::StatusOr<std::unique_ptr<RunWriter>> RunStore::CreateRun(
     if (made.ok()) break;
     if (!absl::IsAlreadyExists(made) || attempt == 8) return made;
   }
-  absl::StatusOr<std::unique_ptr<RunWriter>> writer = [&]()
-      -> absl::StatusOr<std::unique_ptr<RunWriter>> {
+  absl::StatusOr<std::unique_ptr<RunWriter>> writer =
+      [&]() -> absl::StatusOr<std::unique_ptr<RunWriter>> {
     const OwnerRecord owner = CurrentOwner(*probe_, clock_->Now());
     const std::string owner_path = JoinPath(dir, format::kOwnerFileName);
     if (sync) {
@@ -297,9 +295,8 @@ absl::StatusOr<RunEntry> RunStore::GetRun(absl::string_view id) {
 }
 
 absl::StatusOr<std::vector<RunEntry>> RunStore::ListRuns() {
-  RUNLOG_ASSIGN_OR_RETURN(
-      std::vector<std::string> names,
-      fs_->ListDir(JoinPath(root_, format::kRunsDirName)));
+  RUNLOG_ASSIGN_OR_RETURN(std::vector<std::string> names,
+                          fs_->ListDir(JoinPath(root_, format::kRunsDirName)));
   std::vector<RunEntry> runs;
   runs.reserve(names.size());
   for (const std::string& name : names) {

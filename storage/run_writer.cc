@@ -73,8 +73,8 @@ absl::Status RunWriter::Flush() {
 
 absl::Status RunWriter::Sync() {
   RUNLOG_RETURN_IF_ERROR(CheckWritable());
-  absl::Status s = policy_ == SyncPolicy::kNever ? segments_->Flush()
-                                                 : segments_->Sync();
+  absl::Status s =
+      policy_ == SyncPolicy::kNever ? segments_->Flush() : segments_->Sync();
   if (!s.ok()) return Poison(std::move(s));
   return absl::OkStatus();
 }

@@ -47,8 +47,8 @@ RunOptions SweepOptions(double lr, int index) {
   Value::Map hparams;
   hparams["lr"] = Value(lr);
   hparams["batch_size"] = Value(int64_t{64});
-  hparams["layers"] = Value(Value::List{Value(int64_t{256}),
-                                        Value(int64_t{index % 2 ? 512 : 256})});
+  hparams["layers"] = Value(
+      Value::List{Value(int64_t{256}), Value(int64_t{index % 2 ? 512 : 256})});
   Value::Map params;
   params["hparams"] = Value(hparams);
   params["seed"] = Value(int64_t{index});
@@ -171,14 +171,13 @@ int main(int argc, char** argv) {
     auto lr = runlog::GetPath(r.summary.params, "hparams.lr");
     int64_t points = 0;
     for (const auto& s : r.summary.series) points += s.count;
-    std::printf("%-18s %-10s %-16s %-8s %10.4f %10.4f %8lld %9llu\n",
-                r.id.c_str(), std::string(RunStatusName(r.status)).c_str(),
-                r.summary.name.c_str(),
-                lr.ok() ? absl::StrFormat("%g", (*lr)->as_double()).c_str()
-                        : "-",
-                LastValue(r, "loss", "train"), LastValue(r, "loss", "val"),
-                static_cast<long long>(points),
-                static_cast<unsigned long long>(r.bytes_on_disk));
+    std::printf(
+        "%-18s %-10s %-16s %-8s %10.4f %10.4f %8lld %9llu\n", r.id.c_str(),
+        std::string(RunStatusName(r.status)).c_str(), r.summary.name.c_str(),
+        lr.ok() ? absl::StrFormat("%g", (*lr)->as_double()).c_str() : "-",
+        LastValue(r, "loss", "train"), LastValue(r, "loss", "val"),
+        static_cast<long long>(points),
+        static_cast<unsigned long long>(r.bytes_on_disk));
   }
 
   auto report = repo.Recover(/*dry_run=*/true);

@@ -24,8 +24,9 @@ void EncodeDeltas(absl::Span<const int64_t> values, std::string* out);
 bool DecodeDeltas(absl::string_view* in, size_t n, std::vector<int64_t>* out);
 
 // Doubles: first as 8 bytes LE, then XOR with the previous value's bits,
-// stored as a control byte ((leading zero bytes << 4) | trailing zero bytes;
-// 0 for an unchanged value) followed by the remaining middle bytes.
+// stored as a control byte (kXorUnchanged = 0xff for an unchanged value,
+// else (leading zero bytes << 4) | trailing zero bytes) followed by the
+// remaining middle bytes.
 void EncodeXorDoubles(absl::Span<const double> values, std::string* out);
 bool DecodeXorDoubles(absl::string_view* in, size_t n,
                       std::vector<double>* out);

@@ -1,5 +1,6 @@
 #include "tracking/downsample.h"
 
+#include <algorithm>
 #include <cmath>
 #include <utility>
 

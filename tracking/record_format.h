@@ -15,17 +15,17 @@
 namespace runlog::record {
 
 enum class RecordType : uint8_t {
-  kRunInfo = 0x01,         // created µs, experiment, name, description
-  kSetParam = 0x02,        // path, value
-  kMergeParams = 0x03,     // value (a map), deep-merged into the params
-  kAddTag = 0x04,          // tag
-  kRemoveTag = 0x05,       // tag
-  kSetName = 0x06,         // name
-  kSetDescription = 0x07,  // description
-  kDefineSeries = 0x10,    // series id, kind, name, context
-  kScalarPoints = 0x11,    // series id, columns
-  kTextPoints = 0x12,      // series id, columns, strings
-  kHistogramPoints = 0x13, // series id, columns, histograms
+  kRunInfo = 0x01,          // created µs, experiment, name, description
+  kSetParam = 0x02,         // path, value
+  kMergeParams = 0x03,      // value (a map), deep-merged into the params
+  kAddTag = 0x04,           // tag
+  kRemoveTag = 0x05,        // tag
+  kSetName = 0x06,          // name
+  kSetDescription = 0x07,   // description
+  kDefineSeries = 0x10,     // series id, kind, name, context
+  kScalarPoints = 0x11,     // series id, columns
+  kTextPoints = 0x12,       // series id, columns, strings
+  kHistogramPoints = 0x13,  // series id, columns, histograms
 };
 // Record types >= this may be skipped by readers that do not know them.
 inline constexpr uint8_t kFirstIgnorableRecordType = 0x80;
@@ -42,8 +42,8 @@ enum class SeriesKindCode : uint8_t {
 //   count varint (>= 1)
 //   steps: first zig-zag varint, then zig-zag(step[i] - step[i-1] - 1)
 //   times: µs since the Unix epoch; first zig-zag varint, then zig-zag deltas
-//   epochs: flag u8 (kEpochsNone | kEpochsConstant + f64 | kEpochsXor + xor column)
-//   values (scalar only): xor column
+//   epochs: flag u8 (kEpochsNone | kEpochsConstant + f64 | kEpochsXor + xor
+//   column) values (scalar only): xor column
 // An xor column encodes doubles: the first as 8 bytes LE; each next one as
 // x = bits ^ previous bits: a control byte kXorUnchanged when x == 0,
 // otherwise (leading zero bytes << 4) | trailing zero bytes (both 0..7),

@@ -41,26 +41,23 @@ RunStatus StatusOf(const storage::RunEntry& entry) {
 }
 
 absl::Status ValidateRunOptions(const RunOptions& o) {
-  for (absl::string_view s : {absl::string_view(o.experiment),
-                              absl::string_view(o.name),
-                              absl::string_view(o.description)}) {
+  for (absl::string_view s :
+       {absl::string_view(o.experiment), absl::string_view(o.name),
+        absl::string_view(o.description)}) {
     if (s.size() > record::kMaxMetaStringLength) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("run option of ", s.size(),
-                       " bytes is over the limit of ",
-                       record::kMaxMetaStringLength));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "run option of ", s.size(), " bytes is over the limit of ",
+          record::kMaxMetaStringLength));
     }
   }
   if (o.tags.size() > record::kMaxTags) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(o.tags.size(), " tags, over the limit of ",
-                     record::kMaxTags));
+    return absl::InvalidArgumentError(absl::StrCat(
+        o.tags.size(), " tags, over the limit of ", record::kMaxTags));
   }
   for (const std::string& t : o.tags) {
     if (t.empty() || t.size() > record::kMaxMetaStringLength) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("tag must be 1..", record::kMaxMetaStringLength,
-                       " bytes"));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "tag must be 1..", record::kMaxMetaStringLength, " bytes"));
     }
   }
   if (!o.params.is_null()) {
@@ -136,7 +133,8 @@ absl::Status Repo::DeleteRun(absl::string_view id, DeleteOptions options) {
     RUNLOG_ASSIGN_OR_RETURN(storage::RunEntry entry, store_->GetRun(id));
     if (entry.state == RunState::kLive) {
       absl::StatusOr<std::string> owner = storage::ReadFileToString(
-          *store_->fs(), storage::JoinPath(dir, storage::format::kOwnerFileName),
+          *store_->fs(),
+          storage::JoinPath(dir, storage::format::kOwnerFileName),
           storage::format::kMaxOwnerFileSize);
       absl::StatusOr<storage::OwnerRecord> rec =
           owner.ok() ? storage::DecodeOwner(*owner, dir)
@@ -167,9 +165,9 @@ absl::StatusOr<RunRecord> Repo::Describe(const storage::RunEntry& entry) {
     }
     r.ended = entry.manifest->end_time;
     r.failure_reason = entry.manifest->reason;
-    absl::StatusOr<RunSummary> summary = DecodeRunSummary(
-        entry.manifest->summary,
-        storage::JoinPath(store_->RunDir(entry.id), "COMMIT"));
+    absl::StatusOr<RunSummary> summary =
+        DecodeRunSummary(entry.manifest->summary,
+                         storage::JoinPath(store_->RunDir(entry.id), "COMMIT"));
     if (summary.ok()) {
       r.summary = *std::move(summary);
     } else {
@@ -189,9 +187,9 @@ absl::StatusOr<RunRecord> Repo::Describe(const storage::RunEntry& entry) {
       RUNLOG_ASSIGN_OR_RETURN(bool more, reader->Next(&chunk));
       if (!more) return absl::OkStatus();
       RUNLOG_RETURN_IF_ERROR(decoder.Apply(
-          chunk, storage::JoinPath(store_->RunDir(entry.id),
-                                   storage::SegmentFileName(
-                                       reader->current_segment()))));
+          chunk, storage::JoinPath(
+                     store_->RunDir(entry.id),
+                     storage::SegmentFileName(reader->current_segment()))));
     }
   }();
   if (absl::IsNotFound(s)) return s;  // deleted meanwhile
@@ -223,8 +221,8 @@ absl::StatusOr<RunRecord> Repo::GetRun(absl::string_view id) {
   RUNLOG_ASSIGN_OR_RETURN(storage::RunEntry entry, store_->GetRun(id));
   absl::StatusOr<RunRecord> r = Describe(entry);
   if (absl::IsNotFound(r.status())) {
-    return absl::NotFoundError(absl::StrCat("run ", id, " not found in ",
-                                            path()));
+    return absl::NotFoundError(
+        absl::StrCat("run ", id, " not found in ", path()));
   }
   return r;
 }
@@ -261,14 +259,14 @@ absl::StatusOr<Columns> RunView::Read(const SeriesKey& key, SeriesKind kind,
                    dir, storage::SegmentFileName(reader->current_segment()))));
   }
   if (!decoder.target_found()) {
-    return absl::NotFoundError(absl::StrCat("run ", record_.id,
-                                            " has no series ", key.ToString()));
+    return absl::NotFoundError(
+        absl::StrCat("run ", record_.id, " has no series ", key.ToString()));
   }
   if (decoder.target_kind() != kind) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "series ", key.ToString(), " of run ", record_.id, " holds ",
-        SeriesKindName(decoder.target_kind()), " values, not ",
-        SeriesKindName(kind)));
+    return absl::InvalidArgumentError(
+        absl::StrCat("series ", key.ToString(), " of run ", record_.id,
+                     " holds ", SeriesKindName(decoder.target_kind()),
+                     " values, not ", SeriesKindName(kind)));
   }
   if constexpr (std::is_same_v<Columns, ScalarColumns>) {
     return std::move(decoder.scalars());

@@ -94,7 +94,8 @@ class Repo {
   const std::string& path() const { return store_->root(); }
 
   // InvalidArgument for options over the limits (names, tags, params).
-  absl::StatusOr<std::unique_ptr<Run>> CreateRun(const RunOptions& options = {});
+  absl::StatusOr<std::unique_ptr<Run>> CreateRun(
+      const RunOptions& options = {});
 
   // Deletes a run at any moment: committed, uncommitted, or open in this
   // process (that Run is closed first; its later calls return

@@ -34,8 +34,9 @@ void PutContext(std::string* out, const Context& context) {
 //   created µs zig-zag | experiment | name | description (strings) |
 //   tag count varint, tags | params value |
 //   series count varint, then per series:
-//     kind u8 (record::SeriesKindCode) | name | context (count varint, key/value strings) |
-//     count varint | first step, last step (zig-zag) | first, last, min, max f64
+//     kind u8 (record::SeriesKindCode) | name | context (count varint,
+//     key/value strings) | count varint | first step, last step (zig-zag) |
+//     first, last, min, max f64
 std::string EncodeRunSummary(const RunSummary& s) {
   std::string out;
   out.push_back(static_cast<char>(record::kSummaryVersion));
@@ -67,16 +68,15 @@ absl::StatusOr<RunSummary> DecodeRunSummary(absl::string_view bytes,
                                             absl::string_view location) {
   absl::string_view in = bytes;
   auto damaged = [&](absl::string_view what) {
-    return absl::DataLossError(
-        absl::StrCat(location, ": run summary offset ",
-                     bytes.size() - in.size(), ": ", what));
+    return absl::DataLossError(absl::StrCat(location, ": run summary offset ",
+                                            bytes.size() - in.size(), ": ",
+                                            what));
   };
   if (in.empty()) return damaged("empty");
   if (static_cast<uint8_t>(in[0]) != record::kSummaryVersion) {
-    return absl::UnimplementedError(
-        absl::StrCat(location, ": run summary version ",
-                     static_cast<int>(static_cast<uint8_t>(in[0])),
-                     " is not supported"));
+    return absl::UnimplementedError(absl::StrCat(
+        location, ": run summary version ",
+        static_cast<int>(static_cast<uint8_t>(in[0])), " is not supported"));
   }
   in.remove_prefix(1);
   RunSummary s;

@@ -25,8 +25,7 @@ absl::string_view SeriesKindName(SeriesKind kind) {
 std::string SeriesKey::ToString() const {
   if (context.empty()) return name;
   return absl::StrCat(
-      name, "{",
-      absl::StrJoin(context, ",", absl::PairFormatter("=")), "}");
+      name, "{", absl::StrJoin(context, ",", absl::PairFormatter("=")), "}");
 }
 
 absl::Status ValidateSeriesKey(const SeriesKey& key) {
@@ -34,23 +33,20 @@ absl::Status ValidateSeriesKey(const SeriesKey& key) {
     return absl::InvalidArgumentError("series name is empty");
   }
   if (key.name.size() > record::kMaxSeriesNameLength) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("series name of ", key.name.size(),
-                     " bytes is over the limit of ",
-                     record::kMaxSeriesNameLength));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "series name of ", key.name.size(), " bytes is over the limit of ",
+        record::kMaxSeriesNameLength));
   }
   if (key.context.size() > record::kMaxContextEntries) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("series ", key.name, ": ", key.context.size(),
-                     " context entries, over the limit of ",
-                     record::kMaxContextEntries));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "series ", key.name, ": ", key.context.size(),
+        " context entries, over the limit of ", record::kMaxContextEntries));
   }
   for (const auto& [k, v] : key.context) {
     if (k.empty() || k.size() > record::kMaxContextStringLength ||
         v.size() > record::kMaxContextStringLength) {
       return absl::InvalidArgumentError(
-          absl::StrCat("series ", key.name,
-                       ": context key must be 1..",
+          absl::StrCat("series ", key.name, ": context key must be 1..",
                        record::kMaxContextStringLength,
                        " bytes and its value at most as long"));
     }

@@ -78,7 +78,8 @@ Outcome RunScenario(FileSystem* fs, Clock* clock, SystemProbe* probe) {
       return out;
     }
     for (int c = 0; c < kChunksPerRun; ++c) {
-      absl::Status s = (*w)->AppendChunk(format::kChunkRecords, Payload(run, c));
+      absl::Status s =
+          (*w)->AppendChunk(format::kChunkRecords, Payload(run, c));
       if (s.ok() && c == 2) s = (*w)->Flush();
       if (!s.ok()) {
         out.errors.push_back(s);
@@ -237,9 +238,10 @@ struct ErrorCase {
 };
 
 TEST_F(CrashConsistencyTest, IoErrorAtEveryOperation) {
-  const ErrorCase kinds[] = {{FsOp::kOpen, "open"},     {FsOp::kWrite, "write"},
-                             {FsOp::kSync, "sync"},     {FsOp::kRename, "rename"},
-                             {FsOp::kUnlink, "unlink"}, {FsOp::kMkdir, "mkdir"}};
+  const ErrorCase kinds[] = {
+      {FsOp::kOpen, "open"},     {FsOp::kWrite, "write"},
+      {FsOp::kSync, "sync"},     {FsOp::kRename, "rename"},
+      {FsOp::kUnlink, "unlink"}, {FsOp::kMkdir, "mkdir"}};
   std::map<FsOp, int64_t> counts;
   {
     MemFileSystem mem(&clock_);

@@ -8,8 +8,8 @@
 
 #include <cstdio>
 #include <map>
-#include <set>
 #include <memory>
+#include <set>
 #include <sstream>
 #include <string>
 #include <utility>
@@ -104,8 +104,7 @@ bool StopRequested(int stop_fd) {
 
 // Runs in a child: recovery and deletion of failed runs until told to stop.
 // Reports "A <id> 0 0\n" for each run recovery deleted as abandoned.
-[[noreturn]] void Janitor(const std::string& root, int stop_fd,
-                          int report_fd) {
+[[noreturn]] void Janitor(const std::string& root, int stop_fd, int report_fd) {
   auto store = OpenOrDie(root);
   for (int round = 0; round < 1'000'000 && !StopRequested(stop_fd); ++round) {
     auto report = Recover(*store, false);
@@ -220,8 +219,8 @@ TEST(MultiProcessTest, WritersAndJanitorNeverLoseACommittedRun) {
     auto entry = (*store)->GetRun(run_id);
     ASSERT_THAT(entry, IsOk()) << run_id;
     EXPECT_EQ(entry->state, RunState::kCommitted);
-    auto reader = RunReader::Open((*store)->fs(), (*store)->RunDir(run_id),
-                                  run_id);
+    auto reader =
+        RunReader::Open((*store)->fs(), (*store)->RunDir(run_id), run_id);
     ASSERT_THAT(reader, IsOk());
     Chunk chunk;
     int c = 0;

@@ -98,7 +98,8 @@ TEST_F(RunReaderTest, LiveTornTailIsTheEndOfData) {
   auto chunks = ReadAll(w->id());
   ASSERT_THAT(chunks, IsOk());
   EXPECT_LT(chunks->size(), 3u);
-  for (size_t i = 0; i < chunks->size(); ++i) EXPECT_EQ((*chunks)[i], Payload(i));
+  for (size_t i = 0; i < chunks->size(); ++i)
+    EXPECT_EQ((*chunks)[i], Payload(i));
 }
 
 TEST_F(RunReaderTest, LiveReadStopsAtATornSegmentEvenIfLaterOnesExist) {
@@ -109,7 +110,8 @@ TEST_F(RunReaderTest, LiveReadStopsAtATornSegmentEvenIfLaterOnesExist) {
   auto chunks = ReadAll(w->id());
   ASSERT_THAT(chunks, IsOk());
   // No hole: everything returned is a prefix of what was written.
-  for (size_t i = 0; i < chunks->size(); ++i) EXPECT_EQ((*chunks)[i], Payload(i));
+  for (size_t i = 0; i < chunks->size(); ++i)
+    EXPECT_EQ((*chunks)[i], Payload(i));
   EXPECT_LT(chunks->size(), 12u);
 }
 

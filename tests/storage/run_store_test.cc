@@ -50,15 +50,15 @@ class RunStoreTest : public ::testing::Test {
   }
 
   // Creates a run with `chunks` payloads and commits it; returns its id.
-  std::string WriteCommitted(RunStore& store, int chunks,
-                             format::RunStatus status =
-                                 format::RunStatus::kFinished) {
+  std::string WriteCommitted(
+      RunStore& store, int chunks,
+      format::RunStatus status = format::RunStatus::kFinished) {
     auto w = store.CreateRun();
     EXPECT_THAT(w, IsOk());
     for (int i = 0; i < chunks; ++i) {
-      EXPECT_THAT((*w)->AppendChunk(format::kChunkRecords,
-                                    absl::StrCat("payload-", i)),
-                  IsOk());
+      EXPECT_THAT(
+          (*w)->AppendChunk(format::kChunkRecords, absl::StrCat("payload-", i)),
+          IsOk());
     }
     EXPECT_THAT((*w)->Commit(status, clock_.Now(), "", "summary"), IsOk());
     clock_.Advance(absl::Milliseconds(5));
@@ -205,8 +205,8 @@ TEST_F(RunStoreTest, DeleteCommittedRunLeavesNothing) {
   auto store = OpenStore();
   const std::string id = WriteCommitted(*store, 2);
   ASSERT_THAT(store->DeleteRun(id), IsOk());
-  EXPECT_THAT(store->GetRun(id), StatusIs(absl::StatusCode::kNotFound,
-                                          HasSubstr(id)));
+  EXPECT_THAT(store->GetRun(id),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr(id)));
   EXPECT_THAT(*fs_.ListDir("/repo/runs"), IsEmpty());
   EXPECT_THAT(*fs_.ListDir("/repo/trash"), IsEmpty());
 }

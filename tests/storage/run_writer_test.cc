@@ -82,10 +82,10 @@ TEST_F(RunWriterTest, CommitFollowsTheDurableProtocolInOrder) {
   ASSERT_THAT(Commit(*w), IsOk());
   fs_.set_observer(nullptr);
   const std::string id = w->id();
-  EXPECT_THAT(ops, ::testing::ElementsAre(
-                       "sync 000001.seg", "sync " + id,
-                       "open COMMIT.tmp", "write COMMIT.tmp", "sync COMMIT.tmp",
-                       "rename COMMIT.tmp", "sync " + id));
+  EXPECT_THAT(ops, ::testing::ElementsAre("sync 000001.seg", "sync " + id,
+                                          "open COMMIT.tmp", "write COMMIT.tmp",
+                                          "sync COMMIT.tmp",
+                                          "rename COMMIT.tmp", "sync " + id));
 }
 
 TEST_F(RunWriterTest, NeverSyncPolicyNeverSyncs) {

@@ -31,7 +31,8 @@ ChildResult WaitChild(pid_t pid, absl::Duration deadline) {
     struct pollfd p = {pidfd, POLLIN, 0};
     int ready;
     do {
-      ready = ::poll(&p, 1, static_cast<int>(absl::ToInt64Milliseconds(deadline)));
+      ready =
+          ::poll(&p, 1, static_cast<int>(absl::ToInt64Milliseconds(deadline)));
     } while (ready < 0 && errno == EINTR);
     ::close(pidfd);
     if (ready == 0) {

@@ -1,6 +1,7 @@
 // gMock matchers for absl::Status and absl::StatusOr.
 //   EXPECT_THAT(s, IsOk());
-//   EXPECT_THAT(s, StatusIs(absl::StatusCode::kDataLoss, HasSubstr("000001.seg")));
+//   EXPECT_THAT(s, StatusIs(absl::StatusCode::kDataLoss,
+//   HasSubstr("000001.seg")));
 #ifndef RUNLOG_TESTS_TESTING_STATUS_MATCHERS_H_
 #define RUNLOG_TESTS_TESTING_STATUS_MATCHERS_H_
 
@@ -29,16 +30,16 @@ MATCHER_P2(StatusIs, code, message_matcher, "") {
   const absl::Status& s = GetStatus(arg);
   *result_listener << "status: " << s;
   return s.code() == code &&
-         ::testing::ExplainMatchResult(message_matcher, std::string(s.message()),
-                                       result_listener);
+         ::testing::ExplainMatchResult(
+             message_matcher, std::string(s.message()), result_listener);
 }
 
 #define RUNLOG_ASSERT_OK(expr) ASSERT_THAT((expr), ::runlog::testing::IsOk())
 #define RUNLOG_EXPECT_OK(expr) EXPECT_THAT((expr), ::runlog::testing::IsOk())
 
 // ASSERT that a StatusOr is OK and move its value into `lhs`.
-#define RUNLOG_ASSERT_OK_AND_ASSIGN(lhs, expr)                             \
-  RUNLOG_ASSERT_OK_AND_ASSIGN_IMPL_(                                       \
+#define RUNLOG_ASSERT_OK_AND_ASSIGN(lhs, expr) \
+  RUNLOG_ASSERT_OK_AND_ASSIGN_IMPL_(           \
       RUNLOG_TESTING_CONCAT_(runlog_test_statusor_, __LINE__), lhs, expr)
 #define RUNLOG_TESTING_CONCAT_INNER_(a, b) a##b
 #define RUNLOG_TESTING_CONCAT_(a, b) RUNLOG_TESTING_CONCAT_INNER_(a, b)

@@ -20,8 +20,8 @@ int RemoveEntry(const char* path, const struct stat*, int, struct FTW*) {
 
 TempDir::TempDir() {
   const char* base = std::getenv("TMPDIR");
-  std::string pattern = std::string(base && *base ? base : "/tmp") +
-                        "/runlog-test-XXXXXX";
+  std::string pattern =
+      std::string(base && *base ? base : "/tmp") + "/runlog-test-XXXXXX";
   if (::mkdtemp(pattern.data()) == nullptr) {
     std::perror("mkdtemp");
     std::abort();

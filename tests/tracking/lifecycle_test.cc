@@ -44,8 +44,8 @@ class LifecycleTest : public ::testing::Test {
     return repo.ok() ? *std::move(repo) : nullptr;
   }
   std::vector<std::string> FilesUnder(const std::string& sub) {
-    auto names = storage::FileSystem::Default()->ListDir(
-        storage::JoinPath(root_, sub));
+    auto names =
+        storage::FileSystem::Default()->ListDir(storage::JoinPath(root_, sub));
     return names.ok() ? *names : std::vector<std::string>{"<error>"};
   }
 
@@ -159,8 +159,8 @@ TEST_F(LifecycleTest, UnwindingCanDiscard) {
   auto repo = OpenRepo();
   std::string id;
   StatusAfterThrow(*repo, OnException::kDiscard, &id);
-  EXPECT_THAT(repo->GetRun(id), StatusIs(absl::StatusCode::kNotFound,
-                                         HasSubstr(id)));
+  EXPECT_THAT(repo->GetRun(id),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr(id)));
   EXPECT_THAT(FilesUnder("runs"), IsEmpty());
 }
 
@@ -181,8 +181,8 @@ TEST_F(LifecycleTest, SigkilledWriterIsAbandonedReadableAndRecovered) {
     ::close(pipe_fds[0]);
     auto repo = Repo::Open(root);
     if (!repo.ok()) return 10;
-    auto run = (*repo)->CreateRun({.experiment = "killed",
-                                   .buffer_points = 4096});
+    auto run =
+        (*repo)->CreateRun({.experiment = "killed", .buffer_points = 4096});
     if (!run.ok()) return 11;
     auto loss = *(*run)->Series("loss");
     for (int64_t step = 0; step < 20'000; ++step) {
@@ -221,8 +221,8 @@ TEST_F(LifecycleTest, SigkilledWriterIsAbandonedReadableAndRecovered) {
   auto report = repo->Recover();
   ASSERT_THAT(report, IsOk());
   ASSERT_EQ(report->actions.size(), 1u);
-  EXPECT_THAT(repo->GetRun(id), StatusIs(absl::StatusCode::kNotFound,
-                                         ::testing::_));
+  EXPECT_THAT(repo->GetRun(id),
+              StatusIs(absl::StatusCode::kNotFound, ::testing::_));
   EXPECT_THAT(FilesUnder("runs"), IsEmpty());
 }
 

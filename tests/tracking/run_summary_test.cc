@@ -313,13 +313,16 @@ TEST(RunSummaryTest, UnknownSeriesKindIsDataLoss) {
   RunSummary s;
   s.series.resize(1);
   s.series[0].key.name = "x";
-  std::string bytes = EncodeRunSummary(s);
+  // The kind byte follows the series count, at the end of an empty summary.
   const size_t kind_at = EncodeRunSummary(RunSummary()).size();
-  ASSERT_EQ(bytes[kind_at], static_cast<char>(SeriesKind::kScalar));
-  bytes[kind_at] = 4;
-  EXPECT_THAT(Decode(bytes),
-              StatusIs(kDataLoss, AllOf(HasSubstr(kLoc),
-                                        HasSubstr("unknown series kind"))));
+  for (uint8_t kind : {5, 0x10, 0xff}) {
+    std::string bytes = EncodeRunSummary(s);
+    bytes[kind_at] = static_cast<char>(kind);
+    EXPECT_THAT(Decode(bytes),
+                StatusIs(kDataLoss, AllOf(HasSubstr(kLoc),
+                                          HasSubstr("unknown series kind"))))
+        << static_cast<int>(kind);
+  }
 }
 
 TEST(RunSummaryTest, BadParamsAreDataLoss) {

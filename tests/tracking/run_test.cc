@@ -118,8 +118,9 @@ TEST_F(RunTest, BatchPathMatchesSinglePoints) {
     values[i] = std::sin(static_cast<double>(i));
   }
   ASSERT_THAT(run->TrackBatch("wave", {}, steps, values), IsOk());
-  EXPECT_THAT(run->TrackBatch("wave", {}, steps, absl::MakeSpan(values).subspan(1)),
-              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("wave")));
+  EXPECT_THAT(
+      run->TrackBatch("wave", {}, steps, absl::MakeSpan(values).subspan(1)),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("wave")));
   const std::string id = run->id();
   ASSERT_THAT(run->Commit(), IsOk());
   auto cols = View(id)->ReadScalars({"wave", {}});
@@ -157,9 +158,9 @@ TEST_F(RunTest, ParamsTagsAndMetadataRoundTrip) {
   o.params = Value(init);
   auto run = NewRun(o);
   ASSERT_THAT(run->SetParam("hparams.lr", Value(0.001)), IsOk());
-  ASSERT_THAT(run->SetParam("hparams.layers",
-                            Value(Value::List{Value(64), Value(64)})),
-              IsOk());
+  ASSERT_THAT(
+      run->SetParam("hparams.layers", Value(Value::List{Value(64), Value(64)})),
+      IsOk());
   ASSERT_THAT(run->AddTag("gpu"), IsOk());
   ASSERT_THAT(run->SetDescription("first try"), IsOk());
   const std::string id = run->id();
@@ -182,7 +183,8 @@ TEST_F(RunTest, ParamsTagsAndMetadataRoundTrip) {
 TEST_F(RunTest, LiveRunIsReadableWithTheSameModel) {
   auto run = NewRun({.experiment = "live"});
   ASSERT_THAT(run->SetParam("lr", Value(0.1)), IsOk());
-  for (int i = 0; i < 500; ++i) ASSERT_THAT(run->Track("loss", i * 0.5), IsOk());
+  for (int i = 0; i < 500; ++i)
+    ASSERT_THAT(run->Track("loss", i * 0.5), IsOk());
   ASSERT_THAT(run->Flush(), IsOk());
   auto record = repo_->GetRun(run->id());
   ASSERT_THAT(record, IsOk());
