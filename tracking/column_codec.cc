@@ -4,7 +4,7 @@
 #include <cstring>
 #include <string>
 
-#include "absl/base/optimization.h"
+#include "absl/base/config.h"
 #include "storage/coding.h"
 #include "tracking/record_format.h"
 
@@ -30,47 +30,41 @@ double FromBits(uint64_t b) {
   return v;
 }
 
-// Encodes columns into a stack block appended to `out` a block at a time:
-// one std::string append per value costs several times more than encoding
-// the value, and columns hold up to kMaxPointsPerRecord values.
-class BlockWriter {
- public:
-  // Every write through pos() may take up to this many bytes.
-  static constexpr size_t kMaxEntryBytes = 16;
-
-  explicit BlockWriter(std::string* out) : out_(out) {}
-  BlockWriter(const BlockWriter&) = delete;
-  BlockWriter& operator=(const BlockWriter&) = delete;
-  ~BlockWriter() { Flush(); }
-
-  // Room for kMaxEntryBytes bytes; pass the end of what was written to
-  // Advance().
-  char* pos() { return pos_; }
-  void Advance(char* end) {
-    pos_ = end;
-    if (ABSL_PREDICT_FALSE(pos_ > block_ + sizeof(block_) - kMaxEntryBytes)) {
-      Flush();
-    }
+// Encodes `n` column entries, entry i by `encode(p, i)` which writes at most
+// kMaxEntryBytes at p and returns the end of what it wrote. Entries go into a
+// stack block appended to `out` once per kGroup entries: one std::string
+// append per entry costs several times more than encoding it, and columns
+// hold up to kMaxPointsPerRecord entries.
+constexpr size_t kMaxEntryBytes = 16;
+constexpr size_t kGroup = 256;
+template <typename EncodeOne>
+void EncodeInGroups(size_t n, std::string* out, EncodeOne encode) {
+  char block[kGroup * kMaxEntryBytes];
+  for (size_t i = 0; i < n;) {
+    const size_t group_end = n - i < kGroup ? n : i + kGroup;
+    char* p = block;
+    for (; i < group_end; ++i) p = encode(p, i);
+    out->append(block, static_cast<size_t>(p - block));
   }
-  void Flush() {
-    out_->append(block_, static_cast<size_t>(pos_ - block_));
-    pos_ = block_;
-  }
+}
 
- private:
-  std::string* out_;
-  char block_[4096];
-  char* pos_ = block_;
-};
+// Stores the 8 bytes of `v` little-endian at `p`.
+inline void StoreFixed64(char* p, uint64_t v) {
+#if defined(ABSL_IS_LITTLE_ENDIAN)
+  std::memcpy(p, &v, sizeof v);
+#else
+  EncodeFixed64(p, v);
+#endif
+}
 
-// One XOR-column entry for x = bits ^ previous bits, x != 0. Writes all 8
-// bytes of the shifted value (the block has the slack) but advances past the
-// meaningful ones only.
-char* EncodeXorEntry(char* p, uint64_t x) {
+// One XOR-column entry for x = bits ^ previous bits, x != 0. Stores all 8
+// bytes of the shifted value (the entry has room for them) but returns the
+// end of the meaningful ones only.
+inline char* EncodeXorEntry(char* p, uint64_t x) {
   const int lead = __builtin_clzll(x) / 8;
   const int trail = __builtin_ctzll(x) / 8;
   p[0] = static_cast<char>((lead << 4) | trail);
-  EncodeFixed64(p + 1, x >> (8 * trail));
+  StoreFixed64(p + 1, x >> (8 * trail));
   return p + 1 + (8 - lead - trail);
 }
 
@@ -109,15 +103,16 @@ bool GetString(absl::string_view* in, size_t max_length, absl::string_view* s) {
 
 void EncodeSteps(absl::Span<const int64_t> steps, std::string* out) {
   if (steps.empty()) return;
-  BlockWriter w(out);
-  w.Advance(EncodeVarint64(w.pos(), ZigZagEncode(steps[0])));
-  for (size_t i = 1; i < steps.size(); ++i) {
+  PutSignedVarint(out, steps[0]);
+  // Raw pointers: Span indexing is bounds-checked, and a pointer copy is not
+  // reloaded after every store through the output's char*.
+  const int64_t* const v = steps.data();
+  EncodeInGroups(steps.size() - 1, out, [v](char* p, size_t i) {
     // Wrapping arithmetic: any int64 sequence round-trips.
-    const uint64_t delta = static_cast<uint64_t>(steps[i]) -
-                           static_cast<uint64_t>(steps[i - 1]) - 1;
-    w.Advance(
-        EncodeVarint64(w.pos(), ZigZagEncode(static_cast<int64_t>(delta))));
-  }
+    const uint64_t delta =
+        static_cast<uint64_t>(v[i + 1]) - static_cast<uint64_t>(v[i]) - 1;
+    return EncodeVarint64(p, ZigZagEncode(static_cast<int64_t>(delta)));
+  });
 }
 
 bool DecodeSteps(absl::string_view* in, size_t n, std::vector<int64_t>* out) {
@@ -136,14 +131,14 @@ bool DecodeSteps(absl::string_view* in, size_t n, std::vector<int64_t>* out) {
 }
 
 void EncodeDeltas(absl::Span<const int64_t> values, std::string* out) {
-  BlockWriter w(out);
-  int64_t prev = 0;
-  for (int64_t v : values) {
-    w.Advance(EncodeVarint64(
-        w.pos(), ZigZagEncode(static_cast<int64_t>(
-                     static_cast<uint64_t>(v) - static_cast<uint64_t>(prev)))));
-    prev = v;
-  }
+  if (values.empty()) return;
+  PutSignedVarint(out, values[0]);
+  const int64_t* const v = values.data();
+  EncodeInGroups(values.size() - 1, out, [v](char* p, size_t i) {
+    return EncodeVarint64(
+        p, ZigZagEncode(static_cast<int64_t>(static_cast<uint64_t>(v[i + 1]) -
+                                             static_cast<uint64_t>(v[i]))));
+  });
 }
 
 bool DecodeDeltas(absl::string_view* in, size_t n, std::vector<int64_t>* out) {
@@ -160,21 +155,16 @@ bool DecodeDeltas(absl::string_view* in, size_t n, std::vector<int64_t>* out) {
 
 void EncodeXorDoubles(absl::Span<const double> values, std::string* out) {
   if (values.empty()) return;
-  uint64_t prev = Bits(values[0]);
-  storage::PutFixed64(out, prev);
-  BlockWriter w(out);
-  for (size_t i = 1; i < values.size(); ++i) {
-    const uint64_t bits = Bits(values[i]);
-    const uint64_t x = bits ^ prev;
-    prev = bits;
+  storage::PutFixed64(out, Bits(values[0]));
+  const double* const v = values.data();
+  EncodeInGroups(values.size() - 1, out, [v](char* p, size_t i) {
+    const uint64_t x = Bits(v[i + 1]) ^ Bits(v[i]);
     if (x == 0) {
-      char* p = w.pos();
       *p = static_cast<char>(kXorUnchanged);
-      w.Advance(p + 1);
-    } else {
-      w.Advance(EncodeXorEntry(w.pos(), x));
+      return p + 1;
     }
-  }
+    return EncodeXorEntry(p, x);
+  });
 }
 
 bool DecodeXorDoubles(absl::string_view* in, size_t n,

@@ -31,7 +31,8 @@ void AppendDefineSeries(std::string* chunk, uint32_t id, SeriesKind kind,
                         const SeriesKey& key);
 
 // Points of one series; all spans have the same length (>= 1, at most
-// kMaxPointsPerRecord). `scratch` is reused to avoid allocations.
+// kMaxPointsPerRecord), except that `epochs` may be empty when no point has
+// an epoch (encoded like all NaN). `scratch` is reused to avoid allocations.
 void AppendScalarPoints(std::string* chunk, std::string* scratch, uint32_t id,
                         absl::Span<const int64_t> steps,
                         absl::Span<const double> values,

@@ -427,13 +427,15 @@ absl::Status Run::EncodePending() {
   }
   for (SeriesState* s : dirty_) {
     const size_t n = s->steps.size();
-    const absl::Span<const double> all_epochs = s->AllEpochs(&no_epochs_);
+    // No epochs at all is an empty column (record_codec.h).
+    const absl::Span<const double> all_epochs = s->epochs;
     const absl::Span<const int64_t> all_times = s->AllTimes(&times_scratch_);
     for (size_t begin = 0; begin < n; begin += record::kMaxPointsPerRecord) {
       const size_t len =
           std::min<size_t>(record::kMaxPointsPerRecord, n - begin);
       auto steps = absl::MakeConstSpan(s->steps).subspan(begin, len);
-      auto epochs = all_epochs.subspan(begin, len);
+      auto epochs =
+          all_epochs.empty() ? all_epochs : all_epochs.subspan(begin, len);
       auto times = all_times.subspan(begin, len);
       switch (s->kind) {
         case SeriesKind::kScalar:

@@ -243,9 +243,7 @@ class Run {
   std::string pending_records_;
   std::string chunk_;
   std::string scratch_;
-  // Encoding scratch: kNoEpoch only (see SeriesState::AllEpochs), and the
-  // times of one series expanded from their runs.
-  std::vector<double> no_epochs_;
+  // The times of one series expanded from their runs, for encoding.
   std::vector<int64_t> times_scratch_;
   size_t pending_points_ = 0;
   size_t pending_bytes_ = 0;

@@ -64,16 +64,10 @@ struct SeriesState {
     }
   }
 
-  // Epochs of all buffered points: `epochs`, or `*none` (grown as needed and
-  // only ever holding kNoEpoch) when no point has one.
-  absl::Span<const double> AllEpochs(std::vector<double>* none) const {
-    if (!epochs.empty()) return epochs;
-    if (none->size() < steps.size()) none->resize(steps.size(), kNoEpoch);
-    return absl::MakeConstSpan(*none).subspan(0, steps.size());
-  }
   // Times of all buffered points, expanded into `*out`.
   absl::Span<const int64_t> AllTimes(std::vector<int64_t>* out) const {
     out->clear();
+    out->reserve(steps.size());
     for (const TimeRun& r : times) out->insert(out->end(), r.count, r.time_us);
     return *out;
   }
