@@ -76,7 +76,7 @@ absl::Status ScalarSeries::TrackBatch(absl::Span<const int64_t> steps,
   // Large batches are taken in slices so the buffer limit still holds.
   size_t done = 0;
   while (done < steps.size()) {
-    if (s->steps.empty()) run_->dirty_.push_back(s);
+    if (s->steps.empty()) run_->MarkDirty(s);
     const size_t room = run_->buffer_points_ > run_->pending_points_
                             ? run_->buffer_points_ - run_->pending_points_
                             : 1;
@@ -303,7 +303,7 @@ absl::Status Run::TrackScalar(SeriesState* s, int64_t step, double value,
   if (ABSL_PREDICT_FALSE(state_ != State::kOpen || !status_.ok())) {
     return CheckOpen();
   }
-  if (s->steps.empty()) dirty_.push_back(s);
+  if (s->steps.empty()) MarkDirty(s);
   s->steps.push_back(step);
   s->values.push_back(value);
   s->AddEpoch(epoch);
@@ -345,7 +345,7 @@ absl::Status Run::TrackText(absl::string_view name, absl::string_view text,
   }
   RUNLOG_ASSIGN_OR_RETURN(SeriesState * s,
                           Resolve(name, context, SeriesKind::kText));
-  if (s->steps.empty()) dirty_.push_back(s);
+  if (s->steps.empty()) MarkDirty(s);
   const int64_t st = step ? *step : s->NextStep();
   s->steps.push_back(st);
   s->texts.emplace_back(text);
@@ -364,7 +364,7 @@ absl::Status Run::TrackHistogram(absl::string_view name, Histogram histogram,
   RUNLOG_RETURN_IF_ERROR(ValidateHistogram(histogram));
   RUNLOG_ASSIGN_OR_RETURN(SeriesState * s,
                           Resolve(name, context, SeriesKind::kHistogram));
-  if (s->steps.empty()) dirty_.push_back(s);
+  if (s->steps.empty()) MarkDirty(s);
   const int64_t st = step ? *step : s->NextStep();
   const size_t bytes = histogram.edges.size() * 16;
   s->steps.push_back(st);
@@ -420,13 +420,33 @@ absl::Status Run::AfterPoints(size_t points, size_t bytes) {
   return absl::OkStatus();
 }
 
+void Run::MarkDirty(SeriesState* s) {
+  dirty_.push_back(s);
+  if (s->kind == SeriesKind::kScalar && s->values.capacity() == 0) {
+    // Columns keep their capacity across flushes, so this runs once per
+    // series. Growing by doubling instead would copy and first-touch twice
+    // the memory (costly where page faults are). The share shrinks as series
+    // are added, so the total reserved stays within a few buffers' worth.
+    const size_t share =
+        std::clamp<size_t>(buffer_points_ / series_.size(), 16, 1u << 16);
+    s->steps.reserve(share);
+    s->values.reserve(share);
+  }
+}
+
 absl::Status Run::EncodePending() {
   if (!pending_records_.empty()) {
     chunk_.append(pending_records_);
     pending_records_.clear();
   }
+  // About what scalar points take; reserving spares regrowing (and copying)
+  // the buffers on a run's first flushes.
+  constexpr size_t kReserveBytesPerPoint = 8;
+  chunk_.reserve(chunk_.size() + pending_bytes_ +
+                 pending_points_ * kReserveBytesPerPoint);
   for (SeriesState* s : dirty_) {
     const size_t n = s->steps.size();
+    scratch_.reserve(n * kReserveBytesPerPoint + 64);
     // No epochs at all is an empty column (record_codec.h).
     const absl::Span<const double> all_epochs = s->epochs;
     const absl::Span<const int64_t> all_times = s->AllTimes(&times_scratch_);

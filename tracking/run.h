@@ -204,6 +204,8 @@ class Run {
                                                  SeriesKind kind);
   absl::Status TrackScalar(internal::SeriesState* s, int64_t step, double value,
                            double epoch);
+  // Lists `s`, which just got its first buffered point, in dirty_.
+  void MarkDirty(internal::SeriesState* s);
   absl::Status AfterPoints(size_t points, size_t bytes);
   absl::Status MaybeFlushForAge();
   absl::Status EncodePending();

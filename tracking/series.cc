@@ -54,22 +54,6 @@ absl::Status ValidateSeriesKey(const SeriesKey& key) {
   return absl::OkStatus();
 }
 
-void SeriesSummary::AddStep(int64_t step) {
-  if (count == 0) first_step = step;
-  last_step = step;
-  ++count;
-}
-
-void SeriesSummary::Add(int64_t step, double value) {
-  if (count == 0) first = value;
-  last = value;
-  AddStep(step);
-  if (!std::isnan(value)) {
-    if (std::isnan(min) || value < min) min = value;
-    if (std::isnan(max) || value > max) max = value;
-  }
-}
-
 absl::Status ValidateHistogram(const Histogram& h) {
   if (h.counts.empty() || h.edges.size() != h.counts.size() + 1) {
     return absl::InvalidArgumentError(absl::StrCat(

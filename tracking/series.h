@@ -3,6 +3,7 @@
 #ifndef RUNLOG_TRACKING_SERIES_H_
 #define RUNLOG_TRACKING_SERIES_H_
 
+#include <cmath>
 #include <cstdint>
 #include <functional>
 #include <limits>
@@ -54,8 +55,21 @@ struct SeriesSummary {
   double min = std::numeric_limits<double>::quiet_NaN();
   double max = std::numeric_limits<double>::quiet_NaN();
 
-  void Add(int64_t step, double value);
-  void AddStep(int64_t step);
+  // Inline: called for every tracked point.
+  void Add(int64_t step, double value) {
+    if (count == 0) first = value;
+    last = value;
+    AddStep(step);
+    if (!std::isnan(value)) {
+      if (std::isnan(min) || value < min) min = value;
+      if (std::isnan(max) || value > max) max = value;
+    }
+  }
+  void AddStep(int64_t step) {
+    if (count == 0) first_step = step;
+    last_step = step;
+    ++count;
+  }
 };
 
 struct Histogram {

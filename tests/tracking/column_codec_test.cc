@@ -14,11 +14,13 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "storage/coding.h"
+#include "tests/testing/decoder_probes.h"
 #include "tracking/record_format.h"
 
 namespace runlog::record {
 namespace {
 
+using ::runlog::testing::ExactBuffer;
 using ::testing::ElementsAreArray;
 
 constexpr int64_t kMin = std::numeric_limits<int64_t>::min();
@@ -40,26 +42,6 @@ std::vector<uint64_t> BitsOf(const std::vector<double>& v) {
   for (double d : v) out.push_back(Bits(d));
   return out;
 }
-
-// A heap copy of exactly `bytes`, so that any read past the end is a
-// heap-buffer-overflow under ASan (std::string would hide it behind its
-// terminator and small-string buffer).
-class ExactBuffer {
- public:
-  explicit ExactBuffer(absl::string_view bytes)
-      : size_(bytes.size()),
-        data_(
-            std::make_unique<char[]>(bytes.size() + (bytes.empty() ? 1 : 0))) {
-    if (size_ > 0) std::memcpy(data_.get(), bytes.data(), size_);
-  }
-  absl::string_view view() const {
-    return absl::string_view(data_.get(), size_);
-  }
-
- private:
-  size_t size_;
-  std::unique_ptr<char[]> data_;
-};
 
 // Decoders under test share this shape.
 template <typename T>

@@ -17,6 +17,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "storage/coding.h"
+#include "tests/testing/decoder_probes.h"
 #include "tests/testing/status_matchers.h"
 #include "tracking/column_codec.h"
 #include "tracking/record_format.h"
@@ -24,15 +25,11 @@
 #include "tracking/value.h"
 #include "tracking/value_codec.h"
 
-#if defined(__SANITIZE_ADDRESS__)
-extern "C" int __sanitizer_install_malloc_and_free_hooks(
-    void (*malloc_hook)(const volatile void*, size_t),
-    void (*free_hook)(const volatile void*));
-#endif
-
 namespace runlog {
 namespace {
 
+using ::runlog::testing::AllocationProbe;
+using ::runlog::testing::ExactBuffer;
 using ::runlog::testing::IsOk;
 using ::runlog::testing::StatusIs;
 using ::testing::AllOf;
@@ -40,53 +37,6 @@ using ::testing::HasSubstr;
 
 constexpr char kLoc[] = "runs/0abc/COMMIT";
 constexpr absl::StatusCode kDataLoss = absl::StatusCode::kDataLoss;
-
-// The largest single heap allocation made while an AllocationProbe is alive.
-// Measured through ASan's malloc hook; without ASan nothing is measured and
-// largest() stays 0.
-class AllocationProbe {
- public:
-  AllocationProbe() {
-#if defined(__SANITIZE_ADDRESS__)
-    static const bool installed =
-        __sanitizer_install_malloc_and_free_hooks(&OnMalloc, &OnFree) != 0;
-    (void)installed;
-#endif
-    largest_.store(0);
-    active_.store(true);
-  }
-  ~AllocationProbe() { active_.store(false); }
-  size_t largest() const { return largest_.load(); }
-
- private:
-  static void OnMalloc(const volatile void*, size_t n) {
-    if (!active_.load(std::memory_order_relaxed)) return;
-    size_t prev = largest_.load(std::memory_order_relaxed);
-    while (n > prev && !largest_.compare_exchange_weak(prev, n)) {
-    }
-  }
-  static void OnFree(const volatile void*) {}
-  static inline std::atomic<bool> active_{false};
-  static inline std::atomic<size_t> largest_{0};
-};
-
-// A heap copy of exactly `bytes`, so that a read past the end is a
-// heap-buffer-overflow under ASan.
-class ExactBuffer {
- public:
-  explicit ExactBuffer(absl::string_view bytes)
-      : size_(bytes.size()),
-        data_(std::make_unique<char[]>(bytes.empty() ? 1 : bytes.size())) {
-    if (size_ > 0) std::memcpy(data_.get(), bytes.data(), size_);
-  }
-  absl::string_view view() const {
-    return absl::string_view(data_.get(), size_);
-  }
-
- private:
-  size_t size_;
-  std::unique_ptr<char[]> data_;
-};
 
 // The "without allocating" tests below can fail only if the probe sees
 // allocations.
