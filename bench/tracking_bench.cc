@@ -2,17 +2,18 @@
 //
 // Every Run benchmark writes real runs on the POSIX file system, in a repo
 // created once per benchmark under a fresh temp dir. One iteration is one
-// whole run: CreateRun, N points of one scalar series, Commit (with the
-// run's sync policy: /0 = the default kOnCommit, /1 = kNever), destruction.
-// Deleting the run and measuring its files are outside the timing.
+// whole run: CreateRun, n points of one scalar series, Commit (with the
+// run's sync policy: never:0 = the default kOnCommit, never:1 = kNever) and
+// destruction. Deleting the run and measuring its files are outside the
+// timing.
 //
-// The points are the same in every benchmark: consecutive steps 0..N-1 and a
+// The points are the same in every benchmark: consecutive steps 0..n-1 and a
 // noisy decaying loss computed in float and stored as double (fixed seed), as
-// a training loop produces them.
+// a training loop produces them; n = 2^20.
 //
 //   BM_HandlePath     auto s = *run->Series("loss", ctx); s.Track(step, v)
-//   BM_NamePath/c     run->Track("loss", v, step, ctx); c = 1 with the
-//                     context {subset: train}, c = 0 without a context
+//   BM_NamePath       run->Track("loss", v, step, ctx); ctx:1 with the
+//                     context {subset: train}, ctx:0 without a context
 //   BM_BatchPath      s.TrackBatch() with spans of 4096 steps/values
 //   BM_VectorAppend   push_back of (step, value) into a
 //                     std::vector<std::pair<int64_t, double>>, no reserve:
@@ -22,6 +23,14 @@
 // run's segment files after commit (every file in the run directory except
 // OWNER and COMMIT) divided by the points, or the element size for the
 // vector.
+//
+// Both sides are sensitive to the cost of touching fresh memory (page
+// faults), which varies a lot between machines and VMs: a run pays it for its
+// buffers once, in its first flush window; the vector pays it for every
+// iteration when its memory goes back to the OS, which depends on the
+// allocator's state (e.g. BM_VectorAppend alone can be many times slower than
+// after the other benchmarks in the same process). Compare runs of the whole
+// binary.
 #include <stdlib.h>
 
 #include <cmath>
@@ -89,8 +98,19 @@ const Points& GetPoints(size_t n) {
   return p;
 }
 
-// A directory for this process's repos; left behind empty but for the repo
-// skeletons (runs are deleted after each iteration).
+// Removes `path` and everything under it (no symlinks are followed).
+void RemoveTree(storage::FileSystem* fs, const std::string& path) {
+  if (Check(fs->Stat(path)).type == storage::FileType::kDirectory) {
+    for (const std::string& name : Check(fs->ListDir(path))) {
+      RemoveTree(fs, storage::JoinPath(path, name));
+    }
+    Check(fs->RemoveDir(path));
+  } else {
+    Check(fs->RemoveFile(path));
+  }
+}
+
+// A directory for this process's repos, removed at exit.
 const std::string& TempRoot() {
   static const std::string* root = [] {
     const char* base = std::getenv("TMPDIR");
@@ -100,6 +120,7 @@ const std::string& TempRoot() {
       std::perror("mkdtemp");
       std::abort();
     }
+    std::atexit([] { RemoveTree(storage::FileSystem::Default(), TempRoot()); });
     return new std::string(pattern);
   }();
   return *root;

@@ -141,6 +141,17 @@ void EncodeDeltas(absl::Span<const int64_t> values, std::string* out) {
   });
 }
 
+void EncodeDeltaRuns(absl::Span<const ValueRun> runs, std::string* out) {
+  uint64_t prev = 0;
+  for (const ValueRun& r : runs) {
+    if (r.count == 0) continue;
+    PutVarint64(out, ZigZagEncode(static_cast<int64_t>(
+                         static_cast<uint64_t>(r.value) - prev)));
+    out->append(r.count - 1, '\0');  // zig-zag varint of a zero delta
+    prev = static_cast<uint64_t>(r.value);
+  }
+}
+
 bool DecodeDeltas(absl::string_view* in, size_t n, std::vector<int64_t>* out) {
   int64_t prev = 0;
   for (size_t i = 0; i < n; ++i) {

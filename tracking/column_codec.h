@@ -21,6 +21,14 @@ bool DecodeSteps(absl::string_view* in, size_t n, std::vector<int64_t>* out);
 
 // Times (µs): first zig-zag varint, then zig-zag deltas.
 void EncodeDeltas(absl::Span<const int64_t> values, std::string* out);
+// `count` consecutive entries equal to `value`.
+struct ValueRun {
+  int64_t value;
+  size_t count;
+};
+// The same bytes as EncodeDeltas() of the column the runs expand to, without
+// expanding it: each run is one delta and then count - 1 zero bytes.
+void EncodeDeltaRuns(absl::Span<const ValueRun> runs, std::string* out);
 bool DecodeDeltas(absl::string_view* in, size_t n, std::vector<int64_t>* out);
 
 // Doubles: first as 8 bytes LE, then XOR with the previous value's bits,

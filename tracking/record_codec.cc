@@ -9,15 +9,59 @@ namespace {
 
 using storage::PutVarint64;
 
+void EncodeTimes(absl::Span<const int64_t> times_us, std::string* out) {
+  EncodeDeltas(times_us, out);
+}
+void EncodeTimes(absl::Span<const ValueRun> time_runs, std::string* out) {
+  EncodeDeltaRuns(time_runs, out);
+}
+
+template <typename Times>
 void PutColumnsHeader(std::string* body, uint32_t id,
                       absl::Span<const int64_t> steps,
-                      absl::Span<const double> epochs,
-                      absl::Span<const int64_t> times_us) {
+                      absl::Span<const double> epochs, Times times) {
   PutVarint64(body, id);
   PutVarint64(body, steps.size());
   EncodeSteps(steps, body);
-  EncodeDeltas(times_us, body);
+  EncodeTimes(times, body);
   EncodeEpochs(epochs, body);
+}
+
+template <typename Times>
+void ScalarPoints(std::string* chunk, std::string* scratch, uint32_t id,
+                  absl::Span<const int64_t> steps,
+                  absl::Span<const double> values,
+                  absl::Span<const double> epochs, Times times) {
+  scratch->clear();
+  PutColumnsHeader(scratch, id, steps, epochs, times);
+  EncodeXorDoubles(values, scratch);
+  AppendRecord(chunk, RecordType::kScalarPoints, *scratch);
+}
+
+template <typename Times>
+void TextPoints(std::string* chunk, std::string* scratch, uint32_t id,
+                absl::Span<const int64_t> steps,
+                absl::Span<const std::string> values,
+                absl::Span<const double> epochs, Times times) {
+  scratch->clear();
+  PutColumnsHeader(scratch, id, steps, epochs, times);
+  for (const std::string& v : values) PutString(scratch, v);
+  AppendRecord(chunk, RecordType::kTextPoints, *scratch);
+}
+
+template <typename Times>
+void HistogramPoints(std::string* chunk, std::string* scratch, uint32_t id,
+                     absl::Span<const int64_t> steps,
+                     absl::Span<const Histogram> values,
+                     absl::Span<const double> epochs, Times times) {
+  scratch->clear();
+  PutColumnsHeader(scratch, id, steps, epochs, times);
+  for (const Histogram& h : values) {
+    PutVarint64(scratch, h.counts.size());
+    for (double e : h.edges) PutDouble(scratch, e);
+    for (double c : h.counts) PutDouble(scratch, c);
+  }
+  AppendRecord(chunk, RecordType::kHistogramPoints, *scratch);
 }
 
 }  // namespace
@@ -94,10 +138,14 @@ void AppendScalarPoints(std::string* chunk, std::string* scratch, uint32_t id,
                         absl::Span<const double> values,
                         absl::Span<const double> epochs,
                         absl::Span<const int64_t> times_us) {
-  scratch->clear();
-  PutColumnsHeader(scratch, id, steps, epochs, times_us);
-  EncodeXorDoubles(values, scratch);
-  AppendRecord(chunk, RecordType::kScalarPoints, *scratch);
+  ScalarPoints(chunk, scratch, id, steps, values, epochs, times_us);
+}
+void AppendScalarPoints(std::string* chunk, std::string* scratch, uint32_t id,
+                        absl::Span<const int64_t> steps,
+                        absl::Span<const double> values,
+                        absl::Span<const double> epochs,
+                        absl::Span<const ValueRun> time_runs) {
+  ScalarPoints(chunk, scratch, id, steps, values, epochs, time_runs);
 }
 
 void AppendTextPoints(std::string* chunk, std::string* scratch, uint32_t id,
@@ -105,10 +153,14 @@ void AppendTextPoints(std::string* chunk, std::string* scratch, uint32_t id,
                       absl::Span<const std::string> values,
                       absl::Span<const double> epochs,
                       absl::Span<const int64_t> times_us) {
-  scratch->clear();
-  PutColumnsHeader(scratch, id, steps, epochs, times_us);
-  for (const std::string& v : values) PutString(scratch, v);
-  AppendRecord(chunk, RecordType::kTextPoints, *scratch);
+  TextPoints(chunk, scratch, id, steps, values, epochs, times_us);
+}
+void AppendTextPoints(std::string* chunk, std::string* scratch, uint32_t id,
+                      absl::Span<const int64_t> steps,
+                      absl::Span<const std::string> values,
+                      absl::Span<const double> epochs,
+                      absl::Span<const ValueRun> time_runs) {
+  TextPoints(chunk, scratch, id, steps, values, epochs, time_runs);
 }
 
 void AppendHistogramPoints(std::string* chunk, std::string* scratch,
@@ -116,14 +168,14 @@ void AppendHistogramPoints(std::string* chunk, std::string* scratch,
                            absl::Span<const Histogram> values,
                            absl::Span<const double> epochs,
                            absl::Span<const int64_t> times_us) {
-  scratch->clear();
-  PutColumnsHeader(scratch, id, steps, epochs, times_us);
-  for (const Histogram& h : values) {
-    PutVarint64(scratch, h.counts.size());
-    for (double e : h.edges) PutDouble(scratch, e);
-    for (double c : h.counts) PutDouble(scratch, c);
-  }
-  AppendRecord(chunk, RecordType::kHistogramPoints, *scratch);
+  HistogramPoints(chunk, scratch, id, steps, values, epochs, times_us);
+}
+void AppendHistogramPoints(std::string* chunk, std::string* scratch,
+                           uint32_t id, absl::Span<const int64_t> steps,
+                           absl::Span<const Histogram> values,
+                           absl::Span<const double> epochs,
+                           absl::Span<const ValueRun> time_runs) {
+  HistogramPoints(chunk, scratch, id, steps, values, epochs, time_runs);
 }
 
 std::string EncodeBlobPoint(uint32_t id, int64_t step, int64_t time_us,

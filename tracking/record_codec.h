@@ -9,6 +9,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
+#include "tracking/column_codec.h"
 #include "tracking/record_format.h"
 #include "tracking/series.h"
 #include "tracking/value.h"
@@ -48,6 +49,24 @@ void AppendHistogramPoints(std::string* chunk, std::string* scratch,
                            absl::Span<const Histogram> values,
                            absl::Span<const double> epochs,
                            absl::Span<const int64_t> times_us);
+
+// The same records with the times given as runs of equal times (as many
+// points as the other spans; column_codec.h).
+void AppendScalarPoints(std::string* chunk, std::string* scratch, uint32_t id,
+                        absl::Span<const int64_t> steps,
+                        absl::Span<const double> values,
+                        absl::Span<const double> epochs,
+                        absl::Span<const ValueRun> time_runs);
+void AppendTextPoints(std::string* chunk, std::string* scratch, uint32_t id,
+                      absl::Span<const int64_t> steps,
+                      absl::Span<const std::string> values,
+                      absl::Span<const double> epochs,
+                      absl::Span<const ValueRun> time_runs);
+void AppendHistogramPoints(std::string* chunk, std::string* scratch,
+                           uint32_t id, absl::Span<const int64_t> steps,
+                           absl::Span<const Histogram> values,
+                           absl::Span<const double> epochs,
+                           absl::Span<const ValueRun> time_runs);
 
 // The payload of a kChunkBlob chunk holding one blob point.
 std::string EncodeBlobPoint(uint32_t id, int64_t step, int64_t time_us,

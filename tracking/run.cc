@@ -36,6 +36,25 @@ absl::Status CheckMeta(absl::string_view what, absl::string_view s) {
   return absl::OkStatus();
 }
 
+// The runs covering points [begin, begin + len) of the `total` points that
+// `runs` cover: `runs` itself when that is all of them (always, unless
+// buffer_points is set above kMaxPointsPerRecord), else trimmed into `*out`.
+absl::Span<const record::ValueRun> SliceRuns(
+    absl::Span<const record::ValueRun> runs, size_t begin, size_t len,
+    size_t total, std::vector<record::ValueRun>* out) {
+  if (begin == 0 && len == total) return runs;
+  out->clear();
+  size_t pos = 0;
+  for (const record::ValueRun& r : runs) {
+    const size_t first = std::max(pos, begin);
+    const size_t last = std::min(pos + r.count, begin + len);
+    pos += r.count;
+    if (first < last) out->push_back(record::ValueRun{r.value, last - first});
+    if (pos >= begin + len) break;
+  }
+  return *out;
+}
+
 }  // namespace
 
 // ---- ScalarSeries -----------------------------------------------------------
@@ -444,19 +463,19 @@ absl::Status Run::EncodePending() {
   constexpr size_t kReserveBytesPerPoint = 8;
   chunk_.reserve(chunk_.size() + pending_bytes_ +
                  pending_points_ * kReserveBytesPerPoint);
+  std::vector<record::ValueRun> sliced_times;
   for (SeriesState* s : dirty_) {
     const size_t n = s->steps.size();
     scratch_.reserve(n * kReserveBytesPerPoint + 64);
     // No epochs at all is an empty column (record_codec.h).
     const absl::Span<const double> all_epochs = s->epochs;
-    const absl::Span<const int64_t> all_times = s->AllTimes(&times_scratch_);
     for (size_t begin = 0; begin < n; begin += record::kMaxPointsPerRecord) {
       const size_t len =
           std::min<size_t>(record::kMaxPointsPerRecord, n - begin);
       auto steps = absl::MakeConstSpan(s->steps).subspan(begin, len);
       auto epochs =
           all_epochs.empty() ? all_epochs : all_epochs.subspan(begin, len);
-      auto times = all_times.subspan(begin, len);
+      auto times = SliceRuns(s->times, begin, len, n, &sliced_times);
       switch (s->kind) {
         case SeriesKind::kScalar:
           record::AppendScalarPoints(

@@ -245,8 +245,6 @@ class Run {
   std::string pending_records_;
   std::string chunk_;
   std::string scratch_;
-  // The times of one series expanded from their runs, for encoding.
-  std::vector<int64_t> times_scratch_;
   size_t pending_points_ = 0;
   size_t pending_bytes_ = 0;
   // Wall time in µs, refreshed every 32 tracked points: reading the clock

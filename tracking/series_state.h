@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "absl/base/optimization.h"
-#include "absl/types/span.h"
+#include "tracking/column_codec.h"
 #include "tracking/series.h"
 
 namespace runlog::internal {
@@ -19,12 +19,6 @@ namespace runlog::internal {
 inline constexpr double kNoEpoch = std::numeric_limits<double>::quiet_NaN();
 
 struct SeriesState {
-  // Consecutive buffered points tracked at the same wall time.
-  struct TimeRun {
-    int64_t time_us;
-    size_t count;
-  };
-
   uint32_t id = 0;
   SeriesKey key;
   SeriesKind kind = SeriesKind::kScalar;
@@ -36,12 +30,11 @@ struct SeriesState {
   std::vector<std::string> texts;
   std::vector<Histogram> histograms;
   // One entry per point once any buffered point has an epoch; empty while
-  // none has, the usual case, so those points cost no store (a third of the
-  // per-point memory traffic of a scalar series).
+  // none has, the usual case, so those points cost no store here.
   std::vector<double> epochs;
   // Point times as runs: the run reads its clock only every few points, so
   // neighbours nearly always share a time.
-  std::vector<TimeRun> times;
+  std::vector<record::ValueRun> times;
 
   int64_t NextStep() const {
     return summary.count == 0 ? 0 : summary.last_step + 1;
@@ -57,19 +50,11 @@ struct SeriesState {
     if (!epochs.empty()) epochs.insert(epochs.end(), n, kNoEpoch);
   }
   void AddTime(int64_t time_us, size_t n = 1) {
-    if (ABSL_PREDICT_TRUE(!times.empty() && times.back().time_us == time_us)) {
+    if (ABSL_PREDICT_TRUE(!times.empty() && times.back().value == time_us)) {
       times.back().count += n;
     } else {
-      times.push_back(TimeRun{time_us, n});
+      times.push_back(record::ValueRun{time_us, n});
     }
-  }
-
-  // Times of all buffered points, expanded into `*out`.
-  absl::Span<const int64_t> AllTimes(std::vector<int64_t>* out) const {
-    out->clear();
-    out->reserve(steps.size());
-    for (const TimeRun& r : times) out->insert(out->end(), r.count, r.time_us);
-    return *out;
   }
 
   void ClearPoints() {
