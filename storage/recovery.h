@@ -30,6 +30,8 @@ struct RecoveryAction {
     kPurgeTrash,          // path = trash/<name>
     kRemoveTempFile,      // path = runs/<id>/COMMIT.tmp
     kRemoveUnreferencedSegment,
+    kSalvageAbandonedRun,    // path = runs/<id>; committed as crashed
+    kRemoveStaleCompaction,  // path = runs/<id>/COMPACTING and its outputs
   };
   Kind kind;
   std::string path;

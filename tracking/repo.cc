@@ -239,6 +239,22 @@ absl::StatusOr<storage::RecoveryReport> Repo::Recover(bool dry_run) {
   return storage::Recover(*store_, dry_run);
 }
 
+absl::StatusOr<storage::RecoveryReport> Repo::Recover(
+    const RecoverOptions& options) {
+  if (!options.salvage) return storage::Recover(*store_, options.dry_run);
+  return absl::UnimplementedError("salvage is not implemented yet");
+}
+
+absl::StatusOr<CompactionReport> Repo::CompactRun(absl::string_view id) {
+  return absl::UnimplementedError(
+      absl::StrCat("compaction of run ", id, " is not implemented yet"));
+}
+
+absl::StatusOr<VerifyReport> Repo::VerifyRun(absl::string_view id) {
+  return absl::UnimplementedError(
+      absl::StrCat("verification of run ", id, " is not implemented yet"));
+}
+
 // ---- RunView ----------------------------------------------------------------
 
 template <typename Columns>

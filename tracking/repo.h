@@ -75,6 +75,37 @@ struct RepoOptions {
   storage::SystemProbe* probe = nullptr;
 };
 
+// What Repo::CompactRun did.
+struct CompactionReport {
+  std::string run_id;
+  uint64_t bytes_before = 0;       // the run directory's files before
+  uint64_t bytes_after = 0;        // and after
+  int64_t points = 0;              // points of every series
+  bool already_compacted = false;  // nothing to do: left as it was
+};
+
+// One damaged place found by Repo::VerifyRun.
+struct VerifyProblem {
+  std::string file;     // path of the damaged file
+  uint64_t offset = 0;  // byte offset within it
+  absl::Status status;  // DataLoss, or NotFound for a missing file
+};
+
+struct VerifyReport {
+  std::string run_id;
+  storage::RunState state = storage::RunState::kUnknown;
+  uint64_t bytes_checked = 0;
+  int64_t points = 0;
+  std::vector<VerifyProblem> problems;  // empty when the run is sound
+};
+
+struct RecoverOptions {
+  bool dry_run = false;
+  // Keep abandoned runs instead of deleting them: their readable prefix is
+  // compacted and committed with status crashed.
+  bool salvage = false;
+};
+
 struct DeleteOptions {
   // Delete even a run whose writer is alive in another process.
   bool force = false;
@@ -111,8 +142,24 @@ class Repo {
   // A reader of one run (committed or live).
   absl::StatusOr<std::unique_ptr<RunView>> OpenRun(absl::string_view id);
 
-  // Deletes abandoned runs and leftovers (storage/recovery.h).
+  // Deletes abandoned runs and leftovers (storage/recovery.h); with
+  // `salvage`, commits abandoned runs with status crashed instead
+  // (RecoveryAction::Kind::kSalvageAbandonedRun).
   absl::StatusOr<storage::RecoveryReport> Recover(bool dry_run = false);
+  absl::StatusOr<storage::RecoveryReport> Recover(
+      const RecoverOptions& options);
+
+  // Rewrites a committed run into one compacted segment (invariant 8 of the
+  // design: new file, then a new COMMIT replaces the old one, then the old
+  // segments are unlinked; a crash at any point leaves the old or the new run
+  // whole). FailedPrecondition for an uncommitted run, or one another live
+  // process is compacting; NotFound if absent.
+  absl::StatusOr<CompactionReport> CompactRun(absl::string_view id);
+
+  // Reads every byte of a run and checks every checksum, length and the
+  // manifest. Problems are reported, not returned as errors; the status is
+  // an error only when the run cannot be examined at all (NotFound).
+  absl::StatusOr<VerifyReport> VerifyRun(absl::string_view id);
 
   storage::RunStore& store() { return *store_; }
 
