@@ -34,7 +34,7 @@ constexpr size_t kRunIdOffset = 25;
 constexpr size_t kReserved2Offset = kRunIdOffset + format::kMaxRunIdLength;
 constexpr size_t kChecksumSize = 8;
 // Within a segment entry.
-constexpr size_t kEntryReservedOffset = 4;
+constexpr size_t kEntryKindOffset = 4;
 constexpr size_t kEntryLengthOffset = 8;
 constexpr size_t kEntryChecksumOffset = 16;
 
@@ -133,7 +133,7 @@ absl::StatusOr<std::string> EncodeCommitManifest(const CommitManifest& m) {
   out.append(format::kCommitFixedSize - kReserved2Offset, '\0');
   for (const SegmentInfo& seg : m.segments) {
     PutFixed32(&out, seg.number);
-    PutFixed32(&out, 0);
+    PutFixed32(&out, static_cast<uint32_t>(seg.kind));
     PutFixed64(&out, seg.length);
     PutFixed64(&out, seg.checksum);
   }
@@ -274,9 +274,15 @@ absl::StatusOr<CommitManifest> DecodeCommitManifest(absl::string_view bytes,
                        " does not ascend (previous ", previous, ")"));
     }
     previous = number;
-    if (DecodeFixed32(bytes.data() + at + kEntryReservedOffset) != 0) {
+    const uint8_t kind = static_cast<uint8_t>(bytes[at + kEntryKindOffset]);
+    if (kind > static_cast<uint8_t>(format::SegmentKind::kColumn)) {
+      return absl::UnimplementedError(absl::StrCat(
+          path, ": offset ", at + kEntryKindOffset, ": segment entry ", i,
+          ": kind ", kind, " is from a newer runlog version"));
+    }
+    if (DecodeFixed32(bytes.data() + at + kEntryKindOffset) >> 8 != 0) {
       return Damaged(
-          path, at + kEntryReservedOffset,
+          path, at + kEntryKindOffset + 1,
           absl::StrCat("segment entry ", i, ": reserved bytes are not zero"));
     }
   }
@@ -294,6 +300,8 @@ absl::StatusOr<CommitManifest> DecodeCommitManifest(absl::string_view bytes,
     seg.number = DecodeFixed32(p);
     seg.length = DecodeFixed64(p + kEntryLengthOffset);
     seg.checksum = DecodeFixed64(p + kEntryChecksumOffset);
+    seg.kind = static_cast<format::SegmentKind>(
+        static_cast<uint8_t>(p[kEntryKindOffset]));
     m.segments.push_back(seg);
   }
   m.reason = std::string(reason);

@@ -20,6 +20,11 @@ inline constexpr char kOwnerFileName[] = "OWNER";
 inline constexpr char kCommitFileName[] = "COMMIT";
 inline constexpr char kCommitTempFileName[] = "COMMIT.tmp";
 inline constexpr char kSegmentSuffix[] = ".seg";
+inline constexpr char kColumnFileSuffix[] = ".col";  // compacted: "000007.col"
+// Written by a compaction while it runs (an OWNER record naming the
+// compacting process); recovery uses it to tell a crashed compaction's
+// leftovers from a running one's outputs.
+inline constexpr char kCompactingFileName[] = "COMPACTING";
 inline constexpr size_t kSegmentNameDigits = 6;  // "000001.seg"
 
 // RUNLOG marker: magic(8) version(2) reserved(6, zero) checksum(8) of [0,16).
@@ -88,7 +93,8 @@ inline constexpr bool IsIgnorableChunkType(uint8_t type) {
 // 25  run id, zero padded      32
 // 57  reserved, zero            7
 // 64  N segment entries, 24 bytes each:
-//       segment number 4, reserved 4, length 8, XXH3-64 of whole file 8
+//       segment number 4, kind 1 (SegmentKind), reserved 3, length 8,
+//       XXH3-64 of whole file 8
 //     reason length 4, reason bytes
 //     summary length 4, summary bytes (opaque, from the tracking layer)
 //     XXH3-64 of every preceding byte of the file 8
@@ -104,11 +110,39 @@ inline constexpr uint64_t kMaxCommitFileSize =
     4 + kMaxFailureReason + 4 + kMaxCommitSummary + 8;
 static_assert(25 + kMaxRunIdLength + 7 == kCommitFixedSize);
 
+// What a COMMIT segment entry names. An unknown kind is Unimplemented (a
+// newer writer), never skipped: skipping would lose data silently.
+enum class SegmentKind : uint8_t {
+  kLog = 0,     // "NNNNNN.seg": header + chunks (this section above)
+  kColumn = 1,  // "NNNNNN.col": a compacted column file (below)
+};
+
 enum class RunStatus : uint8_t {
   kFinished = 1,
   kFailed = 2,
   kCrashed = 3,  // salvaged by recovery: the readable prefix of a dead run
 };
+
+// ---- Column file (compacted run) ------------------------------------------
+//  0  header, 64 bytes, laid out as the segment header with magic
+//     "RUNLOGCF" (same version, length, number, run id, checksum fields)
+// 64  blocks: each one chunk (16-byte chunk header + payload) whose type the
+//     tracking layer chooses; blocks are found through the footer, never by
+//     scanning
+//  F  footer: one chunk of type kChunkFooter (payload from the tracking layer)
+//  L-16 trailer: offset F of the footer chunk (u64), magic "RUNLOGCE"
+// A reader checks the header, then the trailer, then the footer chunk's
+// checksum and that it ends exactly at the trailer; each block's checksum is
+// checked when the block is read. The whole-file XXH3-64 in COMMIT is checked
+// by verification.
+inline constexpr char kColumnFileMagic[] = "RUNLOGCF";
+inline constexpr char kColumnTrailerMagic[] = "RUNLOGCE";
+inline constexpr size_t kColumnTrailerSize = 16;
+inline constexpr uint8_t kChunkFooter = 0x7e;
+// The footer is read whole into memory; larger is corruption.
+inline constexpr uint32_t kMaxColumnFooter = kMaxChunkPayload;
+static_assert(sizeof(kColumnFileMagic) - 1 == 8);
+static_assert(sizeof(kColumnTrailerMagic) - 1 == 8);
 
 // ---- OWNER -----------------------------------------------------------------
 // Text, one "key=value" per line, first line "runlog-owner 1"; see

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "storage/format.h"
+#include "storage/owner_liveness.h"
 #include "storage/segment.h"
 #include "storage/status_macros.h"
 
@@ -15,33 +16,64 @@ using Kind = RecoveryAction::Kind;
 
 bool Gone(const absl::Status& s) { return absl::IsNotFound(s); }
 
+// COMPACTING's verdict: nullopt when the file is absent.
+std::optional<LivenessVerdict> CompactionOwner(RunStore& store,
+                                               const std::string& dir) {
+  FileSystem& fs = *store.fs();
+  const std::string path = JoinPath(dir, format::kCompactingFileName);
+  absl::StatusOr<FileInfo> info = fs.Stat(path);
+  if (!info.ok()) return std::nullopt;
+  absl::StatusOr<OwnerRecord> owner = [&]() -> absl::StatusOr<OwnerRecord> {
+    RUNLOG_ASSIGN_OR_RETURN(
+        std::string text,
+        ReadFileToString(fs, path, format::kMaxOwnerFileSize));
+    return DecodeOwner(text, path);
+  }();
+  if (absl::IsNotFound(owner.status())) return std::nullopt;
+  return DecideLiveness(owner, store.probe()->LocalIdentity(), *store.probe(),
+                        info->modified, store.clock()->Now(),
+                        store.options().staleness);
+}
+
 absl::Status CleanCommittedRun(RunStore& store, const RunEntry& run,
                                bool dry_run, RecoveryReport& report) {
   FileSystem& fs = *store.fs();
   const std::string dir = store.RunDir(run.id);
+  const std::optional<LivenessVerdict> compaction = CompactionOwner(store, dir);
+  if (compaction && compaction->state != RunState::kAbandoned) {
+    // A compaction is (or may be) running: everything unreferenced may be
+    // its output, and COMMIT.tmp its next manifest.
+    report.kept.emplace_back(
+        run.id, absl::StrCat("being compacted: ", compaction->reason));
+    return absl::OkStatus();
+  }
   absl::StatusOr<std::vector<std::string>> names = fs.ListDir(dir);
   if (Gone(names.status())) return absl::OkStatus();
   RUNLOG_RETURN_IF_ERROR(names.status());
-  std::set<uint32_t> referenced;
+  std::set<std::string> referenced;
   for (const SegmentInfo& s : run.manifest->segments) {
-    referenced.insert(s.number);
+    referenced.insert(FileNameOf(s));
   }
   const absl::Time now = store.clock()->Now();
+  bool garbage_left = false;
   for (const std::string& name : *names) {
     const std::string path = JoinPath(dir, name);
     RecoveryAction action;
     if (name == format::kCommitTempFileName) {
-      // COMMIT exists, so this is a leftover of an interrupted commit or
-      // compaction. Removing it can at worst make a running compaction fail
-      // its rename; the committed run is untouched.
+      // COMMIT exists and no compaction runs, so this is a leftover of an
+      // interrupted commit or compaction.
       action = {Kind::kRemoveTempFile, path, "COMMIT already exists"};
-    } else if (std::optional<uint32_t> n = ParseSegmentFileName(name);
-               n && referenced.count(*n) == 0) {
+    } else if ((ParseSegmentFileName(name) || ParseColumnFileName(name)) &&
+               referenced.count(name) == 0) {
       absl::StatusOr<FileInfo> info = fs.Stat(path);
       if (!info.ok()) continue;
-      // A compaction writes its new segments before the COMMIT that names
-      // them; only files older than the staleness period are surely garbage.
-      if (now - info->modified < store.options().staleness) continue;
+      // Even with COMPACTING gone, a file this young may belong to a
+      // compaction that started a moment ago; only older ones are surely
+      // garbage.
+      if (now - info->modified < store.options().staleness) {
+        garbage_left = true;
+        continue;
+      }
       action = {Kind::kRemoveUnreferencedSegment, path,
                 "not referenced by COMMIT"};
     } else {
@@ -54,12 +86,29 @@ absl::Status CleanCommittedRun(RunStore& store, const RunEntry& run,
     }
     report.actions.push_back(std::move(action));
   }
+  if (compaction && !garbage_left) {
+    RecoveryAction action{Kind::kRemoveStaleCompaction,
+                          JoinPath(dir, format::kCompactingFileName),
+                          compaction->reason};
+    if (!dry_run) {
+      absl::Status s = fs.RemoveFile(action.path);
+      if (!s.ok() && !Gone(s)) return s;
+      action.done = s.ok();
+    }
+    report.actions.push_back(std::move(action));
+  }
   return absl::OkStatus();
 }
 
 }  // namespace
 
 absl::StatusOr<RecoveryReport> Recover(RunStore& store, bool dry_run) {
+  return Recover(store, RecoveryOptions{dry_run, nullptr});
+}
+
+absl::StatusOr<RecoveryReport> Recover(RunStore& store,
+                                       const RecoveryOptions& options) {
+  const bool dry_run = options.dry_run;
   FileSystem& fs = *store.fs();
   RecoveryReport report;
 
@@ -86,6 +135,20 @@ absl::StatusOr<RecoveryReport> Recover(RunStore& store, bool dry_run) {
         }
         break;
       case RunState::kAbandoned: {
+        if (options.salvage) {
+          RecoveryAction action{Kind::kSalvageAbandonedRun,
+                                store.RunDir(run.id), run.detail};
+          if (!dry_run) {
+            absl::Status s = options.salvage(run);
+            action.done = s.ok();
+            if (!s.ok()) {
+              action.reason = absl::StrCat("kept: ", s.message());
+              report.kept.emplace_back(run.id, std::string(s.message()));
+            }
+          }
+          report.actions.push_back(std::move(action));
+          break;
+        }
         RecoveryAction action{Kind::kDeleteAbandonedRun, store.RunDir(run.id),
                               run.detail};
         if (!dry_run) {

@@ -6,8 +6,10 @@
 //     are deleted like RunStore::DeleteRun(). Live and unknown runs are kept:
 //     deleting a live run loses data, keeping a dead one only wastes space.
 //   * In committed runs, a leftover COMMIT.tmp is removed, and so are segment
-//     files the manifest does not reference once they are older than the
-//     staleness period (a compaction may be writing them right now).
+//     and column files the manifest does not reference once they are older
+//     than the staleness period (a compaction may be writing them right now).
+//     A run holding COMPACTING whose owner may be alive is left alone; once
+//     its owner is gone, COMPACTING goes with the garbage it explains.
 //
 // Idempotent, and safe while writers are active and while another recovery
 // runs: a file or run that a racing peer removed first is not an error.
@@ -15,6 +17,7 @@
 #ifndef RUNLOG_STORAGE_RECOVERY_H_
 #define RUNLOG_STORAGE_RECOVERY_H_
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -46,6 +49,16 @@ struct RecoveryReport {
 };
 
 absl::StatusOr<RecoveryReport> Recover(RunStore& store, bool dry_run);
+
+struct RecoveryOptions {
+  bool dry_run = false;
+  // When set, an abandoned run is handed to it instead of being deleted
+  // (kSalvageAbandonedRun); if it fails, the run is kept and the action's
+  // reason carries the error.
+  std::function<absl::Status(const RunEntry& run)> salvage;
+};
+absl::StatusOr<RecoveryReport> Recover(RunStore& store,
+                                       const RecoveryOptions& options);
 
 }  // namespace runlog::storage
 

@@ -55,6 +55,12 @@ RunReader::RunReader(FileSystem* fs, std::string run_dir, std::string run_id,
 
 absl::Status RunReader::OpenNextSegment() {
   const SegmentInfo& info = plan_[next_index_++];
+  if (info.kind != format::SegmentKind::kLog) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "run ", run_id_,
+        " is compacted: ", JoinPath(run_dir_, FileNameOf(info)),
+        " is a column file, read through its footer, not as a log"));
+  }
   const std::string path = JoinPath(run_dir_, SegmentFileName(info.number));
   absl::StatusOr<std::unique_ptr<SegmentReader>> reader =
       committed()

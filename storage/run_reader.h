@@ -7,6 +7,9 @@
 // segment files in number order with TailPolicy::kTornTailIsEnd: every
 // complete chunk is returned, a torn or damaged tail is the end of data.
 //
+// A compacted run (a column file in its manifest) is not a log: Next()
+// returns FailedPrecondition when it reaches the column file.
+//
 // The reader opens one segment at a time. Thread-safety: none.
 #ifndef RUNLOG_STORAGE_RUN_READER_H_
 #define RUNLOG_STORAGE_RUN_READER_H_

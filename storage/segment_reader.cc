@@ -152,97 +152,14 @@ absl::Status SegmentReader::CheckHeader(absl::string_view run_id) {
                                       format::kSegmentHeaderSize, " bytes"));
     }
   }
-  const char* h = data_.data();
-  if (std::memcmp(h, format::kSegmentMagic, 8) != 0) {
-    return HeaderError(path_, "bad magic");
-  }
-  const uint16_t version = DecodeFixed16(h + 8);
-  // Checked before the header checksum: a newer version may lay the header
-  // out differently, so its checksum need not be where ours is.
-  if (version > format::kSegmentFormatVersion) {
-    return absl::UnimplementedError(
-        absl::StrCat(path_, ": segment header at offset 0: format version ",
-                     version, " is newer than the supported version ",
-                     format::kSegmentFormatVersion));
-  }
-  const uint64_t stored =
-      DecodeFixed64(h + format::kSegmentHeaderChecksumOffset);
-  const uint64_t actual =
-      Checksum64(absl::string_view(h, format::kSegmentHeaderChecksumOffset));
-  if (stored != actual) {
-    return HeaderError(path_,
-                       absl::StrCat("checksum mismatch: stored ", Hex64(stored),
-                                    ", computed ", Hex64(actual)));
-  }
-  if (version == 0) return HeaderError(path_, "format version 0");
-  const uint16_t header_length = DecodeFixed16(h + 10);
-  if (header_length != format::kSegmentHeaderSize) {
-    return HeaderError(path_,
-                       absl::StrCat("header length ", header_length, ", want ",
-                                    format::kSegmentHeaderSize));
-  }
-  const uint32_t number = DecodeFixed32(h + 12);
-  if (number != number_) {
-    return HeaderError(path_, absl::StrCat("segment number ", number,
-                                           ", file name says ", number_));
-  }
-  const size_t id_length = static_cast<unsigned char>(h[16]);
-  if (id_length == 0 || id_length > format::kMaxRunIdLength) {
-    return HeaderError(path_, absl::StrCat("run id length ", id_length));
-  }
-  const absl::string_view stored_id(h + 17, id_length);
-  if (!AllZero(absl::string_view(h + 17 + id_length,
-                                 format::kMaxRunIdLength - id_length)) ||
-      !AllZero(absl::string_view(h + 17 + format::kMaxRunIdLength, 7))) {
-    return HeaderError(path_, "nonzero padding or reserved bytes");
-  }
-  if (stored_id != run_id) {
-    return HeaderError(
-        path_, absl::StrCat("run id \"", absl::CEscape(stored_id),
-                            "\", expected \"", absl::CEscape(run_id), "\""));
-  }
+  RUNLOG_RETURN_IF_ERROR(
+      CheckFileHeader(data_, format::kSegmentMagic, run_id, number_, path_));
   pos_ = format::kSegmentHeaderSize;
   return absl::OkStatus();
 }
 
 absl::Status SegmentReader::ParseChunk(Chunk* chunk) const {
-  const uint64_t left = data_.size() - pos_;
-  auto damage = [&](absl::string_view what) {
-    return absl::DataLossError(
-        absl::StrCat(path_, ": chunk at offset ", pos_, ": ", what));
-  };
-  if (left < format::kChunkHeaderSize) {
-    return damage(absl::StrCat("truncated header, ", left, " of ",
-                               format::kChunkHeaderSize, " bytes"));
-  }
-  const char* h = data_.data() + pos_;
-  const uint32_t length = DecodeFixed32(h + 8);
-  // Before anything is sized from it: a flipped high bit must not make us
-  // hash (or, for a streaming reader, allocate) gigabytes.
-  if (length > format::kMaxChunkPayload) {
-    return damage(absl::StrCat("declared length ", length,
-                               " exceeds the limit of ",
-                               format::kMaxChunkPayload));
-  }
-  if (length > left - format::kChunkHeaderSize) {
-    return damage(absl::StrCat(
-        "payload of ", length, " bytes runs past the end of the file by ",
-        length - (left - format::kChunkHeaderSize), " bytes"));
-  }
-  const absl::string_view payload(h + format::kChunkHeaderSize, length);
-  const uint64_t stored = DecodeFixed64(h);
-  const uint64_t actual = ChunkChecksum(h, payload);
-  if (stored != actual) {
-    return damage(absl::StrCat("checksum mismatch: stored ", Hex64(stored),
-                               ", computed ", Hex64(actual)));
-  }
-  if (!AllZero(absl::string_view(h + 13, 3))) {
-    return damage("nonzero reserved bytes");
-  }
-  chunk->type = static_cast<uint8_t>(h[12]);
-  chunk->payload = payload;
-  chunk->offset = pos_;
-  return absl::OkStatus();
+  return ParseChunkAt(data_, pos_, 0, path_, chunk);
 }
 
 absl::StatusOr<bool> SegmentReader::EndAt(absl::Status damage) {

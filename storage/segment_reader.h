@@ -46,12 +46,6 @@ enum class TailPolicy { kTornTailIsEnd, kExactManifest };
 // Segment files larger than this are rejected before reading.
 inline constexpr uint64_t kMaxSegmentFileSize = uint64_t{1} << 30;
 
-struct Chunk {
-  uint8_t type = 0;
-  absl::string_view payload;
-  uint64_t offset = 0;  // byte offset of the chunk header in the file
-};
-
 class SegmentReader {
  public:
   // Opens `path` (a segment named SegmentFileName(n)) and checks its header:

@@ -8,6 +8,16 @@
 
 namespace runlog {
 
+size_t DownsampleBucketWidth(size_t n, size_t max_points) {
+  const size_t buckets = (max_points - 2) / 2;
+  if (buckets == 0) return 0;
+  size_t w = (n + buckets - 1) / buckets;
+  if (w > kDownsampleAlign) {
+    w = (w + kDownsampleAlign - 1) / kDownsampleAlign * kDownsampleAlign;
+  }
+  return w;
+}
+
 absl::StatusOr<ScalarColumns> Downsample(ScalarColumns in, size_t max_points) {
   if (max_points < 2) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -24,12 +34,10 @@ absl::StatusOr<ScalarColumns> Downsample(ScalarColumns in, size_t max_points) {
     out.times_us.push_back(in.times_us[i]);
   };
   take(0);
-  const size_t buckets = (max_points - 2) / 2;
-  const size_t interior = n - 2;
-  for (size_t b = 0; b < buckets; ++b) {
-    // Interior indices [lo, hi) of this bucket, spread as evenly as possible.
-    const size_t lo = 1 + b * interior / buckets;
-    const size_t hi = 1 + (b + 1) * interior / buckets;
+  const size_t w = DownsampleBucketWidth(n, max_points);
+  for (size_t start = 0; w > 0 && start < n - 1; start += w) {
+    const size_t lo = std::max<size_t>(start, 1);
+    const size_t hi = std::min(start + w, n - 1);
     if (lo >= hi) continue;
     size_t min_i = hi;
     size_t max_i = hi;

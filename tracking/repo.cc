@@ -1,13 +1,19 @@
 #include "tracking/repo.h"
 
+#include <algorithm>
+#include <map>
+#include <optional>
 #include <type_traits>
 #include <utility>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "storage/commit_manifest.h"
 #include "storage/format.h"
 #include "storage/run_id.h"
 #include "storage/run_reader.h"
 #include "storage/status_macros.h"
+#include "tracking/compacted_run.h"
 #include "tracking/downsample.h"
 #include "tracking/open_run_registry.h"
 #include "tracking/record_format.h"
@@ -241,50 +247,232 @@ absl::StatusOr<storage::RecoveryReport> Repo::Recover(bool dry_run) {
 
 absl::StatusOr<storage::RecoveryReport> Repo::Recover(
     const RecoverOptions& options) {
-  if (!options.salvage) return storage::Recover(*store_, options.dry_run);
-  return absl::UnimplementedError("salvage is not implemented yet");
+  storage::RecoveryOptions o;
+  o.dry_run = options.dry_run;
+  if (options.salvage) {
+    o.salvage = [this](const storage::RunEntry& run) {
+      return SalvageRun(*store_, run.id,
+                        absl::StrCat("salvaged by recovery: ", run.detail));
+    };
+  }
+  return storage::Recover(*store_, o);
 }
 
 absl::StatusOr<CompactionReport> Repo::CompactRun(absl::string_view id) {
-  return absl::UnimplementedError(
-      absl::StrCat("compaction of run ", id, " is not implemented yet"));
+  return runlog::CompactRun(*store_, id);
 }
 
+namespace {
+
+// The byte offset a DataLoss message names ("... offset 123 ..."), or 0.
+uint64_t OffsetIn(absl::string_view message) {
+  const size_t at = message.rfind("offset ");
+  if (at == absl::string_view::npos) return 0;
+  uint64_t v = 0;
+  for (size_t i = at + 7;
+       i < message.size() &&
+       absl::ascii_isdigit(static_cast<unsigned char>(message[i]));
+       ++i) {
+    v = v * 10 + static_cast<uint64_t>(message[i] - '0');
+  }
+  return v;
+}
+
+}  // namespace
+
 absl::StatusOr<VerifyReport> Repo::VerifyRun(absl::string_view id) {
-  return absl::UnimplementedError(
-      absl::StrCat("verification of run ", id, " is not implemented yet"));
+  RUNLOG_ASSIGN_OR_RETURN(storage::RunEntry entry, store_->GetRun(id));
+  storage::FileSystem& fs = *store_->fs();
+  const std::string dir = store_->RunDir(id);
+  VerifyReport report;
+  report.run_id = std::string(id);
+  report.state = entry.state;
+  auto problem = [&](const std::string& file, absl::Status s) {
+    report.problems.push_back(
+        VerifyProblem{file, OffsetIn(s.message()), std::move(s)});
+  };
+  const std::string commit_path =
+      storage::JoinPath(dir, storage::format::kCommitFileName);
+  if (entry.state == storage::RunState::kCommitted && !entry.manifest) {
+    problem(commit_path, entry.manifest_error);
+    return report;
+  }
+  std::optional<RunSummary> committed_summary;
+  if (entry.manifest) {
+    absl::StatusOr<RunSummary> summary =
+        DecodeRunSummary(entry.manifest->summary, commit_path);
+    if (summary.ok()) {
+      committed_summary = *std::move(summary);
+    } else {
+      problem(commit_path, summary.status());
+    }
+  }
+  std::map<SeriesKey, int64_t> counts;
+  if (entry.manifest) {
+    for (const storage::SegmentInfo& info : entry.manifest->segments) {
+      const std::string path =
+          storage::JoinPath(dir, storage::FileNameOf(info));
+      report.bytes_checked += info.length;
+      if (info.kind == storage::format::SegmentKind::kColumn) {
+        absl::StatusOr<std::unique_ptr<CompactedRunReader>> reader =
+            CompactedRunReader::Open(&fs, dir, report.run_id, info);
+        if (!reader.ok()) {
+          problem(path, reader.status());
+          continue;
+        }
+        std::vector<absl::Status> found;
+        report.points += (*reader)->Verify(info, &found);
+        for (absl::Status& s : found) problem(path, std::move(s));
+        for (const CompactedSeries& s : (*reader)->footer().series) {
+          counts[s.key] += s.count();
+        }
+        continue;
+      }
+    }
+  }
+  // Log segments: committed ones exactly as the manifest says, live ones up
+  // to their torn tail. The decoder checks every record.
+  const bool has_log =
+      !entry.manifest ||
+      std::any_of(entry.manifest->segments.begin(),
+                  entry.manifest->segments.end(),
+                  [](const storage::SegmentInfo& s) {
+                    return s.kind == storage::format::SegmentKind::kLog;
+                  });
+  if (has_log) {
+    RunLogDecoder decoder(std::nullopt, /*want_summaries=*/true);
+    std::string current = dir;
+    absl::Status s = [&]() -> absl::Status {
+      RUNLOG_ASSIGN_OR_RETURN(
+          std::unique_ptr<storage::RunReader> reader,
+          storage::RunReader::Open(&fs, dir, report.run_id));
+      storage::Chunk chunk;
+      while (true) {
+        RUNLOG_ASSIGN_OR_RETURN(bool more, reader->Next(&chunk));
+        if (!more) return absl::OkStatus();
+        current = storage::JoinPath(
+            dir, storage::SegmentFileName(reader->current_segment()));
+        RUNLOG_RETURN_IF_ERROR(decoder.Apply(chunk, current));
+      }
+    }();
+    if (!s.ok()) problem(current, std::move(s));
+    for (const SeriesSummary& ss : decoder.summary().series) {
+      report.points += ss.count;
+      counts[ss.key] += ss.count;
+    }
+    if (!entry.manifest) report.bytes_checked = entry.bytes_on_disk;
+  }
+  // COMMIT's summaries must describe exactly the points the files hold.
+  if (committed_summary && report.problems.empty()) {
+    for (const SeriesSummary& ss : committed_summary->series) {
+      const int64_t held = counts.count(ss.key) ? counts[ss.key] : 0;
+      if (held != ss.count) {
+        problem(commit_path, absl::DataLossError(absl::StrCat(
+                                 commit_path, ": series ", ss.key.ToString(),
+                                 ": COMMIT says ", ss.count,
+                                 " points, the segments hold ", held)));
+      }
+    }
+  }
+  return report;
 }
 
 // ---- RunView ----------------------------------------------------------------
 
-template <typename Columns>
-absl::StatusOr<Columns> RunView::Read(const SeriesKey& key, SeriesKind kind,
-                                      StepRange range) {
-  const std::string dir = store_->RunDir(record_.id);
-  RunLogDecoder decoder(RunLogDecoder::Target{key, range},
-                        /*want_summaries=*/false);
-  RUNLOG_ASSIGN_OR_RETURN(
-      std::unique_ptr<storage::RunReader> reader,
-      storage::RunReader::Open(store_->fs(), dir, record_.id));
-  storage::Chunk chunk;
-  while (true) {
-    RUNLOG_ASSIGN_OR_RETURN(bool more, reader->Next(&chunk));
-    if (!more) break;
-    RUNLOG_RETURN_IF_ERROR(decoder.Apply(
-        chunk, storage::JoinPath(
-                   dir, storage::SegmentFileName(reader->current_segment()))));
+namespace {
+
+bool IsCompacted(const storage::CommitManifest& m) {
+  for (const storage::SegmentInfo& s : m.segments) {
+    if (s.kind == storage::format::SegmentKind::kColumn) return true;
   }
-  if (!decoder.target_found()) {
+  return false;
+}
+
+template <typename Columns>
+absl::StatusOr<Columns> ReadCompacted(CompactedRunReader& reader,
+                                      const CompactedSeries& s, StepRange range,
+                                      size_t max_points) {
+  if constexpr (std::is_same_v<Columns, ScalarColumns>) {
+    if (max_points > 0) {
+      return reader.ReadScalarsDownsampled(s, max_points, range);
+    }
+    return reader.ReadScalars(s, range);
+  } else if constexpr (std::is_same_v<Columns, TextColumns>) {
+    return reader.ReadTexts(s, range);
+  } else if constexpr (std::is_same_v<Columns, HistogramColumns>) {
+    return reader.ReadHistograms(s, range);
+  } else {
+    return reader.ReadBlobs(s, range);
+  }
+}
+
+}  // namespace
+
+template <typename Columns>
+absl::StatusOr<Columns> RunView::ReadOnce(const SeriesKey& key, SeriesKind kind,
+                                          StepRange range, size_t max_points,
+                                          bool* manifest_changed) {
+  const std::string dir = store_->RunDir(record_.id);
+  storage::FileSystem& fs = *store_->fs();
+  absl::StatusOr<storage::CommitManifest> manifest =
+      storage::ReadCommitManifest(fs, dir);
+  if (!manifest.ok() && !absl::IsNotFound(manifest.status())) {
+    return manifest.status();
+  }
+  auto not_found = [&] {
     return absl::NotFoundError(
         absl::StrCat("run ", record_.id, " has no series ", key.ToString()));
+  };
+  auto wrong_kind = [&](SeriesKind actual) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "series ", key.ToString(), " of run ", record_.id, " holds ",
+        SeriesKindName(actual), " values, not ", SeriesKindName(kind)));
+  };
+  // A compaction may replace the files while we read: when the read fails
+  // and COMMIT has changed meanwhile, the caller retries on the new form.
+  auto changed = [&](const absl::Status& s) {
+    if (s.ok() || !manifest.ok()) return s;
+    absl::StatusOr<storage::CommitManifest> now =
+        storage::ReadCommitManifest(fs, dir);
+    if (now.ok() && now->segments != manifest->segments) {
+      *manifest_changed = true;
+    }
+    return s;
+  };
+  if (manifest.ok() && IsCompacted(*manifest)) {
+    const storage::SegmentInfo& info = manifest->segments.front();
+    absl::StatusOr<std::unique_ptr<CompactedRunReader>> reader =
+        CompactedRunReader::Open(&fs, dir, record_.id, info);
+    RUNLOG_RETURN_IF_ERROR(changed(reader.status()));
+    const CompactedSeries* s = (*reader)->Find(key);
+    if (s == nullptr) return not_found();
+    if (s->kind != kind) return wrong_kind(s->kind);
+    absl::StatusOr<Columns> out =
+        ReadCompacted<Columns>(**reader, *s, range, max_points);
+    RUNLOG_RETURN_IF_ERROR(changed(out.status()));
+    return out;
   }
-  if (decoder.target_kind() != kind) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("series ", key.ToString(), " of run ", record_.id,
-                     " holds ", SeriesKindName(decoder.target_kind()),
-                     " values, not ", SeriesKindName(kind)));
-  }
+  RunLogDecoder decoder(RunLogDecoder::Target{key, range},
+                        /*want_summaries=*/false);
+  absl::Status st = [&]() -> absl::Status {
+    RUNLOG_ASSIGN_OR_RETURN(
+        std::unique_ptr<storage::RunReader> reader,
+        storage::RunReader::Open(store_->fs(), dir, record_.id));
+    storage::Chunk chunk;
+    while (true) {
+      RUNLOG_ASSIGN_OR_RETURN(bool more, reader->Next(&chunk));
+      if (!more) return absl::OkStatus();
+      RUNLOG_RETURN_IF_ERROR(decoder.Apply(
+          chunk, storage::JoinPath(dir, storage::SegmentFileName(
+                                            reader->current_segment()))));
+    }
+  }();
+  RUNLOG_RETURN_IF_ERROR(changed(st));
+  if (!decoder.target_found()) return not_found();
+  if (decoder.target_kind() != kind) return wrong_kind(decoder.target_kind());
   if constexpr (std::is_same_v<Columns, ScalarColumns>) {
+    if (max_points > 0)
+      return Downsample(std::move(decoder.scalars()), max_points);
     return std::move(decoder.scalars());
   } else if constexpr (std::is_same_v<Columns, TextColumns>) {
     return std::move(decoder.texts());
@@ -292,6 +480,19 @@ absl::StatusOr<Columns> RunView::Read(const SeriesKey& key, SeriesKind kind,
     return std::move(decoder.histograms());
   } else {
     return std::move(decoder.blobs());
+  }
+}
+
+template <typename Columns>
+absl::StatusOr<Columns> RunView::Read(const SeriesKey& key, SeriesKind kind,
+                                      StepRange range, size_t max_points) {
+  // Each retry follows a COMMIT replaced by a compaction; runs are compacted
+  // once, so a second change during one read is already unusual.
+  for (int attempt = 0;; ++attempt) {
+    bool manifest_changed = false;
+    absl::StatusOr<Columns> out =
+        ReadOnce<Columns>(key, kind, range, max_points, &manifest_changed);
+    if (out.ok() || !manifest_changed || attempt == 3) return out;
   }
 }
 
@@ -306,8 +507,7 @@ absl::StatusOr<ScalarColumns> RunView::ReadScalarsDownsampled(
     return absl::InvalidArgumentError(
         absl::StrCat("max_points must be at least 2; got ", max_points));
   }
-  RUNLOG_ASSIGN_OR_RETURN(ScalarColumns all, ReadScalars(key, range));
-  return Downsample(std::move(all), max_points);
+  return Read<ScalarColumns>(key, SeriesKind::kScalar, range, max_points);
 }
 
 absl::StatusOr<TextColumns> RunView::ReadTexts(const SeriesKey& key,

@@ -27,6 +27,7 @@
 #include "storage/owner_liveness.h"
 #include "storage/recovery.h"
 #include "storage/run_store.h"
+#include "tracking/compaction.h"
 #include "tracking/run.h"
 #include "tracking/run_summary.h"
 #include "tracking/series.h"
@@ -73,15 +74,6 @@ struct RepoOptions {
   storage::FileSystem* fs = nullptr;
   storage::Clock* clock = nullptr;
   storage::SystemProbe* probe = nullptr;
-};
-
-// What Repo::CompactRun did.
-struct CompactionReport {
-  std::string run_id;
-  uint64_t bytes_before = 0;       // the run directory's files before
-  uint64_t bytes_after = 0;        // and after
-  int64_t points = 0;              // points of every series
-  bool already_compacted = false;  // nothing to do: left as it was
 };
 
 // One damaged place found by Repo::VerifyRun.
@@ -171,8 +163,11 @@ class Repo {
   std::shared_ptr<storage::RunStore> store_;
 };
 
-// Reads one run. Each Read call scans the run's segments once, decoding only
-// the points of the series asked for.
+// Reads one run. For a live or uncommitted-log run each Read call scans the
+// run's segments once, decoding only the points of the series asked for; for
+// a compacted run it reads only the blocks the step range touches. A
+// compaction that replaces the run's files during a read is noticed (the old
+// files vanish) and the read is retried on the new form.
 class RunView {
  public:
   const RunRecord& record() const { return record_; }
@@ -201,9 +196,14 @@ class RunView {
   friend class Repo;
   RunView(std::shared_ptr<storage::RunStore> store, RunRecord record)
       : store_(std::move(store)), record_(std::move(record)) {}
+  // max_points > 0 asks for a downsampled scalar read.
   template <typename Columns>
   absl::StatusOr<Columns> Read(const SeriesKey& key, SeriesKind kind,
-                               StepRange range);
+                               StepRange range, size_t max_points = 0);
+  template <typename Columns>
+  absl::StatusOr<Columns> ReadOnce(const SeriesKey& key, SeriesKind kind,
+                                   StepRange range, size_t max_points,
+                                   bool* manifest_changed);
 
   std::shared_ptr<storage::RunStore> store_;
   RunRecord record_;

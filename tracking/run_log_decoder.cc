@@ -41,6 +41,12 @@ void AppendSelected(const std::vector<int64_t>& steps,
 RunLogDecoder::RunLogDecoder(std::optional<Target> target, bool want_summaries)
     : target_(std::move(target)), want_summaries_(want_summaries) {}
 
+RunLogDecoder RunLogDecoder::CollectingAll() {
+  RunLogDecoder d(std::nullopt, /*want_summaries=*/true);
+  d.collect_all_ = true;
+  return d;
+}
+
 absl::Status RunLogDecoder::Apply(const storage::Chunk& chunk,
                                   absl::string_view location) {
   if (chunk.type == storage::format::kChunkBlob) {
@@ -159,6 +165,7 @@ absl::Status RunLogDecoder::ApplyRecord(uint8_t type, absl::string_view body,
       series_[static_cast<uint32_t>(id)] =
           SeriesInfo{ss.kind, summary_.series.size()};
       summary_.series.push_back(std::move(ss));
+      if (collect_all_) all_.emplace_back();
       return absl::OkStatus();
     }
     case RecordType::kScalarPoints:
@@ -188,7 +195,10 @@ absl::Status RunLogDecoder::ApplyPoints(uint8_t type, absl::string_view body,
   if (it == series_.end()) {
     return Damaged(where, absl::StrCat("points of undefined series ", id));
   }
-  const bool is_target = target_id_ && *target_id_ == id;
+  const bool is_target = collect_all_ || (target_id_ && *target_id_ == id);
+  const StepRange range =
+      (collect_all_ || !target_) ? StepRange{} : target_->range;
+  SeriesPoints* dest = collect_all_ ? &all_[it->second.summary_index] : nullptr;
   const SeriesKind kind = it->second.kind;
   const SeriesKind expected =
       static_cast<RecordType>(type) == RecordType::kScalarPoints
@@ -222,8 +232,8 @@ absl::Status RunLogDecoder::ApplyPoints(uint8_t type, absl::string_view body,
     }
     if (is_target) {
       std::vector<double> values(values_.begin(), values_.end());
-      AppendSelected(steps_, epochs_, times_, std::move(values), target_->range,
-                     &scalars_);
+      AppendSelected(steps_, epochs_, times_, std::move(values), range,
+                     dest ? &dest->scalars : &scalars_);
     }
     return absl::OkStatus();
   }
@@ -242,8 +252,8 @@ absl::Status RunLogDecoder::ApplyPoints(uint8_t type, absl::string_view body,
       texts.emplace_back(s);
     }
     if (!in.empty()) return Damaged(where, "trailing bytes in text record");
-    AppendSelected(steps_, epochs_, times_, std::move(texts), target_->range,
-                   &texts_);
+    AppendSelected(steps_, epochs_, times_, std::move(texts), range,
+                   dest ? &dest->texts : &texts_);
     return absl::OkStatus();
   }
   std::vector<Histogram> hists;
@@ -262,8 +272,8 @@ absl::Status RunLogDecoder::ApplyPoints(uint8_t type, absl::string_view body,
     hists.push_back(std::move(h));
   }
   if (!in.empty()) return Damaged(where, "trailing bytes in histogram record");
-  AppendSelected(steps_, epochs_, times_, std::move(hists), target_->range,
-                 &histograms_);
+  AppendSelected(steps_, epochs_, times_, std::move(hists), range,
+                 dest ? &dest->histograms : &histograms_);
   return absl::OkStatus();
 }
 
@@ -290,11 +300,15 @@ absl::Status RunLogDecoder::ApplyBlob(absl::string_view payload,
   if (want_summaries_) {
     summary_.series[it->second.summary_index].AddStep(step);
   }
-  if (target_id_ && *target_id_ == id && target_->range.Contains(step)) {
-    blobs_.steps.push_back(step);
-    blobs_.epochs.push_back(epoch);
-    blobs_.times_us.push_back(time_us);
-    blobs_.values.push_back(Blob{std::string(content_type), std::string(in)});
+  const bool wanted = collect_all_ || (target_id_ && *target_id_ == id &&
+                                       target_->range.Contains(step));
+  if (wanted) {
+    BlobColumns& out =
+        collect_all_ ? all_[it->second.summary_index].blobs : blobs_;
+    out.steps.push_back(step);
+    out.epochs.push_back(epoch);
+    out.times_us.push_back(time_us);
+    out.values.push_back(Blob{std::string(content_type), std::string(in)});
   }
   return absl::OkStatus();
 }

@@ -35,6 +35,17 @@ class RunLogDecoder {
 
   RunLogDecoder(std::optional<Target> target, bool want_summaries);
 
+  // The points of every series, for compaction and salvage; kept alongside
+  // the summaries, indexed like summary().series.
+  struct SeriesPoints {
+    ScalarColumns scalars;
+    TextColumns texts;
+    HistogramColumns histograms;
+    BlobColumns blobs;
+  };
+  static RunLogDecoder CollectingAll();
+  std::vector<SeriesPoints>& all_points() { return all_; }
+
   // `location` names the segment file for messages.
   absl::Status Apply(const storage::Chunk& chunk, absl::string_view location);
 
@@ -61,6 +72,8 @@ class RunLogDecoder {
 
   std::optional<Target> target_;
   bool want_summaries_;
+  bool collect_all_ = false;
+  std::vector<SeriesPoints> all_;
   RunSummary summary_;
   std::map<uint32_t, SeriesInfo> series_;
   std::optional<uint32_t> target_id_;

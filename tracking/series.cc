@@ -1,6 +1,5 @@
 #include "tracking/series.h"
 
-
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "tracking/record_format.h"

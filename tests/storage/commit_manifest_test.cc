@@ -318,10 +318,30 @@ TEST_F(CorruptFieldTest, NonzeroReservedTailOfFixedPartIsDataLoss) {
 }
 
 TEST_F(CorruptFieldTest, NonzeroSegmentEntryReservedIsDataLoss) {
-  Put32(64 + 24 + 4, 7);
+  Put32(64 + 24 + 4, 7 << 8);  // kind byte 0 (log), reserved byte 93 set
   EXPECT_THAT(DecodeResealed(),
-              StatusIs(kDataLoss, AllOf(HasSubstr("offset 92"),
+              StatusIs(kDataLoss, AllOf(HasSubstr("offset 93"),
                                         HasSubstr("segment entry 1"))));
+}
+
+TEST_F(CorruptFieldTest, UnknownSegmentKindIsUnimplemented) {
+  Put8(64 + 24 + 4, 2);
+  EXPECT_THAT(DecodeResealed(),
+              StatusIs(absl::StatusCode::kUnimplemented,
+                       AllOf(HasSubstr("offset 92"), HasSubstr("kind 2"))));
+}
+
+TEST_F(CorruptFieldTest, ColumnSegmentKindRoundTrips) {
+  Put8(64 + 24 + 4, 1);
+  auto m = DecodeResealed();
+  ASSERT_THAT(m, IsOk());
+  EXPECT_EQ(m->segments[1].kind, format::SegmentKind::kColumn);
+  EXPECT_EQ(m->segments[0].kind, format::SegmentKind::kLog);
+  auto bytes = EncodeCommitManifest(*m);
+  ASSERT_THAT(bytes, IsOk());
+  auto again = DecodeCommitManifest(*bytes, "COMMIT");
+  ASSERT_THAT(again, IsOk());
+  EXPECT_EQ(again->segments, m->segments);
 }
 
 TEST_F(CorruptFieldTest, NonzeroRunIdPaddingIsDataLoss) {

@@ -379,7 +379,7 @@ TEST_F(SegmentReaderTest, WrongSegmentNumberIsDataLoss) {
   EXPECT_THAT(Open(TailPolicy::kExactManifest, renamed, 2),
               StatusIs(absl::StatusCode::kDataLoss,
                        AllOf(HasSubstr("000002.seg"), HasSubstr("offset 0"),
-                             HasSubstr("segment number 1, file name says 2"))));
+                             HasSubstr("number 1, file name says 2"))));
   EXPECT_THAT(
       Open(TailPolicy::kTornTailIsEnd, std::nullopt, 2),
       StatusIs(absl::StatusCode::kDataLoss, HasSubstr("file name says 2")));

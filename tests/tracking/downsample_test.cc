@@ -119,8 +119,16 @@ TEST(DownsampleTest, OutputFitsAndKeepsEndsAndOrder) {
     EXPECT_TRUE(std::adjacent_find(idx.begin(), idx.end()) == idx.end())
         << "a point is repeated";
     if (n > max_points) {
-      // Continuous random data has a distinct min and max in every bucket.
-      EXPECT_EQ(out->size(), 2 + (max_points - 2) / 2 * 2);
+      // Continuous random data has a distinct min and max in every bucket of
+      // two or more points (buckets as documented in downsample.h).
+      const size_t w = DownsampleBucketWidth(n, max_points);
+      size_t expected = 2;
+      for (size_t start = 0; w > 0 && start < n - 1; start += w) {
+        const size_t lo = std::max<size_t>(start, 1);
+        const size_t hi = std::min(start + w, n - 1);
+        if (hi > lo) expected += std::min<size_t>(2, hi - lo);
+      }
+      EXPECT_EQ(out->size(), expected);
     }
   }
 }
@@ -148,44 +156,54 @@ TEST(DownsampleTest, KeepsTheExtremes) {
 }
 
 TEST(DownsampleTest, EverySpikeSurvives) {
-  // One spike per 100 points and 2 points per 100 in the budget: each
-  // bucket holds exactly one spike and keeps it.
+  // 10,002 points and 100 buckets of ceil(10002 / 100) = 101 points; one
+  // spike in the middle of each bucket, so each bucket keeps its spike.
   std::vector<double> v(10'002, 0.0);
   for (size_t i = 0; i < 10'000; ++i) v[1 + i] = std::sin(i * 0.01);
-  for (size_t i = 50; i < 10'000; i += 100) v[1 + i] = 100.0;
+  int planted = 0;
+  for (size_t i = 50; i < 10'001; i += 101, ++planted) v[i] = 100.0;
   const ScalarColumns in = Columns(v);
+  ASSERT_EQ(DownsampleBucketWidth(in.size(), 202), 101u);
   auto out = Downsample(in, 202);
   ASSERT_THAT(out, IsOk());
   int spikes = 0;
   for (double x : out->values) spikes += x == 100.0;
-  EXPECT_EQ(spikes, 100);
+  EXPECT_EQ(spikes, planted);
 }
 
 TEST(DownsampleTest, ExactBucketBoundariesWithOddSizes) {
-  // 11 points, max_points 6: first, last, and 2 buckets over the 9 interior
-  // points, of 4 and 5 points: [1..4] and [5..9]. Each bucket's extremes sit
-  // on its boundaries, so a bucket off by one would pick other points.
+  // 11 points, max_points 6: 2 buckets of width ceil(11 / 2) = 6 over the
+  // interior points: [1..5] and [6..9]. The first bucket's extremes sit on
+  // its last points and the second's on its first, so a bucket off by one
+  // would pick other points.
   //            0  1  2  3  4  5   6  7  8  9  10
   const std::vector<double> v = {0, 5, 1, 5, 9, -3, 2, 8, 2, 2, 4};
   const ScalarColumns in = Columns(v);
   auto out = Downsample(in, 6);
   ASSERT_THAT(out, IsOk());
-  EXPECT_THAT(Indices(in, *out), ElementsAre(0, 2, 4, 5, 7, 10));
+  EXPECT_THAT(Indices(in, *out), ElementsAre(0, 4, 5, 6, 7, 10));
   // An odd max_points rounds the bucket count down: 7 -> 2 buckets.
   auto odd = Downsample(in, 7);
   ASSERT_THAT(odd, IsOk());
-  EXPECT_THAT(Indices(in, *odd), ElementsAre(0, 2, 4, 5, 7, 10));
+  EXPECT_THAT(Indices(in, *odd), ElementsAre(0, 4, 5, 6, 7, 10));
 }
 
 TEST(DownsampleTest, ExactBucketBoundariesThreeBuckets) {
-  // 12 points, max_points 8: 10 interior points in 3 buckets of 3, 3 and 4:
-  // [1..3], [4..6], [7..10].
+  // 12 points, max_points 8: 3 buckets of width 4 over the interior:
+  // [1..3], [4..7], [8..10]; of the two 9s in [4..7] the first is kept.
   //            0  1  2  3  4  5  6  7  8  9  10 11
   const std::vector<double> v = {0, 9, 5, 1, 1, 5, 9, 9, 5, 5, 1, 0};
   const ScalarColumns in = Columns(v);
   auto out = Downsample(in, 8);
   ASSERT_THAT(out, IsOk());
-  EXPECT_THAT(Indices(in, *out), ElementsAre(0, 1, 3, 4, 6, 7, 10, 11));
+  EXPECT_THAT(Indices(in, *out), ElementsAre(0, 1, 3, 4, 6, 8, 10, 11));
+}
+
+TEST(DownsampleTest, WideBucketsAlignToCompactedBlocks) {
+  EXPECT_EQ(DownsampleBucketWidth(10'000'000, 1000), 5 * kDownsampleAlign);
+  EXPECT_EQ(DownsampleBucketWidth(100'000, 1000), 201u);
+  EXPECT_EQ(DownsampleBucketWidth(5'000'000, 1000) % kDownsampleAlign, 0u);
+  EXPECT_EQ(DownsampleBucketWidth(10, 3), 0u);
 }
 
 TEST(DownsampleTest, MinAndMaxAreKeptInStepOrder) {

@@ -1,0 +1,67 @@
+// The column codec of compacted segments: one block of one scalar series
+// (steps, values, epochs, wall times) to bytes and back. The container
+// (segment layout, block summaries, checksums) is not this unit's business:
+// a block carries its own point count and nothing else, and the caller
+// checksums it. The byte layout is documented at the top of block_codec.cc;
+// the tags are in block_format.h.
+//
+// Every function is a pure function of its arguments: thread-safe, no state.
+#ifndef RUNLOG_TRACKING_BLOCK_CODEC_H_
+#define RUNLOG_TRACKING_BLOCK_CODEC_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/types/span.h"
+#include "tracking/series.h"
+
+namespace runlog {
+
+// The most points one block may hold; decoders reject larger declared counts
+// before allocating anything.
+inline constexpr size_t kMaxBlockPoints = 1u << 16;
+
+// One block's points as parallel columns of equal length n,
+// 1 <= n <= kMaxBlockPoints. The spans are only read during the call.
+struct ScalarBlockInput {
+  // Any int64 values; usually ascending, not necessarily.
+  absl::Span<const int64_t> steps;
+  // Any doubles, including NaN with any payload, infinities, -0.0, denormals.
+  absl::Span<const double> values;
+  // NaN when the point had no epoch.
+  absl::Span<const double> epochs;
+  // µs since the Unix epoch.
+  absl::Span<const int64_t> times_us;
+};
+
+// Appends the encoded block to *out (existing bytes are kept). Each column's
+// encoding is chosen per block, the smallest among those that decode fast;
+// every column round-trips bit-exactly (doubles by bit pattern, so NaN
+// payloads and -0.0 survive). InvalidArgument if the column lengths differ,
+// n == 0 or n > kMaxBlockPoints; *out is then unchanged.
+absl::Status EncodeScalarBlock(const ScalarBlockInput& in, std::string* out);
+
+// Appends the block's n points to the four columns of *out (whose columns
+// must have equal sizes on entry). `block` must be exactly one block, as
+// EncodeScalarBlock wrote it. DataLoss naming `where` and the byte offset
+// within the block on any damage: truncation, an unknown tag, a bad length
+// or count, trailing bytes, a declared count over kMaxBlockPoints. Never
+// reads outside `block`, allocates at most in proportion to the declared
+// (bounded) count, and never crashes or loops on hostile bytes. On error
+// *out is restored to its size on entry.
+absl::Status DecodeScalarBlock(absl::string_view block, absl::string_view where,
+                               ScalarColumns* out);
+
+// One line naming the point count and the encoding of each column, for
+// debugging tools, e.g.
+//   "n=4096 steps=arith values=f32(for(w=21)) epochs=runs(5) times=runs(128)"
+// Validates the whole block: DataLoss as DecodeScalarBlock.
+absl::StatusOr<std::string> DescribeScalarBlock(absl::string_view block);
+
+}  // namespace runlog
+
+#endif  // RUNLOG_TRACKING_BLOCK_CODEC_H_
