@@ -530,6 +530,17 @@ void AppendFiltered(SeriesColumns<T>&& in, const StepRange& r,
 absl::StatusOr<ScalarColumns> CompactedRunReader::ReadScalars(
     const CompactedSeries& s, StepRange range) {
   ScalarColumns out;
+  RUNLOG_RETURN_IF_ERROR(ReadScalarsInto(s, range, &out));
+  return out;
+}
+
+absl::Status CompactedRunReader::ReadScalarsInto(const CompactedSeries& s,
+                                                 StepRange range,
+                                                 ScalarColumns* out) {
+  out->steps.clear();
+  out->values.clear();
+  out->epochs.clear();
+  out->times_us.clear();
   if (s.kind != SeriesKind::kScalar) {
     return absl::InvalidArgumentError(
         absl::StrCat("series ", s.key.ToString(), " holds ",
@@ -539,22 +550,22 @@ absl::StatusOr<ScalarColumns> CompactedRunReader::ReadScalars(
   for (const BlockSummary& b : s.blocks) {
     if (Overlaps(b, range)) total += b.count;
   }
-  out.steps.reserve(total);
-  out.values.reserve(total);
-  out.epochs.reserve(total);
-  out.times_us.reserve(total);
+  out->steps.reserve(total);
+  out->values.reserve(total);
+  out->epochs.reserve(total);
+  out->times_us.reserve(total);
   ScalarColumns partial;
   for (const BlockSummary& b : s.blocks) {
     if (!Overlaps(b, range)) continue;
     if (Inside(b, range)) {
-      RUNLOG_RETURN_IF_ERROR(DecodeScalarBlockAt(b, &out));
+      RUNLOG_RETURN_IF_ERROR(DecodeScalarBlockAt(b, out));
       continue;
     }
     partial = ScalarColumns();
     RUNLOG_RETURN_IF_ERROR(DecodeScalarBlockAt(b, &partial));
-    AppendFiltered(std::move(partial), range, &out);
+    AppendFiltered(std::move(partial), range, out);
   }
-  return out;
+  return absl::OkStatus();
 }
 
 template <typename T>

@@ -94,6 +94,10 @@ class CompactedRunReader {
   // meets `range` are read. DataLoss naming the file and block offset.
   absl::StatusOr<ScalarColumns> ReadScalars(const CompactedSeries& s,
                                             StepRange range);
+  // The same into `out`, which is cleared first and keeps its capacity, so
+  // repeated reads reuse its memory.
+  absl::Status ReadScalarsInto(const CompactedSeries& s, StepRange range,
+                               ScalarColumns* out);
   absl::StatusOr<TextColumns> ReadTexts(const CompactedSeries& s,
                                         StepRange range);
   absl::StatusOr<HistogramColumns> ReadHistograms(const CompactedSeries& s,

@@ -501,6 +501,35 @@ absl::StatusOr<ScalarColumns> RunView::ReadScalars(const SeriesKey& key,
   return Read<ScalarColumns>(key, SeriesKind::kScalar, range);
 }
 
+absl::Status RunView::ReadScalarsInto(const SeriesKey& key, StepRange range,
+                                      ScalarColumns* out) {
+  const std::string dir = store_->RunDir(record_.id);
+  storage::FileSystem& fs = *store_->fs();
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    absl::StatusOr<storage::CommitManifest> manifest =
+        storage::ReadCommitManifest(fs, dir);
+    if (!manifest.ok() || !IsCompacted(*manifest)) break;
+    absl::Status s = [&]() -> absl::Status {
+      RUNLOG_ASSIGN_OR_RETURN(
+          std::unique_ptr<CompactedRunReader> reader,
+          CompactedRunReader::Open(&fs, dir, record_.id,
+                                   manifest->segments.front()));
+      const CompactedSeries* series = reader->Find(key);
+      if (series == nullptr) {
+        return absl::NotFoundError(absl::StrCat(
+            "run ", record_.id, " has no series ", key.ToString()));
+      }
+      return reader->ReadScalarsInto(*series, range, out);
+    }();
+    absl::StatusOr<storage::CommitManifest> now =
+        storage::ReadCommitManifest(fs, dir);
+    if (s.ok() || !now.ok() || now->segments == manifest->segments) return s;
+  }
+  // Not compacted (or changing under us): the general path.
+  RUNLOG_ASSIGN_OR_RETURN(*out, ReadScalars(key, range));
+  return absl::OkStatus();
+}
+
 absl::StatusOr<ScalarColumns> RunView::ReadScalarsDownsampled(
     const SeriesKey& key, size_t max_points, StepRange range) {
   if (max_points < 2) {

@@ -181,6 +181,11 @@ class RunView {
   // tail is simply the end of its data.
   absl::StatusOr<ScalarColumns> ReadScalars(const SeriesKey& key,
                                             StepRange range = {});
+  // ReadScalars into `out`, which is replaced; for a compacted run its
+  // capacity is reused, so a program that reads series repeatedly (a plot
+  // refreshing) does not allocate and fault in fresh memory each time.
+  absl::Status ReadScalarsInto(const SeriesKey& key, StepRange range,
+                               ScalarColumns* out);
   // At most `max_points` points (see downsample.h).
   absl::StatusOr<ScalarColumns> ReadScalarsDownsampled(const SeriesKey& key,
                                                        size_t max_points,
