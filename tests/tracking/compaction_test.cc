@@ -30,6 +30,7 @@ namespace {
 using ::runlog::testing::FakeSystemProbe;
 using ::runlog::testing::IsOk;
 using ::runlog::testing::StatusIs;
+using ::testing::_;
 using ::testing::HasSubstr;
 
 constexpr char kRoot[] = "/repo";
@@ -411,6 +412,65 @@ TEST_F(CompactionTest, SalvageCommitsTheReadablePrefixAsCrashed) {
   auto verify = repo->VerifyRun(id);
   ASSERT_THAT(verify, IsOk());
   EXPECT_TRUE(verify->problems.empty());
+}
+
+TEST_F(CompactionTest, HostileColumnFileBytesNeverCrash) {
+  storage::MemFileSystem mem(&clock_);
+  FakeSystemProbe probe;
+  auto repo = Open(&mem, &probe);
+  const std::string id = WriteVariedRun(*repo, 9'000);
+  ASSERT_THAT(repo->CompactRun(id), IsOk());
+  std::string col;
+  for (const std::string& f : Files(mem, id)) {
+    if (absl::EndsWith(f, ".col")) {
+      col = storage::JoinPath(kRoot, "runs/" + id + "/" + f);
+    }
+  }
+  auto original = mem.Contents(col);
+  ASSERT_THAT(original, IsOk());
+  std::mt19937_64 gen(99);
+  int damaged_reads = 0;
+  for (int trial = 0; trial < 300; ++trial) {
+    std::string bytes = *original;
+    const int edits = 1 + static_cast<int>(gen() % 4);
+    for (int e = 0; e < edits && !bytes.empty(); ++e) {
+      const size_t at = gen() % bytes.size();
+      switch (gen() % 3) {
+        case 0:
+          bytes[at] ^= static_cast<char>(1 << (gen() % 8));
+          break;
+        case 1:
+          bytes[at] = static_cast<char>(gen());
+          break;
+        default:
+          bytes.resize(at);  // truncation
+          break;
+      }
+    }
+    if (bytes == *original) continue;
+    ASSERT_THAT(mem.SetContents(col, bytes), IsOk());
+    // Every call returns a status; none may crash, hang or read out of
+    // bounds (ASan). Damage is DataLoss, never silently accepted data.
+    auto view = repo->OpenRun(id);
+    if (!view.ok()) continue;
+    for (const SeriesKey& key : {kLoss, kOdd}) {
+      auto all = (*view)->ReadScalars(key);
+      if (!all.ok()) {
+        ++damaged_reads;
+        EXPECT_THAT(
+            all.status(),
+            ::testing::AnyOf(StatusIs(absl::StatusCode::kDataLoss, _),
+                             StatusIs(absl::StatusCode::kUnimplemented, _)));
+      }
+      (*view)->ReadScalarsDownsampled(key, 100).IgnoreError();
+    }
+    (*view)->ReadTexts(kNote).IgnoreError();
+    (*view)->ReadBlobs(kImage).IgnoreError();
+    auto verify = repo->VerifyRun(id);
+    ASSERT_THAT(verify, IsOk());
+    EXPECT_FALSE(verify->problems.empty()) << "trial " << trial;
+  }
+  EXPECT_GT(damaged_reads, 100);
 }
 
 // ---- faults
