@@ -12,6 +12,7 @@
 #include "storage/format.h"
 #include "storage/run_id.h"
 #include "storage/run_reader.h"
+#include "storage/segment_reader.h"
 #include "storage/status_macros.h"
 #include "tracking/compacted_run.h"
 #include "tracking/downsample.h"
@@ -341,21 +342,49 @@ absl::StatusOr<VerifyReport> Repo::VerifyRun(absl::string_view id) {
                   });
   if (has_log) {
     RunLogDecoder decoder(std::nullopt, /*want_summaries=*/true);
-    std::string current = dir;
-    absl::Status s = [&]() -> absl::Status {
-      RUNLOG_ASSIGN_OR_RETURN(
-          std::unique_ptr<storage::RunReader> reader,
-          storage::RunReader::Open(&fs, dir, report.run_id));
-      storage::Chunk chunk;
-      while (true) {
-        RUNLOG_ASSIGN_OR_RETURN(bool more, reader->Next(&chunk));
-        if (!more) return absl::OkStatus();
-        current = storage::JoinPath(
-            dir, storage::SegmentFileName(reader->current_segment()));
-        RUNLOG_RETURN_IF_ERROR(decoder.Apply(chunk, current));
+    if (entry.manifest) {
+      // Segment by segment, so each problem names its file; a damaged
+      // segment does not hide the state of the next one.
+      for (const storage::SegmentInfo& info : entry.manifest->segments) {
+        if (info.kind != storage::format::SegmentKind::kLog) continue;
+        const std::string path =
+            storage::JoinPath(dir, storage::FileNameOf(info));
+        absl::Status s = [&]() -> absl::Status {
+          RUNLOG_ASSIGN_OR_RETURN(
+              std::unique_ptr<storage::SegmentReader> reader,
+              storage::SegmentReader::Open(&fs, path, report.run_id,
+                                           storage::TailPolicy::kExactManifest,
+                                           info));
+          storage::Chunk chunk;
+          while (true) {
+            RUNLOG_ASSIGN_OR_RETURN(bool more, reader->Next(&chunk));
+            if (!more) return absl::OkStatus();
+            RUNLOG_RETURN_IF_ERROR(decoder.Apply(chunk, path));
+          }
+        }();
+        if (absl::IsNotFound(s)) {
+          s = absl::DataLossError(absl::StrCat(
+              path, ": missing, but COMMIT of run ", id, " lists it"));
+        }
+        if (!s.ok()) problem(path, std::move(s));
       }
-    }();
-    if (!s.ok()) problem(current, std::move(s));
+    } else {
+      std::string current = dir;
+      absl::Status s = [&]() -> absl::Status {
+        RUNLOG_ASSIGN_OR_RETURN(
+            std::unique_ptr<storage::RunReader> reader,
+            storage::RunReader::Open(&fs, dir, report.run_id));
+        storage::Chunk chunk;
+        while (true) {
+          RUNLOG_ASSIGN_OR_RETURN(bool more, reader->Next(&chunk));
+          if (!more) return absl::OkStatus();
+          current = storage::JoinPath(
+              dir, storage::SegmentFileName(reader->current_segment()));
+          RUNLOG_RETURN_IF_ERROR(decoder.Apply(chunk, current));
+        }
+      }();
+      if (!s.ok()) problem(current, std::move(s));
+    }
     for (const SeriesSummary& ss : decoder.summary().series) {
       report.points += ss.count;
       counts[ss.key] += ss.count;
