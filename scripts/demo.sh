@@ -10,3 +10,10 @@ cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
 cmake --build "$build" -j"$(nproc)"
 repo=${1:-$(mktemp -d /tmp/runlog-demo.XXXXXX)/repo}
 "$build"/tools/runlog-demo "$repo"
+# The same repository through segtool: list, compact, verify.
+for args in "ls $repo" "compact $repo" "verify $repo" "ls $repo"; do
+  echo
+  echo "\$ segtool $args"
+  # shellcheck disable=SC2086
+  "$build"/tools/segtool $args
+done

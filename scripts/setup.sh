@@ -7,9 +7,16 @@ set -euo pipefail
 packages=(
   cmake ninja-build g++ pkg-config
   libabsl-dev libxxhash-dev libzstd-dev nlohmann-json3-dev
-  libgtest-dev libgmock-dev libbenchmark-dev
+  libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev
   clang-format
 )
+
+# The peers bench/peer_bench.cc compares runlog with (issue 5): installed for
+# benchmark builds only (scripts/bench.sh passes --bench-peers); the library,
+# the tests and CI never need them.
+if [[ "${1:-}" == "--bench-peers" || "${RUNLOG_BENCH_PEERS:-0}" == 1 ]]; then
+  packages+=(librocksdb-dev libsqlite3-dev)
+fi
 
 missing=()
 for p in "${packages[@]}"; do

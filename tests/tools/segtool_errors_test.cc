@@ -1,0 +1,215 @@
+// Bad inputs: each gives one clear error line and its exit code, and leaves
+// every file of the repository as it was.
+#include <string>
+
+#include "tests/tools/segtool_fixture.h"
+
+namespace runlog::segtool {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::MatchesRegex;
+using ::testing::StartsWith;
+
+class ErrorsTest : public SegtoolTest {
+ protected:
+  // Runs the command and checks its exit code, that it printed exactly one
+  // line on stderr containing `message`, and that no file changed.
+  CliResult ExpectError(const std::vector<std::string>& args, int code,
+                        const std::string& message) {
+    const Snapshot before = TakeSnapshot(repo_path_);
+    CliResult r = Segtool(args);
+    EXPECT_EQ(r.code, code) << r.out << r.err;
+    EXPECT_THAT(r.err, StartsWith("segtool: "));
+    EXPECT_THAT(Normalize(r.err), HasSubstr(message));
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+    EXPECT_EQ(before, TakeSnapshot(repo_path_)) << "files changed";
+    return r;
+  }
+
+  std::string SegmentOf(int run) const { return RunDir(run) + "/000001.seg"; }
+
+  void Truncate(const std::string& path, uintmax_t by) {
+    const uintmax_t size = std::filesystem::file_size(path);
+    ASSERT_GT(size, by);
+    std::filesystem::resize_file(path, size - by);
+  }
+
+  void FlipBit(const std::string& path, uintmax_t offset) {
+    std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+    ASSERT_TRUE(f.good()) << path;
+    f.seekg(static_cast<std::streamoff>(offset));
+    char c = 0;
+    f.get(c);
+    f.seekp(static_cast<std::streamoff>(offset));
+    f.put(static_cast<char>(c ^ 0x10));
+    ASSERT_TRUE(f.good()) << path;
+  }
+};
+
+TEST_F(ErrorsTest, MissingRepoIsNamedAndNotCreated) {
+  const std::string missing = temp_.path() + "/nope";
+  for (const std::vector<std::string>& args :
+       std::vector<std::vector<std::string>>{{"ls", missing},
+                                             {"show", missing, "abc"},
+                                             {"cat", missing, "abc", "loss"},
+                                             {"rm", missing, "abc"},
+                                             {"recover", missing},
+                                             {"verify", missing},
+                                             {"compact", missing},
+                                             {"export", missing}}) {
+    CliResult r = Segtool(args);
+    EXPECT_EQ(r.code, kExitProblem) << args[0];
+    EXPECT_EQ(Normalize(r.err), "segtool: <TMP>/nope: no such repository\n")
+        << args[0];
+    EXPECT_FALSE(std::filesystem::exists(missing)) << args[0];
+  }
+}
+
+TEST_F(ErrorsTest, DirectoryThatIsNotARepo) {
+  ExpectError({"ls", temp_.path()}, kExitProblem,
+              "<TMP>: not a runlog repository");
+}
+
+TEST_F(ErrorsTest, UnknownRun) {
+  ExpectError({"show", "<REPO>", "0000000000zzzzzzz"}, kExitProblem,
+              "run 0000000000zzzzzzz not found");
+  ExpectError({"cat", "<REPO>", "0000000000zzzzzzz", "loss"}, kExitProblem,
+              "run 0000000000zzzzzzz not found");
+  ExpectError({"rm", "<REPO>", "0000000000zzzzzzz"}, kExitProblem,
+              "0000000000zzzzzzz");
+  ExpectError({"export", "<REPO>", "0000000000zzzzzzz"}, kExitProblem,
+              "run 0000000000zzzzzzz not found");
+}
+
+TEST_F(ErrorsTest, UnknownSeries) {
+  ExpectError({"cat", "<REPO>", "<RUN1>", "nope"}, kExitProblem,
+              "run <RUN1> has no series nope");
+}
+
+TEST_F(ErrorsTest, RunIdsThatArePathsAreRejected) {
+  for (const std::string id : {"../x", "/etc", "a/b", "..", "RUN", ""}) {
+    SCOPED_TRACE(id);
+    const std::string message =
+        absl::StrCat("segtool: run ", id, ": invalid run id");
+    ExpectError({"show", "<REPO>", id}, kExitProblem, message);
+    ExpectError({"cat", "<REPO>", id, "loss"}, kExitProblem, message);
+    ExpectError({"rm", "<REPO>", id}, kExitProblem, message);
+    ExpectError({"rm", "<REPO>", "--force", id}, kExitProblem, message);
+    ExpectError({"verify", "<REPO>", id}, kExitProblem, message);
+    ExpectError({"compact", "<REPO>", id}, kExitProblem, message);
+    ExpectError({"export", "<REPO>", id}, kExitProblem, message);
+  }
+}
+
+TEST_F(ErrorsTest, HostileIdIsEscapedInTheMessage) {
+  CliResult r = ExpectError({"show", "<REPO>", "a\nb\x1b[2J"}, kExitProblem,
+                            "segtool: run a\\nb\\x1b[2J: invalid run id");
+}
+
+TEST_F(ErrorsTest, TruncatedSegmentIsDataLossForCat) {
+  ASSERT_NO_FATAL_FAILURE(Truncate(SegmentOf(1), 5));
+  ExpectError({"cat", "<REPO>", "<RUN1>", "accuracy"}, kExitProblem,
+              "data loss: ");
+  ExpectError({"export", "<REPO>", "<RUN1>"}, kExitProblem, "data loss: ");
+}
+
+TEST_F(ErrorsTest, BitFlippedSegmentIsDataLossForCat) {
+  const uintmax_t size = std::filesystem::file_size(SegmentOf(1));
+  ASSERT_NO_FATAL_FAILURE(FlipBit(SegmentOf(1), size / 2));
+  ExpectError({"cat", "<REPO>", "<RUN1>", "accuracy"}, kExitProblem,
+              "data loss: ");
+}
+
+// Needs Repo::VerifyRun.
+TEST_F(ErrorsTest, VerifyNamesFileAndOffsetOfATruncatedSegment) {
+  ASSERT_NO_FATAL_FAILURE(Truncate(SegmentOf(1), 5));
+  const Snapshot before = TakeSnapshot(repo_path_);
+  CliResult r = Segtool({"verify", "<REPO>"});
+  EXPECT_EQ(r.code, kExitProblem);
+  const std::string out = Normalize(r.out);
+  EXPECT_THAT(out, MatchesRegex("(.|\n)*<RUN1> +runs/<RUN1>/000001.seg +[0-9]+ "
+                                "+DATA_LOSS(.|\n)*"));
+  EXPECT_THAT(out, MatchesRegex("(.|\n)*<RUN2> +committed +ok(.|\n)*"));
+  EXPECT_EQ(before, TakeSnapshot(repo_path_));
+}
+
+// Needs Repo::VerifyRun.
+TEST_F(ErrorsTest, VerifyNamesFileAndOffsetOfABitFlip) {
+  const uintmax_t size = std::filesystem::file_size(SegmentOf(1));
+  ASSERT_NO_FATAL_FAILURE(FlipBit(SegmentOf(1), size / 2));
+  const Snapshot before = TakeSnapshot(repo_path_);
+  CliResult r = Segtool({"verify", "<REPO>", "<RUN1>"});
+  EXPECT_EQ(r.code, kExitProblem);
+  EXPECT_THAT(Normalize(r.out),
+              MatchesRegex("(.|\n)*<RUN1> +runs/<RUN1>/000001.seg +[0-9]+ "
+                           "+DATA_LOSS(.|\n)*"));
+  EXPECT_EQ(before, TakeSnapshot(repo_path_));
+}
+
+TEST_F(ErrorsTest, DamagedCommit) {
+  const std::string commit = RunDir(1) + "/COMMIT";
+  ASSERT_NO_FATAL_FAILURE(
+      FlipBit(commit, std::filesystem::file_size(commit) / 2));
+  ExpectError({"show", "<REPO>", "<RUN1>"}, kExitProblem, "data loss: ");
+  ExpectError({"cat", "<REPO>", "<RUN1>", "accuracy"}, kExitProblem,
+              "data loss: ");
+  // ls still lists every run, marks the damaged one, and exits 1.
+  CliResult ls = ExpectError({"ls", "<REPO>"}, kExitProblem, "data loss: ");
+  EXPECT_THAT(ls.out, MatchesRegex("(.|\n)*" + run_ids_[0] +
+                                   " +committed +damaged(.|\n)*"));
+  EXPECT_THAT(ls.out, HasSubstr(run_ids_[1]));
+  // Needs Repo::VerifyRun.
+  const Snapshot before = TakeSnapshot(repo_path_);
+  CliResult verify = Segtool({"verify", "<REPO>", "<RUN1>"});
+  EXPECT_EQ(verify.code, kExitProblem);
+  EXPECT_THAT(Normalize(verify.out + verify.err),
+              HasSubstr("runs/<RUN1>/COMMIT"));
+  EXPECT_EQ(before, TakeSnapshot(repo_path_));
+}
+
+TEST_F(ErrorsTest, NonNumericSteps) {
+  ExpectError({"cat", "<REPO>", "<RUN1>", "accuracy", "--steps", "a:b"},
+              kExitUsage, "--steps a:b: 'a' is not an integer step");
+  ExpectError({"cat", "<REPO>", "<RUN1>", "accuracy", "--steps", "1:x"},
+              kExitUsage, "'x' is not an integer step");
+  ExpectError({"cat", "<REPO>", "<RUN1>", "accuracy", "--steps", ":"},
+              kExitUsage, "--steps :");
+  ExpectError({"cat", "<REPO>", "<RUN1>", "accuracy", "--steps", "5:1"},
+              kExitUsage, "the first step is after the last");
+}
+
+TEST_F(ErrorsTest, ContextWithoutEquals) {
+  ExpectError({"cat", "<REPO>", "<RUN1>", "loss", "--context", "subset"},
+              kExitUsage, "--context subset: expected key=value");
+  ExpectError({"cat", "<REPO>", "<RUN1>", "loss", "--context", "a=1",
+               "--context", "a=2"},
+              kExitUsage, "key given twice");
+}
+
+TEST_F(ErrorsTest, BadMaxPoints) {
+  ExpectError({"cat", "<REPO>", "<RUN1>", "accuracy", "--max-points", "1"},
+              kExitUsage, "--max-points must be at least 2");
+  ExpectError({"cat", "<REPO>", "<RUN1>", "accuracy", "--max-points", "many"},
+              kExitUsage, "max-points");
+}
+
+TEST_F(ErrorsTest, UnknownSubcommand) {
+  ExpectError({"frobnicate", "<REPO>"}, kExitUsage,
+              "unknown command 'frobnicate'");
+}
+
+TEST_F(ErrorsTest, OtherUsageErrors) {
+  ExpectError({}, kExitUsage, "subcommand is required");
+  ExpectError({"ls"}, kExitUsage, "repo is required");
+  ExpectError({"ls", "<REPO>", "--bogus"}, kExitUsage, "--bogus");
+  ExpectError({"ls", "<REPO>", "--state", "dead"}, kExitUsage, "dead");
+  ExpectError({"cat", "<REPO>", "<RUN1>"}, kExitUsage, "series is required");
+  ExpectError({"cat", "<REPO>", "<RUN1>", "loss", "--csv", "--json"},
+              kExitUsage, "excludes");
+  ExpectError({"export", "<REPO>", "--format", "xml"}, kExitUsage, "xml");
+  ExpectError({"rm", "<REPO>"}, kExitUsage, "runs is required");
+}
+
+}  // namespace
+}  // namespace runlog::segtool

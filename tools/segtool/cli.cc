@@ -1,0 +1,264 @@
+#include "tools/segtool/cli.h"
+
+#include <algorithm>
+
+#include "CLI/CLI.hpp"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "tools/segtool/format.h"
+#include "tools/segtool/version.h"
+
+namespace runlog::segtool {
+namespace {
+
+constexpr const char* kStates[] = {"committed", "live", "abandoned", "unknown"};
+constexpr const char* kStatuses[] = {"running", "finished",  "failed",
+                                     "crashed", "abandoned", "damaged"};
+
+// The values a run selector accepts, for --help and validation.
+std::vector<std::string> Names(const char* const* begin,
+                               const char* const* end) {
+  return std::vector<std::string>(begin, end);
+}
+
+absl::StatusOr<int64_t> ParseStep(absl::string_view text,
+                                  absl::string_view whole) {
+  int64_t step = 0;
+  if (!absl::SimpleAtoi(text, &step)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--steps ", QuoteArg(whole), ": '", QuoteArg(text),
+                     "' is not an integer step (expected A:B, A:, :B or A)"));
+  }
+  return step;
+}
+
+}  // namespace
+
+absl::StatusOr<StepRange> ParseSteps(absl::string_view text) {
+  StepRange range;
+  const size_t colon = text.find(':');
+  if (colon == absl::string_view::npos) {
+    absl::StatusOr<int64_t> step = ParseStep(text, text);
+    if (!step.ok()) return step.status();
+    range.first = range.last = *step;
+    return range;
+  }
+  const absl::string_view a = text.substr(0, colon);
+  const absl::string_view b = text.substr(colon + 1);
+  if (a.empty() && b.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--steps ", QuoteArg(text), ": give at least one end (A:B, A: or :B)"));
+  }
+  if (!a.empty()) {
+    absl::StatusOr<int64_t> first = ParseStep(a, text);
+    if (!first.ok()) return first.status();
+    range.first = *first;
+  }
+  if (!b.empty()) {
+    absl::StatusOr<int64_t> last = ParseStep(b, text);
+    if (!last.ok()) return last.status();
+    range.last = *last;
+  }
+  if (range.first > range.last) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--steps ", QuoteArg(text), ": the first step is after the last"));
+  }
+  return range;
+}
+
+absl::StatusOr<std::pair<std::string, std::string>> ParseContextEntry(
+    absl::string_view text) {
+  const size_t eq = text.find('=');
+  if (eq == absl::string_view::npos || eq == 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--context ", QuoteArg(text), ": expected key=value"));
+  }
+  return std::make_pair(std::string(text.substr(0, eq)),
+                        std::string(text.substr(eq + 1)));
+}
+
+int RunCli(const std::vector<std::string>& args, const Env& env,
+           std::ostream& out, std::ostream& err) {
+  CLI::App app(
+      "Inspect, verify, recover, delete, compact and export the runs of a "
+      "runlog repository.",
+      "segtool");
+  app.set_version_flag("--version", absl::StrCat("segtool ", kVersion),
+                       "Print the version and exit");
+  app.require_subcommand(1);
+  app.footer(
+      "Exit codes: 0 success, 1 a problem found or an operation failed, "
+      "2 usage error.");
+
+  // ---- ls ----
+  LsArgs ls_args;
+  std::string ls_state, ls_status, ls_experiment, ls_tag;
+  CLI::App* ls = app.add_subcommand("ls", "List the runs of a repository");
+  ls->add_option("repo", ls_args.repo, "Repository directory")->required();
+  ls->add_flag("--json", ls_args.json, "JSON output");
+  CLI::Option* ls_exp_opt = ls->add_option("--experiment", ls_experiment,
+                                           "Only runs of this experiment");
+  CLI::Option* ls_tag_opt =
+      ls->add_option("--tag", ls_tag, "Only runs with this tag");
+  CLI::Option* ls_state_opt =
+      ls->add_option("--state", ls_state, "Only runs in this state")
+          ->check(CLI::IsMember(Names(std::begin(kStates), std::end(kStates))));
+  CLI::Option* ls_status_opt =
+      ls->add_option("--status", ls_status, "Only runs with this status")
+          ->check(
+              CLI::IsMember(Names(std::begin(kStatuses), std::end(kStatuses))));
+
+  // ---- show ----
+  ShowArgs show_args;
+  CLI::App* show =
+      app.add_subcommand("show", "Metadata, params and series of one run");
+  show->add_option("repo", show_args.repo, "Repository directory")->required();
+  show->add_option("run", show_args.run, "Run id")->required();
+  show->add_flag("--json", show_args.json, "JSON output");
+
+  // ---- cat ----
+  CatArgs cat_args;
+  std::vector<std::string> cat_context;
+  std::string cat_steps;
+  size_t cat_max_points = 0;
+  bool cat_csv = false, cat_json = false;
+  CLI::App* cat = app.add_subcommand("cat", "The points of one series");
+  cat->add_option("repo", cat_args.repo, "Repository directory")->required();
+  cat->add_option("run", cat_args.run, "Run id")->required();
+  cat->add_option("series", cat_args.series.name, "Series name")->required();
+  cat->add_option("--context", cat_context,
+                  "Context entry key=value of the series (repeatable)")
+      ->expected(1)
+      ->take_all();
+  cat->add_option("--steps", cat_steps,
+                  "Inclusive step range A:B; A: and :B leave an end open");
+  CLI::Option* cat_max_opt = cat->add_option(
+      "--max-points", cat_max_points,
+      "Downsample a scalar series to at most N points (N >= 2)");
+  CLI::Option* cat_csv_opt = cat->add_flag("--csv", cat_csv, "CSV output");
+  CLI::Option* cat_json_opt = cat->add_flag("--json", cat_json, "JSON output");
+  cat_csv_opt->excludes(cat_json_opt);
+
+  // ---- rm ----
+  RmArgs rm_args;
+  CLI::App* rm = app.add_subcommand("rm", "Delete runs");
+  rm->add_option("repo", rm_args.repo, "Repository directory")->required();
+  rm->add_option("runs", rm_args.runs, "Run ids")->required();
+  rm->add_flag("--force", rm_args.force,
+               "Delete even runs whose writer is alive in another process");
+
+  // ---- recover ----
+  RecoverArgs recover_args;
+  CLI::App* recover = app.add_subcommand(
+      "recover", "Delete abandoned runs and leftovers of interrupted work");
+  recover->add_option("repo", recover_args.repo, "Repository directory")
+      ->required();
+  recover->add_flag("--dry-run", recover_args.dry_run,
+                    "Report what would be done; change nothing");
+  recover->add_flag("--salvage", recover_args.salvage,
+                    "Keep abandoned runs: commit their readable prefix with "
+                    "status crashed instead of deleting them");
+
+  // ---- verify ----
+  VerifyArgs verify_args;
+  CLI::App* verify = app.add_subcommand(
+      "verify", "Check every checksum, length and manifest of runs");
+  verify->add_option("repo", verify_args.repo, "Repository directory")
+      ->required();
+  verify->add_option("runs", verify_args.runs, "Run ids (default: all runs)");
+
+  // ---- compact ----
+  CompactArgs compact_args;
+  CLI::App* compact = app.add_subcommand(
+      "compact", "Rewrite committed runs into compact column segments");
+  compact->add_option("repo", compact_args.repo, "Repository directory")
+      ->required();
+  compact->add_option("runs", compact_args.runs,
+                      "Run ids (default: all committed runs)");
+
+  // ---- export ----
+  ExportArgs export_args;
+  std::string export_format = "jsonl";
+  CLI::App* exp = app.add_subcommand(
+      "export", "Every point (and, in JSONL, the metadata) of runs");
+  exp->add_option("repo", export_args.repo, "Repository directory")->required();
+  exp->add_option("runs", export_args.runs, "Run ids (default: all runs)");
+  exp->add_option("--format", export_format, "csv or jsonl (default jsonl)")
+      ->check(CLI::IsMember({"csv", "jsonl"}));
+  exp->add_option("--output", export_args.output,
+                  "Write to FILE instead of standard output");
+
+  // A first word that is not an option nor a command would otherwise be
+  // reported as an unexpected argument; name it as the unknown command.
+  const std::vector<CLI::App*> commands = {ls,      show,   cat,     rm,
+                                           recover, verify, compact, exp};
+  if (!args.empty() && !args[0].empty() && args[0][0] != '-' &&
+      std::none_of(commands.begin(), commands.end(),
+                   [&](CLI::App* c) { return c->get_name() == args[0]; })) {
+    err << "segtool: unknown command '" << QuoteArg(args[0])
+        << "' (try segtool --help)\n";
+    return kExitUsage;
+  }
+
+  try {
+    // CLI11 consumes a reversed argument vector.
+    std::vector<std::string> reversed(args.rbegin(), args.rend());
+    app.parse(reversed);
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() == static_cast<int>(CLI::ExitCodes::Success)) {
+      return app.exit(e, out, err);  // --help or --version
+    }
+    err << "segtool: " << SingleLine(e.what()) << " (try --help)\n";
+    return kExitUsage;
+  }
+
+  if (ls->parsed()) {
+    if (ls_exp_opt->count()) ls_args.experiment = ls_experiment;
+    if (ls_tag_opt->count()) ls_args.tag = ls_tag;
+    if (ls_state_opt->count()) ls_args.state = ls_state;
+    if (ls_status_opt->count()) ls_args.status = ls_status;
+    return Ls(ls_args, env, out, err);
+  }
+  if (show->parsed()) return Show(show_args, env, out, err);
+  if (cat->parsed()) {
+    for (const std::string& entry : cat_context) {
+      absl::StatusOr<std::pair<std::string, std::string>> kv =
+          ParseContextEntry(entry);
+      if (!kv.ok()) {
+        err << "segtool: " << SingleLine(kv.status().message()) << '\n';
+        return kExitUsage;
+      }
+      if (!cat_args.series.context.insert(*std::move(kv)).second) {
+        err << "segtool: --context " << QuoteArg(entry)
+            << ": key given twice\n";
+        return kExitUsage;
+      }
+    }
+    if (!cat_steps.empty()) {
+      absl::StatusOr<StepRange> range = ParseSteps(cat_steps);
+      if (!range.ok()) {
+        err << "segtool: " << SingleLine(range.status().message()) << '\n';
+        return kExitUsage;
+      }
+      cat_args.steps = *range;
+    }
+    if (cat_max_opt->count()) cat_args.max_points = cat_max_points;
+    cat_args.format = cat_csv    ? CatFormat::kCsv
+                      : cat_json ? CatFormat::kJson
+                                 : CatFormat::kText;
+    return Cat(cat_args, env, out, err);
+  }
+  if (rm->parsed()) return Rm(rm_args, env, out, err);
+  if (recover->parsed()) return Recover(recover_args, env, out, err);
+  if (verify->parsed()) return Verify(verify_args, env, out, err);
+  if (compact->parsed()) return Compact(compact_args, env, out, err);
+  if (exp->parsed()) {
+    export_args.format =
+        export_format == "csv" ? ExportFormat::kCsv : ExportFormat::kJsonl;
+    return Export(export_args, env, out, err);
+  }
+  err << "segtool: no command given (try segtool --help)\n";
+  return kExitUsage;
+}
+
+}  // namespace runlog::segtool

@@ -1,0 +1,128 @@
+// segtool's commands as plain functions, so tests run them in-process.
+//
+// Every command takes its parsed options, an Env (what to inject into the
+// Repo) and the two output streams, and returns the process exit code:
+//   kExitOk (0)       success
+//   kExitProblem (1)  a problem was found or an operation failed
+//   kExitUsage (2)    bad arguments (the CLI layer catches most of them)
+// Errors are single lines on `err` starting with "segtool: " and naming the
+// run, file or argument. Results go to `out` only.
+//
+// Repositories are opened with create_if_missing = false. Only rm, recover
+// and compact change a repository; every other command only reads. Run ids
+// from the command line are validated (storage/run_id.h) before any file is
+// touched, so no argument can address a path outside the repository.
+//
+// Thread-safety: none needed; the functions share no state.
+#ifndef RUNLOG_TOOLS_SEGTOOL_COMMANDS_H_
+#define RUNLOG_TOOLS_SEGTOOL_COMMANDS_H_
+
+#include <cstddef>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "storage/clock.h"
+#include "storage/file_system.h"
+#include "storage/owner_liveness.h"
+#include "tracking/series.h"
+
+namespace runlog::segtool {
+
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitProblem = 1;
+inline constexpr int kExitUsage = 2;
+
+// What the commands hand to Repo::Open. Null pointers mean the real file
+// system, clock and process probe. Not owned; must outlive the call.
+struct Env {
+  storage::FileSystem* fs = nullptr;
+  storage::Clock* clock = nullptr;
+  storage::SystemProbe* probe = nullptr;
+  absl::Duration staleness = absl::Minutes(15);
+  // Draw progress of long operations on `err` (main sets it when stderr is
+  // a terminal; tests leave it off so outputs stay exact).
+  bool progress = false;
+};
+
+struct LsArgs {
+  std::string repo;
+  bool json = false;
+  std::optional<std::string> experiment;
+  std::optional<std::string> tag;
+  std::optional<std::string> state;   // committed|live|abandoned|unknown
+  std::optional<std::string> status;  // running|finished|failed|crashed|...
+};
+int Ls(const LsArgs& args, const Env& env, std::ostream& out,
+       std::ostream& err);
+
+struct ShowArgs {
+  std::string repo;
+  std::string run;
+  bool json = false;
+};
+int Show(const ShowArgs& args, const Env& env, std::ostream& out,
+         std::ostream& err);
+
+enum class CatFormat { kText, kCsv, kJson };
+struct CatArgs {
+  std::string repo;
+  std::string run;
+  SeriesKey series;
+  StepRange steps;
+  std::optional<size_t> max_points;  // scalar series only; at least 2
+  CatFormat format = CatFormat::kText;
+};
+int Cat(const CatArgs& args, const Env& env, std::ostream& out,
+        std::ostream& err);
+
+struct RmArgs {
+  std::string repo;
+  std::vector<std::string> runs;
+  bool force = false;
+};
+// Deletes every run it can; exit 1 if any could not be deleted.
+int Rm(const RmArgs& args, const Env& env, std::ostream& out,
+       std::ostream& err);
+
+struct RecoverArgs {
+  std::string repo;
+  bool dry_run = false;
+  bool salvage = false;
+};
+int Recover(const RecoverArgs& args, const Env& env, std::ostream& out,
+            std::ostream& err);
+
+struct VerifyArgs {
+  std::string repo;
+  std::vector<std::string> runs;  // empty: every run
+};
+// Exit 1 if any run has a problem or could not be examined.
+int Verify(const VerifyArgs& args, const Env& env, std::ostream& out,
+           std::ostream& err);
+
+struct CompactArgs {
+  std::string repo;
+  std::vector<std::string> runs;  // empty: every committed run
+};
+// Uncommitted runs are skipped with a note (not an error).
+int Compact(const CompactArgs& args, const Env& env, std::ostream& out,
+            std::ostream& err);
+
+enum class ExportFormat { kCsv, kJsonl };
+struct ExportArgs {
+  std::string repo;
+  std::vector<std::string> runs;  // empty: every run
+  ExportFormat format = ExportFormat::kJsonl;
+  // Written through a temporary file renamed into place at the end, so a
+  // failed export never leaves a partial file; empty: `out`.
+  std::string output;
+};
+int Export(const ExportArgs& args, const Env& env, std::ostream& out,
+           std::ostream& err);
+
+}  // namespace runlog::segtool
+
+#endif  // RUNLOG_TOOLS_SEGTOOL_COMMANDS_H_

@@ -1,0 +1,73 @@
+// Helpers shared by the command implementations (not part of the library's
+// interface to main or tests).
+#ifndef RUNLOG_TOOLS_SEGTOOL_COMMON_H_
+#define RUNLOG_TOOLS_SEGTOOL_COMMON_H_
+
+#include <cstddef>
+#include <memory>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "tools/segtool/commands.h"
+#include "tracking/repo.h"
+
+namespace runlog::segtool {
+
+// Opens an existing repository (never creates one) with `env` injected.
+absl::StatusOr<std::unique_ptr<Repo>> OpenRepo(const std::string& path,
+                                               const Env& env);
+
+// "segtool: <message>" (DataLoss messages start with "data loss: ").
+void PrintError(std::ostream& err, const absl::Status& status);
+// "segtool: run <id>: <message>", the id quoted with QuoteArg.
+void PrintRunError(std::ostream& err, absl::string_view run,
+                   const absl::Status& status);
+
+// The runs a command works on: the valid ids given, in the order given, or
+// every run of the repository when none are given. Invalid ids are reported
+// on `err` and left out; `*failed` is set when any was.
+absl::StatusOr<std::vector<std::string>> SelectRuns(
+    Repo& repo, const std::vector<std::string>& given, std::ostream& err,
+    bool* failed);
+
+// "finished", "failed", ... or "damaged" when the run could not be read
+// whole (RunRecord::error).
+std::string StatusText(const RunRecord& record);
+// Total points of every series.
+int64_t PointCount(const RunRecord& record);
+
+// A run's metadata as JSON: id, state, status, experiment, name,
+// description, created, ended, failure_reason, detail, tags, series_count,
+// points, bytes_on_disk, error; with `full` also params and the series
+// summaries.
+Value RunRecordValue(const RunRecord& record, bool full);
+
+// Progress of a long operation, drawn on one terminal line that is cleared
+// at the end. Does nothing unless `enabled`.
+class Progress {
+ public:
+  Progress(std::ostream& err, bool enabled, std::string verb, size_t total);
+  ~Progress();
+  Progress(const Progress&) = delete;
+  Progress& operator=(const Progress&) = delete;
+
+  // Announces work on item number `index` (0-based) named `what`.
+  void Step(size_t index, absl::string_view what);
+  // Clears the progress line before a message is printed on `err`.
+  void Clear();
+
+ private:
+  std::ostream& err_;
+  bool enabled_;
+  std::string verb_;
+  size_t total_;
+  bool drawn_ = false;
+};
+
+}  // namespace runlog::segtool
+
+#endif  // RUNLOG_TOOLS_SEGTOOL_COMMON_H_
