@@ -109,18 +109,12 @@ absl::Status ExportRun(Repo& repo, const std::string& id, ExportFormat format,
 
 int Export(const ExportArgs& args, const Env& env, std::ostream& out,
            std::ostream& err) {
-  absl::StatusOr<std::unique_ptr<Repo>> repo = OpenRepo(args.repo, env);
-  if (!repo.ok()) {
-    PrintError(err, repo.status());
-    return kExitProblem;
-  }
-  bool failed = false;
-  absl::StatusOr<std::vector<std::string>> ids =
-      SelectRuns(**repo, args.runs, err, &failed);
-  if (!ids.ok()) {
-    PrintError(err, ids.status());
-    return kExitProblem;
-  }
+  std::optional<Selection> selection =
+      OpenAndSelect(args.repo, args.runs, env, err);
+  if (!selection) return kExitProblem;
+  std::unique_ptr<Repo>& repo = selection->repo;
+  const std::vector<std::string>* ids = &selection->ids;
+  bool failed = selection->failed;
 
   // With --output, bytes go to a temporary sibling renamed over the target
   // at the end: readers never see a half-written export.
@@ -160,7 +154,7 @@ int Export(const ExportArgs& args, const Env& env, std::ostream& out,
     const std::string& id = (*ids)[i];
     progress.Step(i, id);
     std::ostringstream buffer;
-    absl::Status s = ExportRun(**repo, id, args.format, buffer);
+    absl::Status s = ExportRun(*repo, id, args.format, buffer);
     if (!s.ok()) {
       // The run's partial output is dropped: an export holds whole runs.
       progress.Clear();

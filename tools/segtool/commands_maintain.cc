@@ -106,19 +106,13 @@ int Recover(const RecoverArgs& args, const Env& env, std::ostream& out,
 
 int Verify(const VerifyArgs& args, const Env& env, std::ostream& out,
            std::ostream& err) {
-  absl::StatusOr<std::unique_ptr<Repo>> repo = OpenRepo(args.repo, env);
-  if (!repo.ok()) {
-    PrintError(err, repo.status());
-    return kExitProblem;
-  }
-  bool failed = false;
-  absl::StatusOr<std::vector<std::string>> ids =
-      SelectRuns(**repo, args.runs, err, &failed);
-  if (!ids.ok()) {
-    PrintError(err, ids.status());
-    return kExitProblem;
-  }
-  const std::string& root = (*repo)->path();
+  std::optional<Selection> selection =
+      OpenAndSelect(args.repo, args.runs, env, err);
+  if (!selection) return kExitProblem;
+  std::unique_ptr<Repo>& repo = selection->repo;
+  const std::vector<std::string>* ids = &selection->ids;
+  bool failed = selection->failed;
+  const std::string& root = repo->path();
   Progress progress(err, env.progress, "verifying", ids->size());
   TextTable runs({"RUN", "STATE", "RESULT", "CHECKED", "POINTS"});
   runs.SetAlign(3, TextTable::Align::kRight);
@@ -128,7 +122,7 @@ int Verify(const VerifyArgs& args, const Env& env, std::ostream& out,
   for (size_t i = 0; i < ids->size(); ++i) {
     const std::string& id = (*ids)[i];
     progress.Step(i, id);
-    absl::StatusOr<VerifyReport> report = (*repo)->VerifyRun(id);
+    absl::StatusOr<VerifyReport> report = repo->VerifyRun(id);
     if (!report.ok()) {
       progress.Clear();
       PrintRunError(err, id, report.status());
@@ -163,18 +157,12 @@ int Verify(const VerifyArgs& args, const Env& env, std::ostream& out,
 
 int Compact(const CompactArgs& args, const Env& env, std::ostream& out,
             std::ostream& err) {
-  absl::StatusOr<std::unique_ptr<Repo>> repo = OpenRepo(args.repo, env);
-  if (!repo.ok()) {
-    PrintError(err, repo.status());
-    return kExitProblem;
-  }
-  bool failed = false;
-  absl::StatusOr<std::vector<std::string>> ids =
-      SelectRuns(**repo, args.runs, err, &failed);
-  if (!ids.ok()) {
-    PrintError(err, ids.status());
-    return kExitProblem;
-  }
+  std::optional<Selection> selection =
+      OpenAndSelect(args.repo, args.runs, env, err);
+  if (!selection) return kExitProblem;
+  std::unique_ptr<Repo>& repo = selection->repo;
+  const std::vector<std::string>* ids = &selection->ids;
+  bool failed = selection->failed;
   Progress progress(err, env.progress, "compacting", ids->size());
   TextTable t({"RUN", "BEFORE", "AFTER", "RATIO", "POINTS", "NOTE"});
   for (size_t c = 1; c < 5; ++c) t.SetAlign(c, TextTable::Align::kRight);
@@ -185,7 +173,7 @@ int Compact(const CompactArgs& args, const Env& env, std::ostream& out,
     progress.Step(i, id);
     // Listing first keeps uncommitted runs out of compaction with a note,
     // rather than a FailedPrecondition error for what is normal.
-    absl::StatusOr<storage::RunEntry> entry = (*repo)->store().GetRun(id);
+    absl::StatusOr<storage::RunEntry> entry = repo->store().GetRun(id);
     if (!entry.ok()) {
       progress.Clear();
       PrintRunError(err, id, entry.status());
@@ -198,7 +186,7 @@ int Compact(const CompactArgs& args, const Env& env, std::ostream& out,
                              RunStateName(entry->state), ")")});
       continue;
     }
-    absl::StatusOr<CompactionReport> report = (*repo)->CompactRun(id);
+    absl::StatusOr<CompactionReport> report = repo->CompactRun(id);
     if (!report.ok()) {
       progress.Clear();
       PrintRunError(err, id, report.status());

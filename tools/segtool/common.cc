@@ -147,4 +147,24 @@ void Progress::Clear() {
   drawn_ = false;
 }
 
+std::optional<Selection> OpenAndSelect(const std::string& path,
+                                       const std::vector<std::string>& given,
+                                       const Env& env, std::ostream& err) {
+  absl::StatusOr<std::unique_ptr<Repo>> repo = OpenRepo(path, env);
+  if (!repo.ok()) {
+    PrintError(err, repo.status());
+    return std::nullopt;
+  }
+  Selection selection;
+  absl::StatusOr<std::vector<std::string>> ids =
+      SelectRuns(**repo, given, err, &selection.failed);
+  if (!ids.ok()) {
+    PrintError(err, ids.status());
+    return std::nullopt;
+  }
+  selection.repo = *std::move(repo);
+  selection.ids = *std::move(ids);
+  return selection;
+}
+
 }  // namespace runlog::segtool

@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <memory>
+#include <optional>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -33,6 +34,17 @@ void PrintRunError(std::ostream& err, absl::string_view run,
 absl::StatusOr<std::vector<std::string>> SelectRuns(
     Repo& repo, const std::vector<std::string>& given, std::ostream& err,
     bool* failed);
+
+// An opened repository and the runs a command works on (SelectRuns).
+struct Selection {
+  std::unique_ptr<Repo> repo;
+  std::vector<std::string> ids;
+  bool failed = false;  // some given id was invalid (already reported)
+};
+// OpenRepo then SelectRuns; nullopt after printing the error on `err`.
+std::optional<Selection> OpenAndSelect(const std::string& path,
+                                       const std::vector<std::string>& given,
+                                       const Env& env, std::ostream& err);
 
 // "finished", "failed", ... or "damaged" when the run could not be read
 // whole (RunRecord::error).
