@@ -9,6 +9,7 @@ packages=(
   libabsl-dev libxxhash-dev libzstd-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev
   clang-format
+  pybind11-dev python3-dev python3-numpy python3-pytest
 )
 
 # The peers bench/peer_bench.cc compares runlog with (issue 5): installed for

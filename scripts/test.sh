@@ -12,3 +12,12 @@ cmake --build "$build" -j"$(nproc)"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:detect_stack_use_after_return=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 ctest --test-dir "$build" --output-on-failure -j"$(nproc)" --timeout 600 "$@"
+
+# The Python binding cannot load ASan code into a plain python3, so it is
+# built and tested in a separate unsanitized build (python/, issue 7).
+unset ASAN_OPTIONS UBSAN_OPTIONS
+pybuild=build/python
+cmake -S . -B "$pybuild" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+  -DRUNLOG_BUILD_BENCH=OFF -DRUNLOG_BUILD_PYTHON=ON >/dev/null
+cmake --build "$pybuild" -j"$(nproc)" --target _runlog
+ctest --test-dir "$pybuild" --output-on-failure --timeout 600 -R '^python_tests$'
