@@ -5,7 +5,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "storage/format.h"
-#include "storage/owner_liveness.h"
 #include "storage/segment.h"
 #include "storage/status_macros.h"
 
@@ -16,30 +15,12 @@ using Kind = RecoveryAction::Kind;
 
 bool Gone(const absl::Status& s) { return absl::IsNotFound(s); }
 
-// COMPACTING's verdict: nullopt when the file is absent.
-std::optional<LivenessVerdict> CompactionOwner(RunStore& store,
-                                               const std::string& dir) {
-  FileSystem& fs = *store.fs();
-  const std::string path = JoinPath(dir, format::kCompactingFileName);
-  absl::StatusOr<FileInfo> info = fs.Stat(path);
-  if (!info.ok()) return std::nullopt;
-  absl::StatusOr<OwnerRecord> owner = [&]() -> absl::StatusOr<OwnerRecord> {
-    RUNLOG_ASSIGN_OR_RETURN(
-        std::string text,
-        ReadFileToString(fs, path, format::kMaxOwnerFileSize));
-    return DecodeOwner(text, path);
-  }();
-  if (absl::IsNotFound(owner.status())) return std::nullopt;
-  return DecideLiveness(owner, store.probe()->LocalIdentity(), *store.probe(),
-                        info->modified, store.clock()->Now(),
-                        store.options().staleness);
-}
-
 absl::Status CleanCommittedRun(RunStore& store, const RunEntry& run,
                                bool dry_run, RecoveryReport& report) {
   FileSystem& fs = *store.fs();
   const std::string dir = store.RunDir(run.id);
-  const std::optional<LivenessVerdict> compaction = CompactionOwner(store, dir);
+  const std::optional<LivenessVerdict> compaction =
+      store.JudgeOwnerFile(JoinPath(dir, format::kCompactingFileName));
   if (compaction && compaction->state != RunState::kAbandoned) {
     // A compaction is (or may be) running: everything unreferenced may be
     // its output, and COMMIT.tmp its next manifest.

@@ -15,6 +15,13 @@
 namespace runlog::storage {
 namespace {
 
+absl::StatusOr<OwnerRecord> ReadOwnerFile(FileSystem& fs,
+                                          const std::string& path) {
+  RUNLOG_ASSIGN_OR_RETURN(
+      std::string text, ReadFileToString(fs, path, format::kMaxOwnerFileSize));
+  return DecodeOwner(text, path);
+}
+
 std::string EncodeRepoMarker() {
   std::string out(format::kRepoMarkerSize, '\0');
   std::memcpy(out.data(), format::kRepoMagic, 8);
@@ -269,19 +276,24 @@ absl::StatusOr<RunEntry> RunStore::Describe(const std::string& id) {
     }
     return entry;
   }
-  const std::string owner_path = JoinPath(dir, format::kOwnerFileName);
-  absl::StatusOr<OwnerRecord> owner = [&]() -> absl::StatusOr<OwnerRecord> {
-    RUNLOG_ASSIGN_OR_RETURN(
-        std::string text,
-        ReadFileToString(*fs_, owner_path, format::kMaxOwnerFileSize));
-    return DecodeOwner(text, owner_path);
-  }();
+  absl::StatusOr<OwnerRecord> owner =
+      ReadOwnerFile(*fs_, JoinPath(dir, format::kOwnerFileName));
   LivenessVerdict verdict =
       DecideLiveness(owner, probe_->LocalIdentity(), *probe_, entry.last_write,
                      clock_->Now(), options_.staleness);
   entry.state = verdict.state;
   entry.detail = std::move(verdict.reason);
   return entry;
+}
+
+std::optional<LivenessVerdict> RunStore::JudgeOwnerFile(
+    const std::string& path) {
+  absl::StatusOr<FileInfo> info = fs_->Stat(path);
+  if (!info.ok()) return std::nullopt;
+  absl::StatusOr<OwnerRecord> owner = ReadOwnerFile(*fs_, path);
+  if (absl::IsNotFound(owner.status())) return std::nullopt;
+  return DecideLiveness(owner, probe_->LocalIdentity(), *probe_, info->modified,
+                        clock_->Now(), options_.staleness);
 }
 
 absl::StatusOr<RunEntry> RunStore::GetRun(absl::string_view id) {

@@ -99,6 +99,11 @@ class RunStore {
   // One run. InvalidArgument for a malformed id, NotFound if absent.
   absl::StatusOr<RunEntry> GetRun(absl::string_view id);
 
+  // The liveness of the process an OWNER-format file at `path` names (a
+  // run's COMPACTING), its modification time counting as the last write;
+  // nullopt if the file does not exist (or vanished while being read).
+  std::optional<LivenessVerdict> JudgeOwnerFile(const std::string& path);
+
   // Removes trash/<name> and everything in it; ENOENT from a racing peer is
   // not an error.
   absl::Status PurgeTrashEntry(absl::string_view name);

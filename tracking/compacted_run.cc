@@ -681,7 +681,6 @@ absl::StatusOr<ScalarColumns> CompactedRunReader::ReadScalarsDownsampled(
 
   RUNLOG_ASSIGN_OR_RETURN(PointRecord first, point_at(0));
   take_point(first);
-  const size_t w = DownsampleBucketWidth(n, max_points);
   // Buckets advance in order, so a whole block's decoded points are dropped
   // once the buckets have passed it: memory stays at a few blocks instead of
   // the whole selection, which matters more than decoding time where fresh
@@ -698,11 +697,8 @@ absl::StatusOr<ScalarColumns> CompactedRunReader::ReadScalarsDownsampled(
       }
     }
   };
-  for (size_t start = 0; w > 0 && start < n - 1; start += w) {
-    const size_t lo = std::max<size_t>(start, 1);
-    const size_t hi = std::min(start + w, n - 1);
+  for (const auto& [lo, hi] : DownsampleBuckets(n, max_points)) {
     release_before(lo);
-    if (lo >= hi) continue;
     // The first minimum and maximum in [lo, hi), and their selection index.
     bool found = false;
     PointRecord min_p, max_p;

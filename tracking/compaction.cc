@@ -12,7 +12,6 @@
 #include "storage/file_system.h"
 #include "storage/format.h"
 #include "storage/owner_liveness.h"
-#include "storage/run_reader.h"
 #include "storage/segment.h"
 #include "storage/status_macros.h"
 #include "tracking/compacted_run.h"
@@ -54,26 +53,13 @@ absl::Status Claim(RunStore& store, const std::string& dir,
       return s;
     }
     if (!absl::IsAlreadyExists(file.status())) return file.status();
-    absl::StatusOr<storage::FileInfo> info = fs.Stat(path);
-    absl::StatusOr<storage::OwnerRecord> record =
-        [&]() -> absl::StatusOr<storage::OwnerRecord> {
-      RUNLOG_ASSIGN_OR_RETURN(
-          std::string text, storage::ReadFileToString(
-                                fs, path, storage::format::kMaxOwnerFileSize));
-      return storage::DecodeOwner(text, path);
-    }();
-    if (absl::IsNotFound(info.status()) ||
-        (!record.ok() && absl::IsNotFound(record.status()))) {
-      continue;  // finished meanwhile: try again
-    }
-    const storage::LivenessVerdict verdict = storage::DecideLiveness(
-        record, store.probe()->LocalIdentity(), *store.probe(),
-        info.ok() ? info->modified : absl::InfinitePast(), store.clock()->Now(),
-        store.options().staleness);
-    if (verdict.state != RunState::kAbandoned) {
+    const std::optional<storage::LivenessVerdict> verdict =
+        store.JudgeOwnerFile(path);
+    if (!verdict) continue;  // finished meanwhile: try again
+    if (verdict->state != RunState::kAbandoned) {
       return absl::FailedPreconditionError(
           absl::StrCat("run ", id, " is being compacted (", path, ": ",
-                       verdict.reason, ")"));
+                       verdict->reason, ")"));
     }
     absl::Status s = fs.RemoveFile(path);
     if (!s.ok() && !absl::IsNotFound(s)) return s;
@@ -111,23 +97,6 @@ absl::StatusOr<uint64_t> DirBytes(FileSystem& fs, const std::string& dir) {
   return total;
 }
 
-// Reads every point of the run in `dir`: committed runs exactly as their
-// manifest says, uncommitted ones up to their torn tail.
-absl::Status ReadAll(RunStore& store, const std::string& dir,
-                     absl::string_view id, RunLogDecoder* decoder) {
-  RUNLOG_ASSIGN_OR_RETURN(
-      std::unique_ptr<storage::RunReader> reader,
-      storage::RunReader::Open(store.fs(), dir, std::string(id)));
-  storage::Chunk chunk;
-  while (true) {
-    RUNLOG_ASSIGN_OR_RETURN(bool more, reader->Next(&chunk));
-    if (!more) return absl::OkStatus();
-    RUNLOG_RETURN_IF_ERROR(decoder->Apply(
-        chunk,
-        JoinPath(dir, storage::SegmentFileName(reader->current_segment()))));
-  }
-}
-
 int64_t CountPoints(const std::vector<RunLogDecoder::SeriesPoints>& all) {
   int64_t n = 0;
   for (const RunLogDecoder::SeriesPoints& p : all) {
@@ -146,7 +115,8 @@ absl::StatusOr<int64_t> Rewrite(RunStore& store, const std::string& dir,
                                 MakeManifest make) {
   FileSystem& fs = *store.fs();
   RunLogDecoder decoder = RunLogDecoder::CollectingAll();
-  RUNLOG_RETURN_IF_ERROR(ReadAll(store, dir, id, &decoder));
+  RUNLOG_RETURN_IF_ERROR(
+      DecodeRunLog(store.fs(), dir, std::string(id), &decoder));
   RUNLOG_ASSIGN_OR_RETURN(const uint32_t number,
                           NextFileNumber(fs, dir, old_segments));
   absl::StatusOr<SegmentInfo> info =

@@ -18,6 +18,18 @@ size_t DownsampleBucketWidth(size_t n, size_t max_points) {
   return w;
 }
 
+std::vector<std::pair<size_t, size_t>> DownsampleBuckets(size_t n,
+                                                         size_t max_points) {
+  std::vector<std::pair<size_t, size_t>> out;
+  const size_t w = DownsampleBucketWidth(n, max_points);
+  for (size_t start = 0; w > 0 && start < n - 1; start += w) {
+    const size_t lo = std::max<size_t>(start, 1);
+    const size_t hi = std::min(start + w, n - 1);
+    if (lo < hi) out.emplace_back(lo, hi);
+  }
+  return out;
+}
+
 absl::StatusOr<ScalarColumns> Downsample(ScalarColumns in, size_t max_points) {
   if (max_points < 2) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -34,11 +46,7 @@ absl::StatusOr<ScalarColumns> Downsample(ScalarColumns in, size_t max_points) {
     out.times_us.push_back(in.times_us[i]);
   };
   take(0);
-  const size_t w = DownsampleBucketWidth(n, max_points);
-  for (size_t start = 0; w > 0 && start < n - 1; start += w) {
-    const size_t lo = std::max<size_t>(start, 1);
-    const size_t hi = std::min(start + w, n - 1);
-    if (lo >= hi) continue;
+  for (const auto& [lo, hi] : DownsampleBuckets(n, max_points)) {
     size_t min_i = hi;
     size_t max_i = hi;
     for (size_t i = lo; i < hi; ++i) {

@@ -15,6 +15,8 @@
 #define RUNLOG_TRACKING_DOWNSAMPLE_H_
 
 #include <cstddef>
+#include <utility>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "tracking/series.h"
@@ -26,6 +28,11 @@ inline constexpr size_t kDownsampleAlign = 4096;
 // The bucket width above; 0 when max_points < 4 leaves no bucket.
 // n > max_points >= 2.
 size_t DownsampleBucketWidth(size_t n, size_t max_points);
+
+// The non-empty buckets as index ranges [first, second), in order.
+// n > max_points >= 2.
+std::vector<std::pair<size_t, size_t>> DownsampleBuckets(size_t n,
+                                                         size_t max_points);
 
 // InvalidArgument if max_points < 2. Returns `in` unchanged when it already
 // has at most max_points points.

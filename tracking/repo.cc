@@ -11,7 +11,6 @@
 #include "storage/commit_manifest.h"
 #include "storage/format.h"
 #include "storage/run_id.h"
-#include "storage/run_reader.h"
 #include "storage/segment_reader.h"
 #include "storage/status_macros.h"
 #include "tracking/compacted_run.h"
@@ -184,21 +183,8 @@ absl::StatusOr<RunRecord> Repo::Describe(const storage::RunEntry& entry) {
   }
   // Uncommitted: rebuild from the records. A torn tail is the end of data.
   RunLogDecoder decoder(std::nullopt, /*want_summaries=*/true);
-  absl::Status s = [&]() -> absl::Status {
-    RUNLOG_ASSIGN_OR_RETURN(
-        std::unique_ptr<storage::RunReader> reader,
-        storage::RunReader::Open(store_->fs(), store_->RunDir(entry.id),
-                                 entry.id));
-    storage::Chunk chunk;
-    while (true) {
-      RUNLOG_ASSIGN_OR_RETURN(bool more, reader->Next(&chunk));
-      if (!more) return absl::OkStatus();
-      RUNLOG_RETURN_IF_ERROR(decoder.Apply(
-          chunk, storage::JoinPath(
-                     store_->RunDir(entry.id),
-                     storage::SegmentFileName(reader->current_segment()))));
-    }
-  }();
+  absl::Status s =
+      DecodeRunLog(store_->fs(), store_->RunDir(entry.id), entry.id, &decoder);
   if (absl::IsNotFound(s)) return s;  // deleted meanwhile
   r.error = s;
   r.summary = std::move(decoder.summary());
@@ -370,19 +356,8 @@ absl::StatusOr<VerifyReport> Repo::VerifyRun(absl::string_view id) {
       }
     } else {
       std::string current = dir;
-      absl::Status s = [&]() -> absl::Status {
-        RUNLOG_ASSIGN_OR_RETURN(
-            std::unique_ptr<storage::RunReader> reader,
-            storage::RunReader::Open(&fs, dir, report.run_id));
-        storage::Chunk chunk;
-        while (true) {
-          RUNLOG_ASSIGN_OR_RETURN(bool more, reader->Next(&chunk));
-          if (!more) return absl::OkStatus();
-          current = storage::JoinPath(
-              dir, storage::SegmentFileName(reader->current_segment()));
-          RUNLOG_RETURN_IF_ERROR(decoder.Apply(chunk, current));
-        }
-      }();
+      absl::Status s =
+          DecodeRunLog(&fs, dir, report.run_id, &decoder, &current);
       if (!s.ok()) problem(current, std::move(s));
     }
     for (const SeriesSummary& ss : decoder.summary().series) {
@@ -483,19 +458,7 @@ absl::StatusOr<Columns> RunView::ReadOnce(const SeriesKey& key, SeriesKind kind,
   }
   RunLogDecoder decoder(RunLogDecoder::Target{key, range},
                         /*want_summaries=*/false);
-  absl::Status st = [&]() -> absl::Status {
-    RUNLOG_ASSIGN_OR_RETURN(
-        std::unique_ptr<storage::RunReader> reader,
-        storage::RunReader::Open(store_->fs(), dir, record_.id));
-    storage::Chunk chunk;
-    while (true) {
-      RUNLOG_ASSIGN_OR_RETURN(bool more, reader->Next(&chunk));
-      if (!more) return absl::OkStatus();
-      RUNLOG_RETURN_IF_ERROR(decoder.Apply(
-          chunk, storage::JoinPath(dir, storage::SegmentFileName(
-                                            reader->current_segment()))));
-    }
-  }();
+  absl::Status st = DecodeRunLog(&fs, dir, record_.id, &decoder);
   RUNLOG_RETURN_IF_ERROR(changed(st));
   if (!decoder.target_found()) return not_found();
   if (decoder.target_kind() != kind) return wrong_kind(decoder.target_kind());

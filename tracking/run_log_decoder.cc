@@ -5,6 +5,9 @@
 #include "absl/strings/str_cat.h"
 #include "storage/coding.h"
 #include "storage/format.h"
+#include "storage/run_reader.h"
+#include "storage/segment.h"
+#include "storage/status_macros.h"
 #include "tracking/column_codec.h"
 #include "tracking/record_format.h"
 #include "tracking/value_codec.h"
@@ -311,6 +314,25 @@ absl::Status RunLogDecoder::ApplyBlob(absl::string_view payload,
     out.values.push_back(Blob{std::string(content_type), std::string(in)});
   }
   return absl::OkStatus();
+}
+
+absl::Status DecodeRunLog(storage::FileSystem* fs, const std::string& dir,
+                          const std::string& run_id, RunLogDecoder* decoder,
+                          std::string* file) {
+  RUNLOG_ASSIGN_OR_RETURN(std::unique_ptr<storage::RunReader> reader,
+                          storage::RunReader::Open(fs, dir, run_id));
+  storage::Chunk chunk;
+  std::string current = dir;
+  while (true) {
+    absl::StatusOr<bool> more = reader->Next(&chunk);
+    if (file != nullptr) *file = current;
+    RUNLOG_RETURN_IF_ERROR(more.status());
+    if (!*more) return absl::OkStatus();
+    current = storage::JoinPath(
+        dir, storage::SegmentFileName(reader->current_segment()));
+    if (file != nullptr) *file = current;
+    RUNLOG_RETURN_IF_ERROR(decoder->Apply(chunk, current));
+  }
 }
 
 }  // namespace runlog

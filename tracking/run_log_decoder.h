@@ -20,6 +20,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "storage/file_system.h"
 #include "storage/segment_reader.h"
 #include "tracking/run_summary.h"
 #include "tracking/series.h"
@@ -88,6 +89,14 @@ class RunLogDecoder {
   std::vector<double> epochs_;
   std::vector<double> values_;
 };
+
+// Applies every chunk of the run in `dir` to `decoder`, in write order
+// (storage::RunReader: a committed log run exactly as its manifest says, an
+// uncommitted one up to its torn tail). When `file` is not null it holds the
+// segment file last read, so a caller can name where damage was found.
+absl::Status DecodeRunLog(storage::FileSystem* fs, const std::string& dir,
+                          const std::string& run_id, RunLogDecoder* decoder,
+                          std::string* file = nullptr);
 
 }  // namespace runlog
 
