@@ -24,6 +24,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "storage/file_system.h"
+#include "tests/testing/double_bits.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_dir.h"
 #include "tracking/repo.h"
@@ -31,16 +32,12 @@
 namespace runlog {
 namespace {
 
+using ::runlog::testing::Bits;
+
 using ::runlog::testing::IsOk;
 
 constexpr int kRuns = 6;
 constexpr int kKills = 12;
-
-uint64_t Bits(double v) {
-  uint64_t b;
-  std::memcpy(&b, &v, sizeof b);
-  return b;
-}
 
 // What one run reads back, flattened for comparison.
 using Snapshot = std::vector<uint64_t>;

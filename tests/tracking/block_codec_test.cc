@@ -17,11 +17,15 @@
 #include "storage/coding.h"
 #include "storage/compression.h"
 #include "tests/testing/decoder_probes.h"
+#include "tests/testing/double_bits.h"
 #include "tests/testing/status_matchers.h"
 #include "tracking/block_format.h"
 
 namespace runlog {
 namespace {
+
+using ::runlog::testing::Bits;
+using ::runlog::testing::FromBits;
 
 using ::runlog::testing::AllocationProbe;
 using ::runlog::testing::ExactBuffer;
@@ -34,17 +38,6 @@ using ::testing::StartsWith;
 constexpr int64_t kMin = std::numeric_limits<int64_t>::min();
 constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
 constexpr double kInf = std::numeric_limits<double>::infinity();
-
-uint64_t Bits(double d) {
-  uint64_t b;
-  std::memcpy(&b, &d, sizeof b);
-  return b;
-}
-double FromBits(uint64_t b) {
-  double d;
-  std::memcpy(&d, &b, sizeof d);
-  return d;
-}
 
 // Owned columns of one block.
 struct Points {

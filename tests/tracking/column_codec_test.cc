@@ -15,10 +15,14 @@
 #include "gtest/gtest.h"
 #include "storage/coding.h"
 #include "tests/testing/decoder_probes.h"
+#include "tests/testing/double_bits.h"
 #include "tracking/record_format.h"
 
 namespace runlog::record {
 namespace {
+
+using ::runlog::testing::Bits;
+using ::runlog::testing::FromBits;
 
 using ::runlog::testing::ExactBuffer;
 using ::testing::ElementsAreArray;
@@ -27,16 +31,6 @@ constexpr int64_t kMin = std::numeric_limits<int64_t>::min();
 constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
-uint64_t Bits(double d) {
-  uint64_t b;
-  std::memcpy(&b, &d, sizeof b);
-  return b;
-}
-double FromBits(uint64_t b) {
-  double d;
-  std::memcpy(&d, &b, sizeof d);
-  return d;
-}
 std::vector<uint64_t> BitsOf(const std::vector<double>& v) {
   std::vector<uint64_t> out;
   for (double d : v) out.push_back(Bits(d));

@@ -20,12 +20,15 @@
 #include "storage/fault_file_system.h"
 #include "storage/format.h"
 #include "storage/mem_file_system.h"
+#include "tests/testing/double_bits.h"
 #include "tests/testing/fake_system_probe.h"
 #include "tests/testing/status_matchers.h"
 #include "tracking/repo.h"
 
 namespace runlog {
 namespace {
+
+using ::runlog::testing::Bits;
 
 using ::runlog::testing::FakeSystemProbe;
 using ::runlog::testing::IsOk;
@@ -34,12 +37,6 @@ using ::testing::_;
 using ::testing::HasSubstr;
 
 constexpr char kRoot[] = "/repo";
-
-uint64_t Bits(double v) {
-  uint64_t b;
-  std::memcpy(&b, &v, sizeof b);
-  return b;
-}
 
 // Bit-exact equality of two scalar column sets, with the first difference.
 ::testing::AssertionResult SameScalars(const ScalarColumns& a,

@@ -14,6 +14,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "storage/coding.h"
+#include "tests/testing/double_bits.h"
 #include "tests/testing/status_matchers.h"
 #include "tracking/column_codec.h"
 #include "tracking/record_format.h"
@@ -23,6 +24,8 @@
 
 namespace runlog::record {
 namespace {
+
+using ::runlog::testing::Bits;
 
 using ::runlog::testing::IsOk;
 using ::testing::ElementsAre;
@@ -71,12 +74,6 @@ uint64_t GetVarint(absl::string_view* in) {
   uint64_t v = 0;
   EXPECT_TRUE(storage::GetVarint64(in, &v));
   return v;
-}
-
-uint64_t Bits(double d) {
-  uint64_t b;
-  std::memcpy(&b, &d, sizeof b);
-  return b;
 }
 
 TEST(RecordCodecTest, RecordIsTypeLengthBody) {

@@ -18,6 +18,7 @@
 #include "gtest/gtest.h"
 #include "storage/coding.h"
 #include "tests/testing/decoder_probes.h"
+#include "tests/testing/double_bits.h"
 #include "tests/testing/status_matchers.h"
 #include "tracking/column_codec.h"
 #include "tracking/record_format.h"
@@ -27,6 +28,9 @@
 
 namespace runlog {
 namespace {
+
+using ::runlog::testing::Bits;
+using ::runlog::testing::FromBits;
 
 using ::runlog::testing::AllocationProbe;
 using ::runlog::testing::ExactBuffer;
@@ -53,17 +57,6 @@ TEST(AllocationProbeTest, SeesALargeAllocation) {
 absl::StatusOr<RunSummary> Decode(absl::string_view bytes) {
   ExactBuffer buf(bytes);
   return DecodeRunSummary(buf.view(), kLoc);
-}
-
-uint64_t Bits(double d) {
-  uint64_t b;
-  std::memcpy(&b, &d, sizeof b);
-  return b;
-}
-double FromBits(uint64_t b) {
-  double d;
-  std::memcpy(&d, &b, sizeof d);
-  return d;
 }
 
 void ExpectSameSeries(const SeriesSummary& got, const SeriesSummary& want) {

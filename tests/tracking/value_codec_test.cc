@@ -13,11 +13,15 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "storage/coding.h"
+#include "tests/testing/double_bits.h"
 #include "tests/testing/status_matchers.h"
 #include "tracking/value.h"
 
 namespace runlog {
 namespace {
+
+using ::runlog::testing::Bits;
+using ::runlog::testing::FromBits;
 
 using ::runlog::testing::IsOk;
 using ::runlog::testing::StatusIs;
@@ -56,18 +60,6 @@ absl::StatusOr<Value> Decode(absl::string_view bytes) {
     return absl::InternalError(absl::StrCat(in.size(), " bytes left over"));
   }
   return v;
-}
-
-uint64_t Bits(double d) {
-  uint64_t b;
-  std::memcpy(&b, &d, sizeof(b));
-  return b;
-}
-
-double FromBits(uint64_t b) {
-  double d;
-  std::memcpy(&d, &b, sizeof(d));
-  return d;
 }
 
 Value Rich() {

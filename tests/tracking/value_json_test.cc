@@ -11,11 +11,14 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/testing/double_bits.h"
 #include "tests/testing/status_matchers.h"
 #include "tracking/value.h"
 
 namespace runlog {
 namespace {
+
+using ::runlog::testing::Bits;
 
 using ::runlog::testing::IsOk;
 using ::runlog::testing::StatusIs;
@@ -29,12 +32,6 @@ Value Parse(absl::string_view text) {
   absl::StatusOr<Value> v = ParseJson(text);
   EXPECT_THAT(v, IsOk()) << text;
   return v.ok() ? *std::move(v) : Value("<parse error>");
-}
-
-uint64_t Bits(double d) {
-  uint64_t b;
-  std::memcpy(&b, &d, sizeof(b));
-  return b;
 }
 
 // ---------------------------------------------------------------- output --
