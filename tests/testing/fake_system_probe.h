@@ -39,6 +39,9 @@ class FakeSystemProbe : public storage::SystemProbe {
     processes_.clear();
   }
   int64_t self_pid() const { return self_pid_; }
+  // Which pid this process claims to be (its entry in the table is the
+  // test's to set).
+  void set_self_pid(int64_t pid) { self_pid_ = pid; }
 
  private:
   storage::HostIdentity identity_;

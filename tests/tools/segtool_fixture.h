@@ -42,6 +42,7 @@
 #include "gtest/gtest.h"
 #include "storage/clock.h"
 #include "storage/owner_liveness.h"
+#include "tests/testing/fake_system_probe.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_dir.h"
 #include "tools/segtool/cli.h"
@@ -51,33 +52,17 @@
 namespace runlog::segtool {
 
 // Same machine and boot throughout; the test decides which pids are alive.
-class TestProbe : public storage::SystemProbe {
+class TestProbe : public testing::FakeSystemProbe {
  public:
   static constexpr int64_t kWriterPid = 1001;
   static constexpr int64_t kToolPid = 2002;
 
   TestProbe() {
-    identity_.hostname = "host-a";
-    identity_.machine_id = "machine-a";
-    identity_.boot_id = "boot-1";
-    identity_.pid_namespace = 4026531836;
-    processes_[kWriterPid] = 500;
-    processes_[kToolPid] = 900;
+    SetProcess(kWriterPid, 500);
+    SetProcess(kToolPid, 900);
+    set_self_pid(kWriterPid);
   }
-  storage::HostIdentity LocalIdentity() override { return identity_; }
-  int64_t SelfPid() override { return self_pid_; }
-  std::optional<uint64_t> ProcessStartTime(int64_t pid) override {
-    auto it = processes_.find(pid);
-    if (it == processes_.end()) return std::nullopt;
-    return it->second;
-  }
-  void set_self_pid(int64_t pid) { self_pid_ = pid; }
-  void KillWriter() { processes_.erase(kWriterPid); }
-
- private:
-  storage::HostIdentity identity_;
-  int64_t self_pid_ = kWriterPid;
-  std::map<int64_t, uint64_t> processes_;
+  void KillWriter() { KillProcess(kWriterPid); }
 };
 
 // One command's result.
