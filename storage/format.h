@@ -123,6 +123,24 @@ enum class RunStatus : uint8_t {
   kCrashed = 3,  // salvaged by recovery: the readable prefix of a dead run
 };
 
+// ---- Run catalog ("CATALOG" at the repository root; a cache) -------------
+//  0  magic "RUNLOGCT" 8, version 2, reserved 2 (zero), entry count 4
+// 16  entries, each: length 4, then the COMMIT encoding (above) of one
+//     committed run's manifest with zero segment entries
+//     XXH3-64 of every preceding byte of the file 8
+// Written whole to "CATALOG.tmp.<16 hex digits>" and renamed over CATALOG by
+// any process that lists runs; never synced. It holds only what cannot
+// change once a run is committed (status, end time, reason, summary), so an
+// entry is valid for as long as runs/<id> exists. A missing, damaged or
+// newer-version catalog is ignored (and rewritten), never an error.
+inline constexpr char kCatalogFileName[] = "CATALOG";
+inline constexpr char kCatalogTempPrefix[] = "CATALOG.tmp.";
+inline constexpr char kCatalogMagic[] = "RUNLOGCT";
+inline constexpr uint16_t kCatalogFormatVersion = 1;
+inline constexpr size_t kCatalogHeaderSize = 16;
+inline constexpr uint64_t kMaxCatalogFileSize = uint64_t{1} << 32;
+static_assert(sizeof(kCatalogMagic) - 1 + 2 + 2 + 4 == kCatalogHeaderSize);
+
 // ---- Column file (compacted run) ------------------------------------------
 //  0  header, 64 bytes, laid out as the segment header with magic
 //     "RUNLOGCF" (same version, length, number, run id, checksum fields)

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "storage/format.h"
+#include "storage/run_catalog.h"
 #include "storage/segment.h"
 #include "storage/status_macros.h"
 
@@ -102,6 +103,29 @@ absl::StatusOr<RecoveryReport> Recover(RunStore& store,
     if (!dry_run) {
       RUNLOG_RETURN_IF_ERROR(store.PurgeTrashEntry(name));
       action.done = true;
+    }
+    report.actions.push_back(std::move(action));
+  }
+
+  // A catalog temporary is garbage once stale: younger ones may belong to a
+  // listing that is writing its catalog right now.
+  RUNLOG_ASSIGN_OR_RETURN(std::vector<std::string> top,
+                          fs.ListDir(store.root()));
+  const absl::Time now = store.clock()->Now();
+  for (const std::string& name : top) {
+    if (!IsCatalogTempFileName(name)) continue;
+    const std::string path = JoinPath(store.root(), name);
+    absl::StatusOr<FileInfo> info = fs.Stat(path);
+    if (!info.ok() || info->type != FileType::kRegular ||
+        now - info->modified < store.options().staleness) {
+      continue;
+    }
+    RecoveryAction action{Kind::kRemoveTempFile, path,
+                          "left by an interrupted catalog write"};
+    if (!dry_run) {
+      absl::Status s = fs.RemoveFile(path);
+      if (!s.ok() && !Gone(s)) return s;
+      action.done = s.ok();
     }
     report.actions.push_back(std::move(action));
   }

@@ -31,7 +31,7 @@ struct RecoveryAction {
   enum class Kind {
     kDeleteAbandonedRun,  // path = runs/<id>
     kPurgeTrash,          // path = trash/<name>
-    kRemoveTempFile,      // path = runs/<id>/COMMIT.tmp
+    kRemoveTempFile,      // path = runs/<id>/COMMIT.tmp, or CATALOG.tmp.*
     kRemoveUnreferencedSegment,
     kSalvageAbandonedRun,    // path = runs/<id>; committed as crashed
     kRemoveStaleCompaction,  // path = runs/<id>/COMPACTING and its outputs

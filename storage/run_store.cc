@@ -4,11 +4,14 @@
 #include <cstring>
 #include <utility>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "storage/checksum.h"
 #include "storage/coding.h"
 #include "storage/format.h"
+#include "storage/run_catalog.h"
 #include "storage/run_id.h"
 #include "storage/status_macros.h"
 
@@ -257,11 +260,13 @@ absl::StatusOr<RunEntry> RunStore::Describe(const std::string& id) {
   entry.last_write = dir_info.modified;
   bool has_commit = false;
   for (const std::string& name : names) {
+    // By name, before the stat: a COMMIT that vanishes now means the run is
+    // being deleted, not that it is uncommitted.
+    if (name == format::kCommitFileName) has_commit = true;
     absl::StatusOr<FileInfo> info = fs_->Stat(JoinPath(dir, name));
     if (!info.ok()) continue;  // removed meanwhile
     entry.bytes_on_disk += info->size;
     if (info->modified > entry.last_write) entry.last_write = info->modified;
-    if (name == format::kCommitFileName) has_commit = true;
   }
   if (has_commit) {
     entry.state = RunState::kCommitted;
@@ -278,6 +283,12 @@ absl::StatusOr<RunEntry> RunStore::Describe(const std::string& id) {
   }
   absl::StatusOr<OwnerRecord> owner =
       ReadOwnerFile(*fs_, JoinPath(dir, format::kOwnerFileName));
+  // Deletion renames the directory away (invariant 5): OWNER missing with
+  // the directory gone is a run deleted since we listed it.
+  if (absl::IsNotFound(owner.status()) &&
+      absl::IsNotFound(fs_->Stat(dir).status())) {
+    return absl::NotFoundError(absl::StrCat("run ", id, " was deleted"));
+  }
   LivenessVerdict verdict =
       DecideLiveness(owner, probe_->LocalIdentity(), *probe_, entry.last_write,
                      clock_->Now(), options_.staleness);
@@ -306,9 +317,10 @@ absl::StatusOr<RunEntry> RunStore::GetRun(absl::string_view id) {
   return entry;
 }
 
-absl::StatusOr<std::vector<RunEntry>> RunStore::ListRuns() {
+absl::StatusOr<std::vector<RunEntry>> RunStore::ListRuns(ListDetail detail) {
   RUNLOG_ASSIGN_OR_RETURN(std::vector<std::string> names,
                           fs_->ListDir(JoinPath(root_, format::kRunsDirName)));
+  if (detail == ListDetail::kSummary) return ListWithCatalog(names);
   std::vector<RunEntry> runs;
   runs.reserve(names.size());
   for (const std::string& name : names) {
@@ -321,6 +333,69 @@ absl::StatusOr<std::vector<RunEntry>> RunStore::ListRuns() {
     }
     if (!entry.ok()) return entry.status();
     runs.push_back(*std::move(entry));
+  }
+  return runs;
+}
+
+absl::StatusOr<std::vector<RunEntry>> RunStore::ListWithCatalog(
+    const std::vector<std::string>& names) {
+  absl::StatusOr<std::vector<CommitManifest>> catalog =
+      ReadRunCatalog(*fs_, root_);
+  // A missing, damaged or unreadable catalog only costs speed: everything
+  // is read from the runs and the catalog is rewritten.
+  bool rewrite = !catalog.ok();
+  absl::flat_hash_map<absl::string_view, size_t> cached;
+  if (catalog.ok()) {
+    cached.reserve(catalog->size());
+    for (size_t i = 0; i < catalog->size(); ++i) {
+      cached.emplace((*catalog)[i].run_id, i);
+    }
+  }
+  std::vector<RunEntry> runs;
+  runs.reserve(names.size());
+  std::vector<size_t> hits;  // catalog entries still in runs/
+  std::vector<CommitManifest> fresh;
+  for (const std::string& name : names) {
+    if (!IsValidRunId(name)) continue;
+    auto hit = cached.find(name);
+    if (hit != cached.end()) {
+      // Committed runs never change what the catalog holds, so the entry is
+      // good for as long as runs/<id> exists, which this listing just saw.
+      hits.push_back(hit->second);
+      RunEntry& entry = runs.emplace_back();
+      entry.id = name;
+      entry.state = RunState::kCommitted;
+      entry.manifest = (*catalog)[hit->second];
+      continue;
+    }
+    absl::StatusOr<RunEntry> entry = Describe(name);
+    if (absl::IsNotFound(entry.status()) ||
+        absl::IsFailedPrecondition(entry.status())) {
+      continue;
+    }
+    if (!entry.ok()) return entry.status();
+    if (entry->state == RunState::kCommitted && entry->manifest) {
+      fresh.push_back(*entry->manifest);
+      fresh.back().segments.clear();
+    }
+    runs.push_back(*std::move(entry));
+  }
+  // Entries of deleted runs are dropped once they are a quarter of the
+  // catalog, so it neither grows without bound in a repository where runs
+  // come and go nor is rewritten at every deletion.
+  if (!fresh.empty() ||
+      (catalog.ok() && (catalog->size() - hits.size()) * 4 > catalog->size())) {
+    rewrite = true;
+  }
+  if (rewrite) {
+    std::vector<CommitManifest> all;
+    all.reserve(hits.size() + fresh.size());
+    for (size_t i : hits) all.push_back(std::move((*catalog)[i]));
+    for (CommitManifest& m : fresh) all.push_back(std::move(m));
+    absl::BitGen gen;
+    WriteRunCatalog(*fs_, root_, all,
+                    absl::StrFormat("%016x", absl::Uniform<uint64_t>(gen)))
+        .IgnoreError();
   }
   return runs;
 }

@@ -95,7 +95,16 @@ class RunStore {
 
   // Every run in runs/, ordered by id (= creation time). A run deleted while
   // the listing runs is left out; entries that are not run ids are ignored.
-  absl::StatusOr<std::vector<RunEntry>> ListRuns();
+  // kFull reads every run's directory and COMMIT: bytes_on_disk, last_write
+  // and the whole manifest are filled in. kSummary takes committed runs from
+  // the repository's catalog (storage/run_catalog.h) where it has them:
+  // their manifest then has no segment list, bytes_on_disk is 0 and
+  // last_write is InfinitePast; runs the catalog lacks are read as kFull
+  // reads them and then added to it (the catalog is rewritten; a failure to
+  // write it is ignored, so read-only repositories list too).
+  enum class ListDetail { kFull, kSummary };
+  absl::StatusOr<std::vector<RunEntry>> ListRuns(
+      ListDetail detail = ListDetail::kFull);
   // One run. InvalidArgument for a malformed id, NotFound if absent.
   absl::StatusOr<RunEntry> GetRun(absl::string_view id);
 
@@ -111,6 +120,8 @@ class RunStore {
  private:
   RunStore(std::string root, RunStoreOptions options);
   absl::StatusOr<RunEntry> Describe(const std::string& id);
+  absl::StatusOr<std::vector<RunEntry>> ListWithCatalog(
+      const std::vector<std::string>& names);
 
   std::string root_;
   RunStoreOptions options_;

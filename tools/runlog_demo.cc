@@ -163,7 +163,9 @@ int main(int argc, char** argv) {
   std::printf("\na child process killed while training:\n");
   KilledRun(repo);
 
-  auto runs = repo.ListRuns();
+  runlog::RunFilter all;
+  all.disk_usage = true;
+  auto runs = repo.ListRuns(all);
   if (!runs.ok()) Die(runs.status());
   std::printf("\n%-18s %-10s %-16s %-8s %10s %10s %8s %9s\n", "RUN", "STATUS",
               "NAME", "LR", "TRAIN LOSS", "VAL LOSS", "POINTS", "BYTES");
@@ -177,7 +179,7 @@ int main(int argc, char** argv) {
         lr.ok() ? absl::StrFormat("%g", (*lr)->as_double()).c_str() : "-",
         LastValue(r, "loss", "train"), LastValue(r, "loss", "val"),
         static_cast<long long>(points),
-        static_cast<unsigned long long>(r.bytes_on_disk));
+        static_cast<unsigned long long>(r.bytes_on_disk.value_or(0)));
   }
 
   auto report = repo.Recover(/*dry_run=*/true);

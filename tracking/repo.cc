@@ -157,13 +157,14 @@ absl::Status Repo::DeleteRun(absl::string_view id, DeleteOptions options) {
   return store_->DeleteRun(id);
 }
 
-absl::StatusOr<RunRecord> Repo::Describe(const storage::RunEntry& entry) {
+absl::StatusOr<RunRecord> Repo::Describe(const storage::RunEntry& entry,
+                                         bool measured) {
   RunRecord r;
   r.id = entry.id;
   r.state = entry.state;
   r.status = StatusOf(entry);
   r.detail = entry.detail;
-  r.bytes_on_disk = entry.bytes_on_disk;
+  if (measured) r.bytes_on_disk = entry.bytes_on_disk;
   if (entry.state == RunState::kCommitted) {
     if (!entry.manifest) {
       r.error = entry.manifest_error;
@@ -185,6 +186,14 @@ absl::StatusOr<RunRecord> Repo::Describe(const storage::RunEntry& entry) {
   RunLogDecoder decoder(std::nullopt, /*want_summaries=*/true);
   absl::Status s =
       DecodeRunLog(store_->fs(), store_->RunDir(entry.id), entry.id, &decoder);
+  if (!s.ok()) {
+    // Committed since it was listed, and maybe compacted (its log segments
+    // gone): describe it from its COMMIT instead.
+    absl::StatusOr<storage::RunEntry> now = store_->GetRun(entry.id);
+    if (now.ok() && now->state == RunState::kCommitted) {
+      return Describe(*now, measured);
+    }
+  }
   if (absl::IsNotFound(s)) return s;  // deleted meanwhile
   r.error = s;
   r.summary = std::move(decoder.summary());
@@ -192,13 +201,16 @@ absl::StatusOr<RunRecord> Repo::Describe(const storage::RunEntry& entry) {
 }
 
 absl::StatusOr<std::vector<RunRecord>> Repo::ListRuns(const RunFilter& filter) {
-  RUNLOG_ASSIGN_OR_RETURN(std::vector<storage::RunEntry> entries,
-                          store_->ListRuns());
+  RUNLOG_ASSIGN_OR_RETURN(
+      std::vector<storage::RunEntry> entries,
+      store_->ListRuns(filter.disk_usage
+                           ? storage::RunStore::ListDetail::kFull
+                           : storage::RunStore::ListDetail::kSummary));
   std::vector<RunRecord> out;
   out.reserve(entries.size());
   for (const storage::RunEntry& entry : entries) {
     if (filter.status && StatusOf(entry) != *filter.status) continue;
-    absl::StatusOr<RunRecord> r = Describe(entry);
+    absl::StatusOr<RunRecord> r = Describe(entry, filter.disk_usage);
     if (absl::IsNotFound(r.status())) continue;
     RUNLOG_RETURN_IF_ERROR(r.status());
     if (filter.experiment && r->summary.experiment != *filter.experiment) {
@@ -212,7 +224,7 @@ absl::StatusOr<std::vector<RunRecord>> Repo::ListRuns(const RunFilter& filter) {
 
 absl::StatusOr<RunRecord> Repo::GetRun(absl::string_view id) {
   RUNLOG_ASSIGN_OR_RETURN(storage::RunEntry entry, store_->GetRun(id));
-  absl::StatusOr<RunRecord> r = Describe(entry);
+  absl::StatusOr<RunRecord> r = Describe(entry, /*measured=*/true);
   if (absl::IsNotFound(r.status())) {
     return absl::NotFoundError(
         absl::StrCat("run ", id, " not found in ", path()));
@@ -434,11 +446,12 @@ absl::StatusOr<Columns> RunView::ReadOnce(const SeriesKey& key, SeriesKind kind,
   };
   // A compaction may replace the files while we read: when the read fails
   // and COMMIT has changed meanwhile, the caller retries on the new form.
+  // So may a commit followed by a compaction while a live run is read.
   auto changed = [&](const absl::Status& s) {
-    if (s.ok() || !manifest.ok()) return s;
+    if (s.ok()) return s;
     absl::StatusOr<storage::CommitManifest> now =
         storage::ReadCommitManifest(fs, dir);
-    if (now.ok() && now->segments != manifest->segments) {
+    if (now.ok() && (!manifest.ok() || now->segments != manifest->segments)) {
       *manifest_changed = true;
     }
     return s;

@@ -57,13 +57,19 @@ struct RunRecord {
   // Not OK when the run's COMMIT or records are damaged; the rest of the
   // record is then as much as could be read.
   absl::Status error;
-  uint64_t bytes_on_disk = 0;
+  // Bytes of the run's files; measured by GetRun, and by ListRuns only when
+  // RunFilter::disk_usage asks for it (one stat per file of every run).
+  std::optional<uint64_t> bytes_on_disk;
 };
 
 struct RunFilter {
   std::optional<std::string> experiment;
   std::optional<std::string> tag;
   std::optional<RunStatus> status;
+  // Also measure every run's bytes_on_disk. Without it, ListRuns reads the
+  // repository's run catalog (storage/run_catalog.h) instead of every
+  // committed run's directory and COMMIT, and keeps that catalog current.
+  bool disk_usage = false;
 };
 
 struct RepoOptions {
@@ -127,7 +133,8 @@ class Repo {
   absl::Status DeleteRun(absl::string_view id, DeleteOptions options = {});
 
   // Runs in creation order, filtered. Committed runs are described from
-  // their COMMIT alone; uncommitted ones by decoding their records.
+  // the run catalog or their COMMIT alone (never by decoding points);
+  // uncommitted ones by decoding their records.
   absl::StatusOr<std::vector<RunRecord>> ListRuns(const RunFilter& filter = {});
   absl::StatusOr<RunRecord> GetRun(absl::string_view id);
 
@@ -158,7 +165,9 @@ class Repo {
  private:
   explicit Repo(std::shared_ptr<storage::RunStore> store)
       : store_(std::move(store)) {}
-  absl::StatusOr<RunRecord> Describe(const storage::RunEntry& entry);
+  // `measured`: entry came from a full listing, so its bytes_on_disk is real.
+  absl::StatusOr<RunRecord> Describe(const storage::RunEntry& entry,
+                                     bool measured);
 
   std::shared_ptr<storage::RunStore> store_;
 };

@@ -67,7 +67,8 @@ class RunRecord(_types.SimpleNamespace):
     "crashed", "abandoned"), experiment, name, description, created and
     ended (seconds since the Unix epoch, NaN when not ended), tags, params,
     series (SeriesSummary list), failure_reason, detail, error (None or the
-    message of the damage found), bytes_on_disk."""
+    message of the damage found), bytes_on_disk (None when the listing did
+    not measure it: runs(disk_usage=True) and get_run do)."""
 
 
 def _record(d):
@@ -121,10 +122,14 @@ class Repo(_runlog.Repo):
     def __init__(self, path, create_if_missing=True):
         super().__init__(str(path), create_if_missing)
 
-    def runs(self, experiment=None, tag=None, state=None):
+    def runs(self, experiment=None, tag=None, state=None, disk_usage=False):
         """RunRecords in creation order; `state` filters on status
-        ("running", "finished", "failed", "crashed", "abandoned")."""
-        return [_record(d) for d in self._runs(experiment, tag, state)]
+        ("running", "finished", "failed", "crashed", "abandoned").
+        `disk_usage` also measures each run's bytes_on_disk, which costs a
+        stat of every file of every run; without it committed runs come from
+        the repository's run catalog."""
+        return [_record(d) for d in self._runs(experiment, tag, state,
+                                               disk_usage)]
 
     def get_run(self, run_id):
         return _record(self._get_run(run_id))

@@ -308,7 +308,8 @@ py::dict RecordToDict(const RunRecord& r) {
   d["detail"] = r.detail;
   d["error"] = r.error.ok() ? py::object(py::none())
                             : py::object(py::str(r.error.ToString()));
-  d["bytes_on_disk"] = r.bytes_on_disk;
+  d["bytes_on_disk"] = r.bytes_on_disk ? py::object(py::int_(*r.bytes_on_disk))
+                                       : py::object(py::none());
   return d;
 }
 
@@ -663,8 +664,9 @@ class PyRepo {
 
   py::list Runs(const std::optional<std::string>& experiment,
                 const std::optional<std::string>& tag,
-                const std::optional<std::string>& state) {
+                const std::optional<std::string>& state, bool disk_usage) {
     RunFilter filter;
+    filter.disk_usage = disk_usage;
     filter.experiment = experiment;
     filter.tag = tag;
     filter.status = ParseStatus(state);
@@ -818,7 +820,8 @@ PYBIND11_MODULE(_runlog, m) {
       .def("delete_run", &PyRepo::DeleteRun, py::arg("id"),
            py::arg("force") = false)
       .def("_runs", &PyRepo::Runs, py::arg("experiment") = py::none(),
-           py::arg("tag") = py::none(), py::arg("state") = py::none())
+           py::arg("tag") = py::none(), py::arg("state") = py::none(),
+           py::arg("disk_usage") = false)
       .def("_get_run", &PyRepo::GetRun, py::arg("id"))
       .def("_open_run", &PyRepo::OpenRun, py::arg("id"))
       .def("recover", &PyRepo::Recover, py::arg("dry_run") = false,

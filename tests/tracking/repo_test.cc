@@ -124,7 +124,43 @@ TEST_F(RepoTest, ListingDescribesCommittedRunsFromCommit) {
   ASSERT_THAT(r.summary.series, SizeIs(1));
   EXPECT_EQ(r.summary.series[0].count, 100);
   EXPECT_EQ(r.ended, clock_.Now());
-  EXPECT_GT(r.bytes_on_disk, 0u);
+  EXPECT_EQ(r.bytes_on_disk, std::nullopt);  // not asked for
+  RunFilter sized;
+  sized.disk_usage = true;
+  auto measured = repo_->ListRuns(sized);
+  ASSERT_THAT(measured, IsOk());
+  ASSERT_THAT(*measured, SizeIs(1));
+  EXPECT_GT((*measured)[0].bytes_on_disk.value_or(0), 0u);
+}
+
+TEST_F(RepoTest, CatalogListingSurvivesCompactionAndDeletion) {
+  RunOptions o;
+  o.experiment = "sweep";
+  const std::string a = Committed(o);
+  const std::string b = Committed(o);
+  auto before = repo_->ListRuns();  // builds the catalog
+  ASSERT_THAT(before, IsOk());
+  ASSERT_THAT(repo_->CompactRun(a), IsOk());
+  ASSERT_THAT(repo_->DeleteRun(b), IsOk());
+  auto after = repo_->ListRuns();
+  ASSERT_THAT(after, IsOk());
+  ASSERT_THAT(*after, SizeIs(1));
+  const RunRecord& r = (*after)[0];
+  EXPECT_EQ(r.id, a);
+  EXPECT_EQ(r.status, RunStatus::kFinished);
+  EXPECT_EQ(r.ended, (*before)[0].ended);
+  EXPECT_EQ(r.summary.experiment, "sweep");
+  ASSERT_THAT(r.summary.series, SizeIs(1));
+  EXPECT_EQ(r.summary.series[0].count, 100);
+  EXPECT_EQ(r.summary.series[0].last, (*before)[0].summary.series[0].last);
+  // The measured size is the compacted one, never a cached figure.
+  RunFilter sized;
+  sized.disk_usage = true;
+  auto measured = repo_->ListRuns(sized);
+  ASSERT_THAT(measured, IsOk());
+  auto got = repo_->GetRun(a);
+  ASSERT_THAT(got, IsOk());
+  EXPECT_EQ((*measured)[0].bytes_on_disk, got->bytes_on_disk);
 }
 
 TEST_F(RepoTest, FilterByExperiment) {

@@ -58,6 +58,7 @@ int Ls(const LsArgs& args, const Env& env, std::ostream& out,
   RunFilter filter;
   filter.experiment = args.experiment;
   filter.tag = args.tag;
+  filter.disk_usage = true;
   absl::StatusOr<std::vector<RunRecord>> runs = (*repo)->ListRuns(filter);
   if (!runs.ok()) {
     PrintError(err, runs.status());
@@ -82,7 +83,8 @@ int Ls(const LsArgs& args, const Env& env, std::ostream& out,
                 SingleLine(r->summary.experiment), SingleLine(r->summary.name),
                 FormatTimeSeconds(r->summary.created),
                 absl::StrCat(r->summary.series.size()),
-                absl::StrCat(PointCount(*r)), FormatBytes(r->bytes_on_disk)});
+                absl::StrCat(PointCount(*r)),
+                FormatBytes(r->bytes_on_disk.value_or(0))});
     }
     t.Print(out);
   }
@@ -137,8 +139,9 @@ int Show(const ShowArgs& args, const Env& env, std::ostream& out,
     if (!r.detail.empty()) meta.AddRow({"detail", SingleLine(r.detail)});
     meta.AddRow({"created", FormatTimeSeconds(sum.created)});
     meta.AddRow({"ended", FormatTimeSeconds(r.ended)});
-    meta.AddRow({"size", absl::StrCat(FormatBytes(r.bytes_on_disk), " (",
-                                      r.bytes_on_disk, " bytes)")});
+    const uint64_t size = r.bytes_on_disk.value_or(0);
+    meta.AddRow(
+        {"size", absl::StrCat(FormatBytes(size), " (", size, " bytes)")});
     meta.AddRow({"tags", sum.tags.empty()
                              ? "-"
                              : SingleLine(absl::StrJoin(sum.tags, ", "))});

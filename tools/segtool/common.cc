@@ -97,7 +97,8 @@ Value RunRecordValue(const RunRecord& record, bool full) {
   m["tags"] = Value(std::move(tags));
   m["series_count"] = Value(sum.series.size());
   m["points"] = Value(PointCount(record));
-  m["bytes_on_disk"] = Value(record.bytes_on_disk);
+  m["bytes_on_disk"] =
+      record.bytes_on_disk ? Value(*record.bytes_on_disk) : Value();
   if (record.error.ok()) {
     m["error"] = Value();
   } else {
