@@ -15,6 +15,11 @@
 //   BM_NamePath       run->Track("loss", v, step, ctx); ctx:1 with the
 //                     context {subset: train}, ctx:0 without a context
 //   BM_BatchPath      s.TrackBatch() with spans of 4096 steps/values
+//   BM_ListRuns       Repo::ListRuns over a repo of n committed runs, each
+//                     with 20 params and 5 series, as the peer benchmark's
+//                     W2 (bench/peer_bench.cc); sizes:0 reads the run
+//                     catalog, sizes:1 asks for disk usage (every run's
+//                     directory and COMMIT). items/s are runs listed.
 //   BM_VectorAppend   push_back of (step, value) into a
 //                     std::vector<std::pair<int64_t, double>>, no reserve:
 //                     the naive in-memory baseline
@@ -47,6 +52,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/types/span.h"
 #include "benchmark/benchmark.h"
 #include "storage/file_system.h"
@@ -56,6 +62,7 @@
 #include "tracking/repo.h"
 #include "tracking/run.h"
 #include "tracking/series.h"
+#include "tracking/value.h"
 
 namespace runlog {
 namespace {
@@ -238,6 +245,45 @@ void BM_VectorAppend(benchmark::State& state) {
       static_cast<double>(sizeof(std::pair<int64_t, double>));
 }
 
+void BM_ListRuns(benchmark::State& state) {
+  const int runs = static_cast<int>(state.range(0));
+  RunFilter filter;
+  filter.disk_usage = state.range(1) != 0;
+  static std::unique_ptr<Repo> repo;
+  static int repo_runs = 0;
+  if (repo_runs != runs) {
+    repo = NewRepo();
+    repo_runs = runs;
+    const char* series[] = {"loss", "accuracy", "lr", "grad_norm", "val_loss"};
+    for (int r = 0; r < runs; ++r) {
+      RunOptions o;
+      o.name = absl::StrCat("run", r);
+      o.sync_policy = storage::SyncPolicy::kNever;
+      Value::Map hparams;
+      for (int p = 0; p < 20; ++p) {
+        hparams[absl::StrFormat("p%02d", p)] = Value(r * 0.001 + p);
+      }
+      o.params = Value(Value::Map{{"hparams", Value(std::move(hparams))}});
+      std::unique_ptr<Run> run = Check(repo->CreateRun(o));
+      for (const char* name : series) {
+        auto s = Check(run->Series(name));
+        for (int step = 0; step < 10; ++step) Check(s.Track(step, 1.0 / step));
+      }
+      Check(run->Commit());
+    }
+  }
+  size_t listed = 0;
+  for (auto _ : state) {
+    std::vector<RunRecord> records = Check(repo->ListRuns(filter));
+    listed = records.size();
+    benchmark::DoNotOptimize(records.data());
+  }
+  if (listed != static_cast<size_t>(runs)) {
+    state.SkipWithError("listing lost runs");
+  }
+  state.SetItemsProcessed(state.iterations() * runs);
+}
+
 // Args: points, sync policy (0 = default kOnCommit, 1 = kNever)[, context].
 BENCHMARK(BM_HandlePath)
     ->ArgNames({"n", "never"})
@@ -255,6 +301,12 @@ BENCHMARK(BM_BatchPath)
     ->ArgNames({"n", "never"})
     ->Args({kPoints, 0})
     ->Args({kPoints, 1})
+    ->Unit(benchmark::kMillisecond);
+// Args: runs, sizes (0 = catalog, 1 = disk usage).
+BENCHMARK(BM_ListRuns)
+    ->ArgNames({"runs", "sizes"})
+    ->Args({1000, 0})
+    ->Args({1000, 1})
     ->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_VectorAppend)
     ->ArgNames({"n"})

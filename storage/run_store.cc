@@ -353,19 +353,22 @@ absl::StatusOr<std::vector<RunEntry>> RunStore::ListWithCatalog(
   }
   std::vector<RunEntry> runs;
   runs.reserve(names.size());
-  std::vector<size_t> hits;  // catalog entries still in runs/
-  std::vector<CommitManifest> fresh;
+  size_t hits = 0;  // catalog entries still in runs/
+  bool fresh = false;
   for (const std::string& name : names) {
     if (!IsValidRunId(name)) continue;
     auto hit = cached.find(name);
     if (hit != cached.end()) {
       // Committed runs never change what the catalog holds, so the entry is
       // good for as long as runs/<id> exists, which this listing just saw.
-      hits.push_back(hit->second);
+      ++hits;
       RunEntry& entry = runs.emplace_back();
       entry.id = name;
       entry.state = RunState::kCommitted;
-      entry.manifest = (*catalog)[hit->second];
+      // The key views the entry's id: drop it before moving the entry out.
+      const size_t index = hit->second;
+      cached.erase(hit);
+      entry.manifest = std::move((*catalog)[index]);
       continue;
     }
     absl::StatusOr<RunEntry> entry = Describe(name);
@@ -374,24 +377,26 @@ absl::StatusOr<std::vector<RunEntry>> RunStore::ListWithCatalog(
       continue;
     }
     if (!entry.ok()) return entry.status();
-    if (entry->state == RunState::kCommitted && entry->manifest) {
-      fresh.push_back(*entry->manifest);
-      fresh.back().segments.clear();
-    }
+    fresh = fresh || (entry->state == RunState::kCommitted && entry->manifest);
     runs.push_back(*std::move(entry));
   }
   // Entries of deleted runs are dropped once they are a quarter of the
   // catalog, so it neither grows without bound in a repository where runs
   // come and go nor is rewritten at every deletion.
-  if (!fresh.empty() ||
-      (catalog.ok() && (catalog->size() - hits.size()) * 4 > catalog->size())) {
+  if (fresh ||
+      (catalog.ok() && (catalog->size() - hits) * 4 > catalog->size())) {
     rewrite = true;
   }
   if (rewrite) {
+    // Every committed run with a readable COMMIT, cached or just read; the
+    // encoder leaves segment lists out.
     std::vector<CommitManifest> all;
-    all.reserve(hits.size() + fresh.size());
-    for (size_t i : hits) all.push_back(std::move((*catalog)[i]));
-    for (CommitManifest& m : fresh) all.push_back(std::move(m));
+    all.reserve(runs.size());
+    for (const RunEntry& entry : runs) {
+      if (entry.state == RunState::kCommitted && entry.manifest) {
+        all.push_back(*entry.manifest);
+      }
+    }
     absl::BitGen gen;
     WriteRunCatalog(*fs_, root_, all,
                     absl::StrFormat("%016x", absl::Uniform<uint64_t>(gen)))

@@ -172,13 +172,16 @@ absl::StatusOr<RunRecord> Repo::Describe(const storage::RunEntry& entry,
     }
     r.ended = entry.manifest->end_time;
     r.failure_reason = entry.manifest->reason;
-    absl::StatusOr<RunSummary> summary =
-        DecodeRunSummary(entry.manifest->summary,
-                         storage::JoinPath(store_->RunDir(entry.id), "COMMIT"));
+    // Named by its file name only, so listing builds no path per run; an
+    // error gets the run's directory in front.
+    absl::StatusOr<RunSummary> summary = DecodeRunSummary(
+        entry.manifest->summary, storage::format::kCommitFileName);
     if (summary.ok()) {
       r.summary = *std::move(summary);
     } else {
-      r.error = summary.status();
+      r.error = absl::Status(summary.status().code(),
+                             absl::StrCat(store_->RunDir(entry.id), "/",
+                                          summary.status().message()));
     }
     return r;
   }
