@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages runlog needs to build, test and benchmark.
 # Skips what is already installed; runs apt-get only when something is missing.
-# Usage: scripts/setup.sh [--bench-peers]
+# Usage: scripts/setup.sh [--bench-peers] [--fuzz]
 set -euo pipefail
 
 packages=(
@@ -15,8 +15,24 @@ packages=(
 # The peers bench/peer_bench.cc compares runlog with (issue 5): installed for
 # benchmark builds only (scripts/bench.sh passes --bench-peers); the library,
 # the tests and CI never need them.
-if [[ "${1:-}" == "--bench-peers" || "${RUNLOG_BENCH_PEERS:-0}" == 1 ]]; then
+bench_peers=${RUNLOG_BENCH_PEERS:-0}
+fuzz=0
+for arg in "$@"; do
+  case "$arg" in
+    --bench-peers) bench_peers=1 ;;
+    --fuzz) fuzz=1 ;;
+    *) echo "setup: unknown option $arg" >&2; exit 2 ;;
+  esac
+done
+if [[ "$bench_peers" == 1 ]]; then
   packages+=(librocksdb-dev libsqlite3-dev)
+fi
+# The libFuzzer builds (scripts/fuzz.sh passes --fuzz): clang and its runtime
+# libraries (libclang_rt.fuzzer, asan, ubsan come with libclang-rt-14-dev).
+# Ordinary builds, tests and CI (which replays the corpora with g++) never
+# need them.
+if [[ "$fuzz" == 1 ]]; then
+  packages+=(clang libclang-rt-14-dev)
 fi
 
 missing=()

@@ -56,10 +56,11 @@ absl::StatusOr<std::string> ZstdDecompress(absl::string_view frame,
   if (declared == ZSTD_CONTENTSIZE_UNKNOWN) {
     return absl::DataLossError("zstd frame: no declared content size");
   }
+  // The frame is what is damaged (or hostile), not the caller's request.
   if (declared > max_size) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("zstd frame declares ", declared,
-                     " bytes, over the limit of ", max_size));
+    return absl::DataLossError(absl::StrCat("zstd frame declares ", declared,
+                                            " bytes, over the limit of ",
+                                            max_size));
   }
   std::string out(static_cast<size_t>(declared), '\0');
   ZSTD_DCtx* ctx = DecompressionContext();

@@ -17,8 +17,8 @@ absl::StatusOr<std::string> ZstdCompress(absl::string_view input,
                                          int level = 3);
 
 // Decompresses one zstd frame. The frame must declare its decompressed size
-// and that size must not exceed `max_size`; otherwise DataLoss (garbage) or
-// InvalidArgument (declared size over the limit), before any allocation.
+// and that size must not exceed `max_size`; otherwise DataLoss (garbage, or a
+// declared size over the limit), before any allocation.
 absl::StatusOr<std::string> ZstdDecompress(absl::string_view frame,
                                            uint64_t max_size);
 
