@@ -69,6 +69,12 @@ absl::Status RunReader::OpenNextSegment() {
           : SegmentReader::Open(fs_, path, run_id_, TailPolicy::kTornTailIsEnd);
   if (!reader.ok()) {
     if (committed() && absl::IsNotFound(reader.status())) {
+      // Deletion renames the whole directory away (invariant 5): a run
+      // deleted while we read is gone, not damaged.
+      if (absl::IsNotFound(fs_->Stat(run_dir_).status())) {
+        return absl::NotFoundError(absl::StrCat(
+            "run ", run_id_, " was deleted while being read (", path, ")"));
+      }
       return absl::DataLossError(
           absl::StrCat(path, ": missing, but ", format::kCommitFileName,
                        " of run ", run_id_, " lists it"));

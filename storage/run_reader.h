@@ -43,7 +43,8 @@ class RunReader {
   const std::optional<CommitManifest>& manifest() const { return manifest_; }
 
   // Returns true and fills `chunk` (its payload valid until the next call),
-  // or false at the end of the run's data.
+  // or false at the end of the run's data. NotFound if the run was deleted
+  // while being read.
   absl::StatusOr<bool> Next(Chunk* chunk);
 
   // Segment number of the chunk last returned.

@@ -11,6 +11,8 @@ namespace runlog::testing {
 class TempDir {
  public:
   TempDir();
+  // A fresh directory under `base` instead (e.g. another file system).
+  explicit TempDir(const std::string& base);
   ~TempDir();
   TempDir(const TempDir&) = delete;
   TempDir& operator=(const TempDir&) = delete;
