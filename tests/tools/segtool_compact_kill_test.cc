@@ -5,15 +5,10 @@
 // The kill moments are chosen without sleeps: the parent watches the run
 // directories with inotify and kills the child right after the k-th file
 // event (creation, write, rename or unlink) the compaction causes, with k
-// drawn from a seeded generator; the kill lands wherever the child is then.
-#include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
+// drawn from a seeded generator; the kill lands wherever the child is then
+// (tests/reliability/inotify_kill.h).
 #include <sys/inotify.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
-#include <cstring>
 #include <map>
 #include <random>
 #include <string>
@@ -24,6 +19,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "storage/file_system.h"
+#include "tests/reliability/inotify_kill.h"
 #include "tests/testing/double_bits.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_dir.h"
@@ -61,23 +57,6 @@ Snapshot Read(Repo& repo, const std::string& id) {
   return out;
 }
 
-// Starts `segtool compact <repo>` with its output discarded.
-pid_t StartCompact(const std::string& repo) {
-  const pid_t pid = fork();
-  if (pid == 0) {
-    const int null = open("/dev/null", O_WRONLY);
-    dup2(null, 1);
-    dup2(null, 2);
-    std::string binary = SEGTOOL_BINARY;
-    std::string cmd = "compact";
-    std::string path = repo;
-    char* argv[] = {binary.data(), cmd.data(), path.data(), nullptr};
-    execv(binary.c_str(), argv);
-    _exit(127);
-  }
-  return pid;
-}
-
 class SegtoolCompactKillTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -110,47 +89,15 @@ class SegtoolCompactKillTest : public ::testing::Test {
 
   // Kills a `segtool compact` after its k-th file event in the runs.
   void CompactAndKillAfter(int k) {
-    const int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-    ASSERT_GE(fd, 0) << std::strerror(errno);
+    std::vector<std::string> dirs;
     for (const auto& [id, snapshot] : expected_) {
-      const std::string run_dir = repo_->store().RunDir(id);
-      ASSERT_GE(
-          inotify_add_watch(fd, run_dir.c_str(),
-                            IN_CREATE | IN_MODIFY | IN_MOVED_TO | IN_DELETE),
-          0);
+      dirs.push_back(repo_->store().RunDir(id));
     }
-    const pid_t pid = StartCompact(dir_.path());
-    ASSERT_GT(pid, 0);
-    int seen = 0;
-    bool exited = false;
-    alignas(struct inotify_event) char buf[8192];
-    while (seen < k) {
-      pollfd p{fd, POLLIN, 0};
-      // A bounded wait per event: a child that finished early stops
-      // producing events, and its exit is then checked below.
-      const int ready = poll(&p, 1, 200);
-      if (ready > 0) {
-        const ssize_t n = read(fd, buf, sizeof buf);
-        for (ssize_t at = 0; at < n;) {
-          const auto* e =
-              reinterpret_cast<const struct inotify_event*>(buf + at);
-          ++seen;
-          at += static_cast<ssize_t>(sizeof(struct inotify_event) + e->len);
-        }
-        continue;
-      }
-      int status;
-      if (waitpid(pid, &status, WNOHANG) == pid) {
-        exited = true;
-        break;
-      }
-    }
-    if (!exited) {
-      kill(pid, SIGKILL);
-      int status;
-      ASSERT_EQ(waitpid(pid, &status, 0), pid);
-    }
-    close(fd);
+    const testing::KillResult result = testing::RunAndKillAfterEvents(
+        SEGTOOL_BINARY, {"compact", dir_.path()}, dirs, k,
+        IN_CREATE | IN_MODIFY | IN_MOVED_TO | IN_DELETE);
+    ASSERT_FALSE(result.setup_failed) << result.error;
+    ASSERT_FALSE(result.timed_out);
   }
 
   // After a kill: every run committed and identical, verified; recovery
@@ -169,7 +116,9 @@ class SegtoolCompactKillTest : public ::testing::Test {
     if (report.ok()) leftovers_removed_ += report->actions.size();
     auto again = repo_->Recover();
     EXPECT_THAT(again, IsOk()) << label;
-    if (again.ok()) EXPECT_TRUE(again->actions.empty()) << label;
+    if (again.ok()) {
+      EXPECT_TRUE(again->actions.empty()) << label;
+    }
     for (const auto& [id, snapshot] : expected_) {
       auto names =
           storage::FileSystem::Default()->ListDir(repo_->store().RunDir(id));
