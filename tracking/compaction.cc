@@ -135,8 +135,18 @@ absl::StatusOr<int64_t> Rewrite(RunStore& store, const std::string& dir,
   // From here the new file stays even on failure: once the rename inside
   // WriteCommitManifest has happened, COMMIT names it, and whether it did
   // cannot be told from the error. Recovery removes it if unreferenced.
-  RUNLOG_RETURN_IF_ERROR(storage::WriteCommitManifest(
-      fs, dir, make(decoder, *info), /*sync=*/true));
+  const storage::CommitManifest manifest = make(decoder, *info);
+  absl::Status committed =
+      storage::WriteCommitManifest(fs, dir, manifest, /*sync=*/true);
+  if (absl::IsNotFound(committed)) {
+    // A recovery that checked for COMPACTING an instant before this
+    // compaction claimed the run takes our COMMIT.tmp for a dead writer's
+    // leftover and removes it; the rename then finds nothing. Nothing was
+    // renamed, so writing the manifest once more is safe (a deleted run
+    // fails again, at the create).
+    committed = storage::WriteCommitManifest(fs, dir, manifest, /*sync=*/true);
+  }
+  RUNLOG_RETURN_IF_ERROR(committed);
   // The new COMMIT is durable: the old segments are garbage from here on.
   for (const SegmentInfo& old : old_segments) {
     absl::Status r = fs.RemoveFile(JoinPath(dir, storage::FileNameOf(old)));

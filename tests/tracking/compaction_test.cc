@@ -323,6 +323,37 @@ TEST_F(CompactionTest, RunningCompactionExcludesAnother) {
               ::testing::Not(::testing::Contains("COMPACTING")));
 }
 
+// A recovery that checked for COMPACTING just before this compaction
+// claimed the run removes the compaction's COMMIT.tmp as a leftover, right
+// before the rename; the compaction writes its manifest again.
+TEST_F(CompactionTest, CommitTempRemovedByARacingRecoveryIsWrittenAgain) {
+  storage::MemFileSystem mem(&clock_);
+  storage::FaultInjectingFileSystem fs(&mem);
+  FakeSystemProbe probe;
+  auto repo = Open(&fs, &probe);
+  const std::string id = WriteVariedRun(*repo, 3000);
+  const Reads expected = ReadEverything(*repo, id);
+  int removed = 0;
+  fs.set_observer([&](storage::FsOp op, const std::string& path) {
+    if (op == storage::FsOp::kRename && removed == 0 &&
+        absl::EndsWith(path, "/COMMIT.tmp")) {
+      ++removed;
+      EXPECT_THAT(mem.RemoveFile(path), IsOk());
+    }
+  });
+  EXPECT_THAT(repo->CompactRun(id), IsOk());
+  fs.set_observer(nullptr);
+  EXPECT_EQ(removed, 1);
+  ExpectSameReads(expected, ReadEverything(*repo, id));
+  for (const std::string& f : Files(mem, id)) {
+    EXPECT_FALSE(absl::EndsWith(f, ".seg")) << f;
+    EXPECT_NE(f, "COMMIT.tmp");
+  }
+  auto verify = repo->VerifyRun(id);
+  ASSERT_THAT(verify, IsOk());
+  EXPECT_TRUE(verify->problems.empty());
+}
+
 TEST_F(CompactionTest, VerifyNamesTheDamagedBlock) {
   storage::MemFileSystem mem(&clock_);
   FakeSystemProbe probe;
