@@ -61,6 +61,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
+#include "bench/bench_files.h"
 #include "bench/real_curves.h"
 #include "bench/synthetic_series.h"
 #include "benchmark/benchmark.h"
@@ -91,46 +92,6 @@ template <typename T>
 T Check(absl::StatusOr<T> s) {
   Check(s.status());
   return *std::move(s);
-}
-
-// Bytes of every file under `path` (no symlinks are followed).
-uint64_t TreeBytes(const std::string& path) {
-  storage::FileSystem* fs = storage::FileSystem::Default();
-  const storage::FileInfo info = Check(fs->Stat(path));
-  if (info.type != storage::FileType::kDirectory) return info.size;
-  uint64_t total = 0;
-  for (const std::string& name : Check(fs->ListDir(path))) {
-    total += TreeBytes(storage::JoinPath(path, name));
-  }
-  return total;
-}
-
-void RemoveTree(const std::string& path) {
-  storage::FileSystem* fs = storage::FileSystem::Default();
-  if (Check(fs->Stat(path)).type == storage::FileType::kDirectory) {
-    for (const std::string& name : Check(fs->ListDir(path))) {
-      RemoveTree(storage::JoinPath(path, name));
-    }
-    Check(fs->RemoveDir(path));
-  } else {
-    Check(fs->RemoveFile(path));
-  }
-}
-
-// This process's directory under $TMPDIR (or /tmp), removed at exit.
-const std::string& TempRoot() {
-  static const std::string* root = [] {
-    const char* base = std::getenv("TMPDIR");
-    std::string pattern = absl::StrCat(base != nullptr && *base ? base : "/tmp",
-                                       "/runlog-cbench-XXXXXX");
-    if (::mkdtemp(pattern.data()) == nullptr) {
-      std::perror("compaction_bench: mkdtemp");
-      std::abort();
-    }
-    std::atexit([] { RemoveTree(TempRoot()); });
-    return new std::string(std::move(pattern));
-  }();
-  return *root;
 }
 
 // A repo with a hand-set clock; the clock outlives the repo and its runs.
@@ -219,7 +180,7 @@ struct Compaction {
 Compaction Compact(Repo& repo, const std::string& id) {
   const std::string dir = repo.store().RunDir(id);
   Compaction c;
-  c.before = TreeBytes(dir);
+  c.before = Check(TreeBytes(dir));
   const auto start = std::chrono::steady_clock::now();
   absl::StatusOr<CompactionReport> report = repo.CompactRun(id);
   c.seconds =
@@ -234,13 +195,13 @@ Compaction Compact(Repo& repo, const std::string& id) {
   } else {
     Check(report.status());
   }
-  c.after = TreeBytes(dir);
+  c.after = Check(TreeBytes(dir));
   c.after_segments = c.after;
   for (const char* name :
        {storage::format::kCommitFileName, storage::format::kOwnerFileName}) {
     const std::string path = storage::JoinPath(dir, name);
     if (storage::FileSystem::Default()->Stat(path).ok()) {
-      c.after_segments -= TreeBytes(path);
+      c.after_segments -= Check(TreeBytes(path));
     }
   }
   return c;

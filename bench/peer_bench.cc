@@ -67,6 +67,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "bench/bench_files.h"
 #include "bench/peers/aim_rocksdb.h"
 #include "bench/peers/engine.h"
 #include "bench/peers/mlflow_sqlite.h"
@@ -167,9 +168,7 @@ class RunlogEngine final : public Engine {
     }
     return absl::OkStatus();
   }
-  absl::StatusOr<uint64_t> BytesOnDisk() override {
-    return DirectoryBytes(dir_);
-  }
+  absl::StatusOr<uint64_t> BytesOnDisk() override { return TreeBytes(dir_); }
   absl::Status ReadSeries(const std::string& run_id, absl::string_view name,
                           SeriesPoints* out) override {
     return Read(run_id, name, 0, out);
@@ -238,35 +237,6 @@ class RunlogEngine final : public Engine {
   std::map<std::string, std::string> ids_;  // bench run id -> runlog id
   std::map<std::string, std::unique_ptr<RunView>> views_;
 };
-
-// ---- temp dirs ----
-
-void RemoveTree(const std::string& path) {
-  storage::FileSystem* fs = storage::FileSystem::Default();
-  if (Check(fs->Stat(path)).type == storage::FileType::kDirectory) {
-    for (const std::string& name : Check(fs->ListDir(path))) {
-      RemoveTree(storage::JoinPath(path, name));
-    }
-    Check(fs->RemoveDir(path));
-  } else {
-    Check(fs->RemoveFile(path));
-  }
-}
-
-const std::string& TempRoot() {
-  static const std::string* root = [] {
-    const char* base = std::getenv("TMPDIR");
-    std::string pattern = absl::StrCat(base != nullptr && *base ? base : "/tmp",
-                                       "/runlog-peers-XXXXXX");
-    if (::mkdtemp(pattern.data()) == nullptr) {
-      std::perror("peer_comparison: mkdtemp");
-      std::exit(1);
-    }
-    std::atexit([] { RemoveTree(TempRoot()); });
-    return new std::string(std::move(pattern));
-  }();
-  return *root;
-}
 
 // kRunlogNoSync is runlog without the fsyncs of each commit (sync policy
 // never), as the Aim and TensorBoard models write; it only writes.
@@ -455,7 +425,7 @@ void RunW1(Kind kind, const Options& o, WriteResult* w, ReadResult* rd) {
   }
   rd->ran = true;
   engine.reset();
-  RemoveTree(dir);
+  Check(RemoveTree(dir));
 }
 
 // W2 and W3's listing.
@@ -525,7 +495,7 @@ void RunW2(Kind kind, const Options& o, WriteResult* w, ReadResult* rd) {
   }
   if (!params_ok) rd->list_note = "no params";
   engine.reset();
-  RemoveTree(dir);
+  Check(RemoveTree(dir));
 }
 
 // A file of the real curves as the order its points are tracked in.
@@ -586,7 +556,7 @@ void RunW4(Kind kind, const std::vector<CurveRun>& runs, WriteResult* w) {
   CompactAndMeasure(*engine, w);
   w->ran = true;
   engine.reset();
-  RemoveTree(dir);
+  Check(RemoveTree(dir));
 }
 
 // ---- the table ----

@@ -21,6 +21,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "bench/bench_files.h"
 #include "benchmark/benchmark.h"
 #include "storage/checksum.h"
 #include "storage/file_system.h"
@@ -30,31 +31,12 @@
 
 namespace runlog::storage {
 
-// A directory for this process's files, removed (empty) at exit.
-const std::string& TempRoot();
+using ::runlog::bench::TempRoot;
 
 namespace {
 
 constexpr uint64_t kBytesPerIteration = 64u << 20;
 constexpr size_t kBufferSize = 256u << 10;
-
-}  // namespace
-
-const std::string& TempRoot() {
-  static const std::string* root = [] {
-    const char* base = std::getenv("TMPDIR");
-    std::string pattern =
-        absl::StrCat(base && *base ? base : "/tmp", "/runlog-bench-XXXXXX");
-    if (::mkdtemp(pattern.data()) == nullptr) {
-      std::perror("mkdtemp");
-      std::abort();
-    }
-    return new std::string(pattern);
-  }();
-  return *root;
-}
-
-namespace {
 
 std::string Payload(size_t size) {
   std::mt19937_64 rng(42);
@@ -171,6 +153,5 @@ int main(int argc, char** argv) {
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
-  ::rmdir(runlog::storage::TempRoot().c_str());
   return 0;
 }

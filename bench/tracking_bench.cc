@@ -54,6 +54,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/types/span.h"
+#include "bench/bench_files.h"
 #include "benchmark/benchmark.h"
 #include "storage/file_system.h"
 #include "storage/format.h"
@@ -105,38 +106,10 @@ const Points& GetPoints(size_t n) {
   return p;
 }
 
-// Removes `path` and everything under it (no symlinks are followed).
-void RemoveTree(storage::FileSystem* fs, const std::string& path) {
-  if (Check(fs->Stat(path)).type == storage::FileType::kDirectory) {
-    for (const std::string& name : Check(fs->ListDir(path))) {
-      RemoveTree(fs, storage::JoinPath(path, name));
-    }
-    Check(fs->RemoveDir(path));
-  } else {
-    Check(fs->RemoveFile(path));
-  }
-}
-
-// A directory for this process's repos, removed at exit.
-const std::string& TempRoot() {
-  static const std::string* root = [] {
-    const char* base = std::getenv("TMPDIR");
-    std::string pattern =
-        absl::StrCat(base && *base ? base : "/tmp", "/runlog-tbench-XXXXXX");
-    if (::mkdtemp(pattern.data()) == nullptr) {
-      std::perror("mkdtemp");
-      std::abort();
-    }
-    std::atexit([] { RemoveTree(storage::FileSystem::Default(), TempRoot()); });
-    return new std::string(pattern);
-  }();
-  return *root;
-}
-
 std::unique_ptr<Repo> NewRepo() {
   static int next = 0;
-  return Check(
-      Repo::Open(storage::JoinPath(TempRoot(), absl::StrCat("repo", next++))));
+  return Check(Repo::Open(
+      storage::JoinPath(bench::TempRoot(), absl::StrCat("repo", next++))));
 }
 
 uint64_t SegmentBytes(Repo& repo, const std::string& id) {

@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "bench/bench_files.h"
 #include "rocksdb/db.h"
 #include "rocksdb/options.h"
 #include "rocksdb/write_batch.h"
@@ -279,9 +280,7 @@ absl::Status AimRocksDb::Compact() {
   return absl::OkStatus();
 }
 
-absl::StatusOr<uint64_t> AimRocksDb::BytesOnDisk() {
-  return DirectoryBytes(dir_);
-}
+absl::StatusOr<uint64_t> AimRocksDb::BytesOnDisk() { return TreeBytes(dir_); }
 
 absl::Status AimRocksDb::ReadSeries(const std::string& run_id,
                                     absl::string_view name, SeriesPoints* out) {

@@ -33,21 +33,4 @@ void StridedDownsample(const SeriesPoints& all, size_t max_points,
   }
 }
 
-absl::StatusOr<uint64_t> DirectoryBytes(const std::string& dir) {
-  storage::FileSystem* fs = storage::FileSystem::Default();
-  RUNLOG_ASSIGN_OR_RETURN(std::vector<std::string> names, fs->ListDir(dir));
-  uint64_t total = 0;
-  for (const std::string& name : names) {
-    const std::string path = storage::JoinPath(dir, name);
-    RUNLOG_ASSIGN_OR_RETURN(storage::FileInfo info, fs->Stat(path));
-    if (info.type == storage::FileType::kDirectory) {
-      RUNLOG_ASSIGN_OR_RETURN(uint64_t sub, DirectoryBytes(path));
-      total += sub;
-    } else if (info.type == storage::FileType::kRegular) {
-      total += info.size;
-    }
-  }
-  return total;
-}
-
 }  // namespace runlog::bench

@@ -87,9 +87,6 @@ class Engine {
 void StridedDownsample(const SeriesPoints& all, size_t max_points,
                        SeriesPoints* out);
 
-// Sum of the sizes of the regular files under `dir`.
-absl::StatusOr<uint64_t> DirectoryBytes(const std::string& dir);
-
 }  // namespace runlog::bench
 
 #endif  // RUNLOG_BENCH_PEERS_ENGINE_H_

@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "bench/bench_files.h"
 #include "storage/file_system.h"
 #include "storage/status_macros.h"
 
@@ -262,9 +263,7 @@ absl::Status MlflowSqlite::Compact() {
   return Exec("PRAGMA wal_checkpoint(TRUNCATE)");
 }
 
-absl::StatusOr<uint64_t> MlflowSqlite::BytesOnDisk() {
-  return DirectoryBytes(dir_);
-}
+absl::StatusOr<uint64_t> MlflowSqlite::BytesOnDisk() { return TreeBytes(dir_); }
 
 absl::Status MlflowSqlite::ReadSeries(const std::string& run_id,
                                       absl::string_view name,

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "bench/bench_files.h"
 #include "storage/status_macros.h"
 
 namespace runlog::bench {
@@ -305,7 +306,7 @@ absl::Status TensorBoardEvents::EndRun() {
 }
 
 absl::StatusOr<uint64_t> TensorBoardEvents::BytesOnDisk() {
-  return DirectoryBytes(dir_);
+  return TreeBytes(dir_);
 }
 
 absl::Status TensorBoardEvents::Scan(const std::string& path,
