@@ -320,41 +320,26 @@ absl::StatusOr<RunEntry> RunStore::GetRun(absl::string_view id) {
 absl::StatusOr<std::vector<RunEntry>> RunStore::ListRuns(ListDetail detail) {
   RUNLOG_ASSIGN_OR_RETURN(std::vector<std::string> names,
                           fs_->ListDir(JoinPath(root_, format::kRunsDirName)));
-  if (detail == ListDetail::kSummary) return ListWithCatalog(names);
-  std::vector<RunEntry> runs;
-  runs.reserve(names.size());
-  for (const std::string& name : names) {
-    if (!IsValidRunId(name)) continue;
-    absl::StatusOr<RunEntry> entry = Describe(name);
-    // Deleted meanwhile, or not a run directory (a stray file or symlink).
-    if (absl::IsNotFound(entry.status()) ||
-        absl::IsFailedPrecondition(entry.status())) {
-      continue;
-    }
-    if (!entry.ok()) return entry.status();
-    runs.push_back(*std::move(entry));
+  // kSummary: committed runs come from the catalog where it has them. A
+  // missing, damaged or unreadable catalog only costs speed: everything is
+  // read from the runs and the catalog is rewritten.
+  std::vector<CommitManifest> catalog;
+  bool catalog_read = false;
+  if (detail == ListDetail::kSummary) {
+    absl::StatusOr<std::vector<CommitManifest>> read =
+        ReadRunCatalog(*fs_, root_);
+    catalog_read = read.ok();
+    if (read.ok()) catalog = *std::move(read);
   }
-  return runs;
-}
-
-absl::StatusOr<std::vector<RunEntry>> RunStore::ListWithCatalog(
-    const std::vector<std::string>& names) {
-  absl::StatusOr<std::vector<CommitManifest>> catalog =
-      ReadRunCatalog(*fs_, root_);
-  // A missing, damaged or unreadable catalog only costs speed: everything
-  // is read from the runs and the catalog is rewritten.
-  bool rewrite = !catalog.ok();
   absl::flat_hash_map<absl::string_view, size_t> cached;
-  if (catalog.ok()) {
-    cached.reserve(catalog->size());
-    for (size_t i = 0; i < catalog->size(); ++i) {
-      cached.emplace((*catalog)[i].run_id, i);
-    }
+  cached.reserve(catalog.size());
+  for (size_t i = 0; i < catalog.size(); ++i) {
+    cached.emplace(catalog[i].run_id, i);
   }
   std::vector<RunEntry> runs;
   runs.reserve(names.size());
-  size_t hits = 0;  // catalog entries still in runs/
-  bool fresh = false;
+  size_t hits = 0;     // catalog entries still in runs/
+  bool fresh = false;  // a readable committed run the catalog lacks
   for (const std::string& name : names) {
     if (!IsValidRunId(name)) continue;
     auto hit = cached.find(name);
@@ -368,10 +353,11 @@ absl::StatusOr<std::vector<RunEntry>> RunStore::ListWithCatalog(
       // The key views the entry's id: drop it before moving the entry out.
       const size_t index = hit->second;
       cached.erase(hit);
-      entry.manifest = std::move((*catalog)[index]);
+      entry.manifest = std::move(catalog[index]);
       continue;
     }
     absl::StatusOr<RunEntry> entry = Describe(name);
+    // Deleted meanwhile, or not a run directory (a stray file or symlink).
     if (absl::IsNotFound(entry.status()) ||
         absl::IsFailedPrecondition(entry.status())) {
       continue;
@@ -383,26 +369,28 @@ absl::StatusOr<std::vector<RunEntry>> RunStore::ListWithCatalog(
   // Entries of deleted runs are dropped once they are a quarter of the
   // catalog, so it neither grows without bound in a repository where runs
   // come and go nor is rewritten at every deletion.
-  if (fresh ||
-      (catalog.ok() && (catalog->size() - hits) * 4 > catalog->size())) {
-    rewrite = true;
-  }
-  if (rewrite) {
-    // Every committed run with a readable COMMIT, cached or just read; the
-    // encoder leaves segment lists out.
-    std::vector<CommitManifest> all;
-    all.reserve(runs.size());
-    for (const RunEntry& entry : runs) {
-      if (entry.state == RunState::kCommitted && entry.manifest) {
-        all.push_back(*entry.manifest);
-      }
-    }
-    absl::BitGen gen;
-    WriteRunCatalog(*fs_, root_, all,
-                    absl::StrFormat("%016x", absl::Uniform<uint64_t>(gen)))
-        .IgnoreError();
+  const bool stale = (catalog.size() - hits) * 4 > catalog.size();
+  if (detail == ListDetail::kSummary && (!catalog_read || fresh || stale)) {
+    RewriteCatalog(runs);
   }
   return runs;
+}
+
+void RunStore::RewriteCatalog(const std::vector<RunEntry>& runs) {
+  // Every committed run with a readable COMMIT, cached or just read; the
+  // encoder leaves segment lists out.
+  std::vector<CommitManifest> all;
+  all.reserve(runs.size());
+  for (const RunEntry& entry : runs) {
+    if (entry.state == RunState::kCommitted && entry.manifest) {
+      all.push_back(*entry.manifest);
+    }
+  }
+  absl::BitGen gen;
+  // A cache: a failure to write it (a read-only repository) is ignored.
+  WriteRunCatalog(*fs_, root_, all,
+                  absl::StrFormat("%016x", absl::Uniform<uint64_t>(gen)))
+      .IgnoreError();
 }
 
 }  // namespace runlog::storage

@@ -120,8 +120,8 @@ class RunStore {
  private:
   RunStore(std::string root, RunStoreOptions options);
   absl::StatusOr<RunEntry> Describe(const std::string& id);
-  absl::StatusOr<std::vector<RunEntry>> ListWithCatalog(
-      const std::vector<std::string>& names);
+  // Replaces the catalog with the committed runs of `runs`; errors ignored.
+  void RewriteCatalog(const std::vector<RunEntry>& runs);
 
   std::string root_;
   RunStoreOptions options_;
