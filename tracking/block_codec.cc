@@ -655,6 +655,34 @@ void Unpack(const unsigned char* p, size_t count, int w, uint64_t base,
   }
 }
 
+// A zstd-wrapped stream of n values at `c`: the frame's size and bytes; its
+// content is one inner stream, which `decode_inner` reads and must consume
+// whole. Frames do not nest, and the content is bounded before it is
+// decompressed (block::MaxInnerStreamBytes).
+template <typename DecodeInner>
+absl::Status DecodeZstdFrame(Cursor& c, size_t n, bool allow_zstd,
+                             std::string* desc, DecodeInner decode_inner) {
+  if (!allow_zstd) return c.Error("nested zstd stream");
+  uint64_t size = 0;
+  RUNLOG_RETURN_IF_ERROR(c.Count(1, c.remaining(), &size, "zstd frame size"));
+  const size_t frame_offset = c.block_offset();
+  const char* frame = nullptr;
+  RUNLOG_RETURN_IF_ERROR(c.Bytes(size, &frame, "zstd frame"));
+  absl::StatusOr<std::string> content = storage::ZstdDecompress(
+      absl::string_view(frame, size), block::MaxInnerStreamBytes(n));
+  if (!content.ok()) {
+    return absl::DataLossError(absl::StrCat(
+        c.where(), ": damaged compacted block: bad zstd frame at byte ",
+        frame_offset, ": ", content.status().message()));
+  }
+  Cursor inner(*content, c.where(), frame_offset, /*in_frame=*/true);
+  if (desc != nullptr) desc->append("zstd(");
+  RUNLOG_RETURN_IF_ERROR(decode_inner(inner));
+  if (!inner.at_end()) return inner.Error("trailing bytes");
+  if (desc != nullptr) desc->append(")");
+  return absl::OkStatus();
+}
+
 // Decodes one int stream of n values (tag included) into out[0..n).
 // Appends a description to *desc when desc is not null. Not a template on
 // purpose: one copy of this switch keeps compile time and code size small;
@@ -800,29 +828,11 @@ absl::Status DecodeIntStream(Cursor& c, size_t n, uint64_t* out,
       if (desc != nullptr) desc->append("dodvarint");
       return absl::OkStatus();
     }
-    case block::kIntZstd: {
-      if (!allow_zstd) return c.Error("nested zstd stream");
-      uint64_t size = 0;
-      RUNLOG_RETURN_IF_ERROR(
-          c.Count(1, c.remaining(), &size, "zstd frame size"));
-      const size_t frame_offset = c.block_offset();
-      const char* frame = nullptr;
-      RUNLOG_RETURN_IF_ERROR(c.Bytes(size, &frame, "zstd frame"));
-      absl::StatusOr<std::string> content = storage::ZstdDecompress(
-          absl::string_view(frame, size), block::MaxInnerStreamBytes(n));
-      if (!content.ok()) {
-        return absl::DataLossError(absl::StrCat(
-            c.where(), ": damaged compacted block: bad zstd frame at byte ",
-            frame_offset, ": ", content.status().message()));
-      }
-      Cursor inner(*content, c.where(), frame_offset, /*in_frame=*/true);
-      if (desc != nullptr) desc->append("zstd(");
-      RUNLOG_RETURN_IF_ERROR(DecodeIntStream(
-          inner, n, out, desc, /*allow_zstd=*/false, allow_split));
-      if (!inner.at_end()) return inner.Error("trailing bytes");
-      if (desc != nullptr) desc->append(")");
-      return absl::OkStatus();
-    }
+    case block::kIntZstd:
+      return DecodeZstdFrame(c, n, allow_zstd, desc, [&](Cursor& inner) {
+        return DecodeIntStream(inner, n, out, desc, /*allow_zstd=*/false,
+                               allow_split);
+      });
     default:
       return c.Error(absl::StrCat("unknown int stream tag ", int{tag}));
   }
@@ -933,29 +943,10 @@ absl::Status DecodeDoubleStream(Cursor& c, size_t n, bool allow_zstd,
       if (desc != nullptr) desc->append(")");
       return absl::OkStatus();
     }
-    case block::kDoubleZstd: {
-      if (!allow_zstd) return c.Error("nested zstd stream");
-      uint64_t size = 0;
-      RUNLOG_RETURN_IF_ERROR(
-          c.Count(1, c.remaining(), &size, "zstd frame size"));
-      const size_t frame_offset = c.block_offset();
-      const char* frame = nullptr;
-      RUNLOG_RETURN_IF_ERROR(c.Bytes(size, &frame, "zstd frame"));
-      absl::StatusOr<std::string> content = storage::ZstdDecompress(
-          absl::string_view(frame, size), block::MaxInnerStreamBytes(n));
-      if (!content.ok()) {
-        return absl::DataLossError(absl::StrCat(
-            c.where(), ": damaged compacted block: bad zstd frame at byte ",
-            frame_offset, ": ", content.status().message()));
-      }
-      Cursor inner(*content, c.where(), frame_offset, /*in_frame=*/true);
-      if (desc != nullptr) desc->append("zstd(");
-      RUNLOG_RETURN_IF_ERROR(
-          DecodeDoubleStream(inner, n, /*allow_zstd=*/false, out, desc));
-      if (!inner.at_end()) return inner.Error("trailing bytes");
-      if (desc != nullptr) desc->append(")");
-      return absl::OkStatus();
-    }
+    case block::kDoubleZstd:
+      return DecodeZstdFrame(c, n, allow_zstd, desc, [&](Cursor& inner) {
+        return DecodeDoubleStream(inner, n, /*allow_zstd=*/false, out, desc);
+      });
     default:
       return c.Error(absl::StrCat("unknown double stream tag ", int{tag}));
   }
