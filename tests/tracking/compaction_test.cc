@@ -290,7 +290,7 @@ TEST_F(CompactionTest, DamagedRunIsLeftUntouched) {
   ASSERT_THAT(bytes, IsOk());
   std::string damaged = *bytes;
   damaged[200] ^= 0x10;
-  mem.SetContents(seg, damaged);
+  ASSERT_THAT(mem.SetContents(seg, damaged), IsOk());
   const std::vector<std::string> files = Files(mem, id);
   EXPECT_THAT(repo->CompactRun(id),
               StatusIs(absl::StatusCode::kDataLoss, HasSubstr("000001.seg")));
@@ -369,7 +369,7 @@ TEST_F(CompactionTest, VerifyNamesTheDamagedBlock) {
   ASSERT_THAT(bytes, IsOk());
   std::string damaged = *bytes;
   damaged[100] ^= 0x01;  // inside the first block
-  mem.SetContents(col, damaged);
+  ASSERT_THAT(mem.SetContents(col, damaged), IsOk());
   auto verify = repo->VerifyRun(id);
   ASSERT_THAT(verify, IsOk());
   ASSERT_GE(verify->problems.size(), 2u);  // the block and the file checksum
@@ -407,7 +407,8 @@ TEST_F(CompactionTest, SalvageCommitsTheReadablePrefixAsCrashed) {
       storage::JoinPath(kRoot, "runs/" + id + "/000001.seg");
   auto bytes = mem.Contents(seg);
   ASSERT_THAT(bytes, IsOk());
-  mem.SetContents(seg, bytes->substr(0, bytes->size() - 3));
+  ASSERT_THAT(mem.SetContents(seg, bytes->substr(0, bytes->size() - 3)),
+              IsOk());
   probe.Reboot();
   auto before = repo->OpenRun(id);
   ASSERT_THAT(before, IsOk());
