@@ -1,5 +1,7 @@
 #include "storage/clock.h"
 
+#include <time.h>
+
 #include "absl/time/clock.h"
 
 namespace runlog::storage {
@@ -8,6 +10,11 @@ namespace {
 class RealClock : public Clock {
  public:
   absl::Time Now() override { return absl::Now(); }
+  int64_t CoarseTickMs() override {
+    struct timespec ts;
+    ::clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+    return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
+  }
 };
 
 }  // namespace

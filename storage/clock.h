@@ -2,6 +2,8 @@
 #ifndef RUNLOG_STORAGE_CLOCK_H_
 #define RUNLOG_STORAGE_CLOCK_H_
 
+#include <cstdint>
+
 #include "absl/time/time.h"
 
 namespace runlog::storage {
@@ -10,6 +12,12 @@ class Clock {
  public:
   virtual ~Clock() = default;
   virtual absl::Time Now() = 0;
+  // A millisecond count that changes when Now() may have moved, far cheaper
+  // to read than Now(): callers on a hot path read it on every call and
+  // Now() only when it changed. The real clock reads the kernel's coarse
+  // monotonic clock (a vDSO read of the last timer tick); the default
+  // derives it from Now().
+  virtual int64_t CoarseTickMs() { return absl::ToUnixMillis(Now()); }
   // The real clock (never null, never destroyed).
   static Clock* Default();
 };

@@ -11,12 +11,15 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/string_view.h"
+#include "absl/strings/strip.h"
 #include "absl/time/time.h"
 #include "storage/checksum.h"
 #include "storage/coding.h"
 #include "storage/file_system.h"
 #include "storage/format.h"
 #include "storage/run_id.h"
+#include "storage/segment.h"
+#include "storage/segment_reader.h"
 #include "storage/status_macros.h"
 
 namespace runlog::storage {
@@ -74,6 +77,20 @@ absl::Status WithPath(const absl::Status& s, absl::string_view op,
                       absl::string_view path) {
   if (s.ok() || absl::StrContains(s.message(), path)) return s;
   return absl::Status(s.code(), absl::StrCat(op, " ", path, ": ", s.message()));
+}
+
+// What a power loss does to a file whose bytes were never synced: it is
+// empty, cut short, or has lost whole pages, which read as zeros. A flipped
+// bit or a garbled block is none of these, and stays DataLoss.
+bool LooksTorn(absl::string_view bytes, const absl::Status& damage) {
+  if (bytes.empty() || absl::StrContains(damage.message(), "truncated")) {
+    return true;
+  }
+  constexpr size_t kSector = 512;
+  for (size_t at = 0; at < bytes.size(); at += kSector) {
+    if (AllZero(bytes.substr(at, kSector))) return true;
+  }
+  return false;
 }
 
 }  // namespace
@@ -309,11 +326,47 @@ absl::StatusOr<CommitManifest> DecodeCommitManifest(absl::string_view bytes,
   return m;
 }
 
+std::string CommitFileName(uint32_t generation) {
+  if (generation <= 1) return format::kCommitFileName;
+  return absl::StrCat(format::kCommitGenerationPrefix, generation);
+}
+
+std::optional<uint32_t> ParseCommitFileName(absl::string_view name) {
+  if (name == format::kCommitFileName) return 1;
+  if (!absl::ConsumePrefix(&name, format::kCommitGenerationPrefix)) {
+    return std::nullopt;
+  }
+  if (name.empty() || name.size() > 10 || name[0] == '0') return std::nullopt;
+  uint64_t n = 0;
+  for (char c : name) {
+    if (c < '0' || c > '9') return std::nullopt;
+    n = n * 10 + static_cast<uint64_t>(c - '0');
+  }
+  if (n < 2 || n > format::kMaxCommitGeneration) return std::nullopt;
+  return static_cast<uint32_t>(n);
+}
+
+uint32_t HighestCommitGeneration(const std::vector<std::string>& names) {
+  uint32_t best = 0;
+  for (const std::string& name : names) {
+    if (std::optional<uint32_t> g = ParseCommitFileName(name); g && *g > best) {
+      best = *g;
+    }
+  }
+  return best;
+}
+
 absl::Status WriteCommitManifest(FileSystem& fs, const std::string& run_dir,
-                                 const CommitManifest& m, bool sync) {
+                                 const CommitManifest& m, bool sync,
+                                 uint32_t generation) {
+  if (generation == 0 || generation > format::kMaxCommitGeneration) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "commit manifest for run ", m.run_id, ": generation ", generation,
+        " is outside [1, ", format::kMaxCommitGeneration, "]"));
+  }
   RUNLOG_ASSIGN_OR_RETURN(std::string bytes, EncodeCommitManifest(m));
   const std::string tmp_path = JoinPath(run_dir, format::kCommitTempFileName);
-  const std::string final_path = JoinPath(run_dir, format::kCommitFileName);
+  const std::string final_path = JoinPath(run_dir, CommitFileName(generation));
 
   absl::StatusOr<std::unique_ptr<WritableFile>> file =
       fs.NewWritableFile(tmp_path);
@@ -349,24 +402,118 @@ absl::Status WriteCommitManifest(FileSystem& fs, const std::string& run_dir,
   if (!s.ok()) return fail(s, "close");
   s = fs.Rename(tmp_path, final_path);
   if (!s.ok()) return fail(s, "rename");
-  // COMMIT now exists in the namespace but its directory entry is not yet
-  // durable: a power loss before this fsync may forget the rename. The run is
-  // reported as failed even though readers may already see it committed.
+  // The manifest now exists in the namespace but its directory entry is not
+  // yet durable: a power loss before this fsync may forget the rename. The
+  // run is reported as failed even though readers may already see it
+  // committed.
   if (!sync) return absl::OkStatus();
   return WithPath(fs.SyncDir(run_dir), "sync dir", run_dir);
 }
 
-absl::StatusOr<CommitManifest> ReadCommitManifest(FileSystem& fs,
-                                                  const std::string& run_dir) {
-  const std::string path = JoinPath(run_dir, format::kCommitFileName);
-  absl::StatusOr<std::string> bytes =
-      ReadFileToString(fs, path, format::kMaxCommitFileSize);
-  if (absl::IsInvalidArgument(bytes.status())) {
-    // Larger than any valid manifest can be: damage, not a caller mistake.
-    return absl::DataLossError(bytes.status().message());
+absl::StatusOr<CommitManifest> ManifestFromCommitRecord(
+    FileSystem& fs, const std::string& run_dir) {
+  RUNLOG_ASSIGN_OR_RETURN(std::vector<std::string> names, fs.ListDir(run_dir));
+  uint32_t last = 0;
+  for (const std::string& name : names) {
+    if (std::optional<uint32_t> n = ParseSegmentFileName(name);
+        n && *n > last) {
+      last = *n;
+    }
   }
-  RUNLOG_RETURN_IF_ERROR(bytes.status());
-  return DecodeCommitManifest(*bytes, path);
+  if (last == 0) {
+    return absl::NotFoundError(absl::StrCat(run_dir, ": no log segment"));
+  }
+  const std::string path = JoinPath(run_dir, SegmentFileName(last));
+  absl::StatusOr<std::string> data =
+      ReadFileToString(fs, path, kMaxSegmentFileSize);
+  if (absl::IsInvalidArgument(data.status())) {
+    return absl::DataLossError(data.status().message());
+  }
+  RUNLOG_RETURN_IF_ERROR(data.status());
+  // Walk the chunks to the last intact one; the record is written last.
+  uint64_t pos = format::kSegmentHeaderSize;
+  Chunk chunk;
+  bool found = false;
+  while (pos < data->size()) {
+    if (!ParseChunkAt(*data, pos, 0, path, &chunk).ok()) break;
+    found = true;
+    pos = chunk.offset + format::kChunkHeaderSize + chunk.payload.size();
+  }
+  if (!found || chunk.type != format::kChunkCommit || pos != data->size()) {
+    return absl::NotFoundError(
+        absl::StrCat(path, ": does not end in a commit record"));
+  }
+  const std::string where =
+      absl::StrCat(path, ": commit record at offset ", chunk.offset);
+  RUNLOG_ASSIGN_OR_RETURN(CommitManifest m,
+                          DecodeCommitManifest(chunk.payload, where));
+  RUNLOG_RETURN_IF_ERROR(
+      CheckFileHeader(*data, format::kSegmentMagic, m.run_id, last, path));
+  if (m.segments.empty() || m.segments.back().number != last ||
+      m.segments.back().kind != format::SegmentKind::kLog ||
+      m.segments.back().length != chunk.offset ||
+      m.segments.back().checksum !=
+          Checksum64(absl::string_view(*data).substr(0, chunk.offset))) {
+    return Damaged(path, chunk.offset,
+                   "commit record does not describe the bytes before it");
+  }
+  m.segments.back().length = data->size();
+  m.segments.back().checksum = Checksum64(*data);
+  return m;
+}
+
+absl::StatusOr<CommitManifest> ReadCommitManifest(FileSystem& fs,
+                                                  const std::string& run_dir,
+                                                  ManifestSource* source) {
+  // Each retry follows a manifest that vanished or went stale after it was
+  // listed; a newer one is already in place by then, so a few suffice.
+  constexpr int kAttempts = 8;
+  absl::Status last;
+  for (int attempt = 0; attempt < kAttempts; ++attempt) {
+    absl::StatusOr<std::vector<std::string>> names = fs.ListDir(run_dir);
+    if (absl::IsUnavailable(names.status())) {
+      last = names.status();
+      continue;
+    }
+    RUNLOG_RETURN_IF_ERROR(names.status());
+    const uint32_t g = HighestCommitGeneration(*names);
+    if (g == 0) {
+      return absl::NotFoundError(absl::StrCat(
+          JoinPath(run_dir, format::kCommitFileName), ": no commit manifest"));
+    }
+    const std::string path = JoinPath(run_dir, CommitFileName(g));
+    absl::StatusOr<std::string> bytes =
+        ReadFileToString(fs, path, format::kMaxCommitFileSize);
+    if (absl::IsNotFound(bytes.status()) ||
+        absl::IsUnavailable(bytes.status())) {
+      last = bytes.status();
+      continue;
+    }
+    if (absl::IsInvalidArgument(bytes.status())) {
+      // Larger than any valid manifest can be: damage, not a caller mistake.
+      return absl::DataLossError(bytes.status().message());
+    }
+    RUNLOG_RETURN_IF_ERROR(bytes.status());
+    if (source != nullptr) *source = ManifestSource{g, false, absl::OkStatus()};
+    absl::StatusOr<CommitManifest> m = DecodeCommitManifest(*bytes, path);
+    if (m.ok() || g != 1 || !absl::IsDataLoss(m.status()) ||
+        !LooksTorn(*bytes, m.status())) {
+      return m;
+    }
+    // COMMIT's bytes are not synced at commit (the record in the segment
+    // is): rebuild a torn or emptied one from the record.
+    absl::StatusOr<CommitManifest> rebuilt =
+        ManifestFromCommitRecord(fs, run_dir);
+    if (!rebuilt.ok()) return m;
+    if (source != nullptr) {
+      source->from_record = true;
+      source->commit_damage = m.status();
+    }
+    return rebuilt;
+  }
+  return absl::UnavailableError(
+      absl::StrCat(run_dir, ": the commit manifest kept changing or failing (",
+                   kAttempts, " attempts): ", last.message()));
 }
 
 }  // namespace runlog::storage

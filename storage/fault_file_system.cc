@@ -235,4 +235,10 @@ absl::StatusOr<FileInfo> FaultInjectingFileSystem::Stat(
   return base_->Stat(path);
 }
 
+absl::Status FaultInjectingFileSystem::Touch(const std::string& path) {
+  RUNLOG_RETURN_IF_ERROR(
+      Admit(FsOp::kWrite, /*mutating=*/true, "utimensat", path, path));
+  return base_->Touch(path);
+}
+
 }  // namespace runlog::storage

@@ -90,6 +90,11 @@ class FaultInjectingFileSystem : public FileSystem {
   absl::StatusOr<std::vector<std::string>> ListDir(
       const std::string& path) override;
   absl::StatusOr<FileInfo> Stat(const std::string& path) override;
+  // Counted (and failed) as a kWrite: it changes the file's metadata.
+  absl::Status Touch(const std::string& path) override;
+  bool IsShared(const std::string& path) override {
+    return base_->IsShared(path);
+  }
 
   MemFileSystem* base() const { return base_; }
 

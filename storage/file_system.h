@@ -8,7 +8,8 @@
 // Error vocabulary (every implementation must follow it):
 //   ENOENT            -> NotFound
 //   EEXIST            -> AlreadyExists
-//   other errno       -> absl::ErrnoToStatus code, message "<op> <path>: <strerror>"
+//   other errno       -> absl::ErrnoToStatus code, message "<op> <path>:
+//   <strerror>"
 // Messages always name the path.
 //
 // Thread-safety: implementations are safe to call from several threads, but
@@ -91,8 +92,8 @@ class FileSystem {
       const std::string& path) = 0;
   // Opens an existing regular file; symlinks are not followed (the open
   // fails), so a repository cannot be made to read outside itself.
-  virtual absl::StatusOr<std::unique_ptr<RandomAccessFile>>
-  NewRandomAccessFile(const std::string& path) = 0;
+  virtual absl::StatusOr<std::unique_ptr<RandomAccessFile>> NewRandomAccessFile(
+      const std::string& path) = 0;
 
   // mkdir(2) with mode 0777 & ~umask; AlreadyExists if present.
   virtual absl::Status CreateDir(const std::string& path) = 0;
@@ -111,6 +112,18 @@ class FileSystem {
       const std::string& path) = 0;
   // lstat(2): symlinks are reported as kSymlink, never followed.
   virtual absl::StatusOr<FileInfo> Stat(const std::string& path) = 0;
+  // Sets the modification time of the existing regular file `path` to the
+  // file system's own "now" (utimensat(2) with UTIME_NOW: on NFS and
+  // GlusterFS the server's clock, not this host's), without changing its
+  // contents. A writer's sign of life (owner_liveness.h); NotFound if absent.
+  virtual absl::Status Touch(const std::string& path) = 0;
+  // Whether processes on other machines may reach `path` (NFS, FUSE such as
+  // GlusterFS, CephFS, Lustre, SMB). Liveness rules that only hold when the
+  // disk and the writer share one machine check it; when unsure, true.
+  virtual bool IsShared(const std::string& path) {
+    (void)path;
+    return true;
+  }
 };
 
 // Joins path components with '/'.

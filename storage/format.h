@@ -19,6 +19,24 @@ inline constexpr char kTrashDirName[] = "trash";
 inline constexpr char kOwnerFileName[] = "OWNER";
 inline constexpr char kCommitFileName[] = "COMMIT";
 inline constexpr char kCommitTempFileName[] = "COMMIT.tmp";
+// Later manifests of the same run (compaction) are "COMMIT.2", "COMMIT.3",
+// ...: a manifest is never renamed over, so a reader on another NFS or
+// GlusterFS client never opens a name whose inode was replaced under it. The
+// highest generation present wins; "COMMIT" is generation 1.
+inline constexpr char kCommitGenerationPrefix[] = "COMMIT.";
+inline constexpr uint32_t kMaxCommitGeneration = 1u << 30;
+// A run is built under runs/.creating.<id> (OWNER written, nothing synced)
+// and renamed to runs/<id> when it is ready, so runs/ never holds a run
+// whose OWNER is missing. Leftovers of a creator that died are removed by
+// recovery.
+inline constexpr char kCreatingPrefix[] = ".creating.";
+// Recovery and deletion without force move an uncommitted run to
+// trash/<id>.recheck, judge it again there, and either move it back (it
+// committed or wrote meanwhile) or on to trash/<id> for unlinking.
+inline constexpr char kRecheckSuffix[] = ".recheck";
+// A file a process creates in trash/ and removes at once: its modification
+// time is the file system's clock (the server's, on NFS or GlusterFS).
+inline constexpr char kClockProbePrefix[] = ".clock.";
 inline constexpr char kSegmentSuffix[] = ".seg";
 inline constexpr char kColumnFileSuffix[] = ".col";  // compacted: "000007.col"
 // Written by a compaction while it runs (an OWNER record naming the
@@ -75,6 +93,13 @@ inline constexpr uint32_t kMaxChunkPayload = 64u << 20;
 inline constexpr uint8_t kChunkIgnorableBit = 0x80;
 inline constexpr uint8_t kChunkRecords = 0x01;  // tracking records batch
 inline constexpr uint8_t kChunkBlob = 0x02;     // one large opaque value
+// The commit record: the last chunk of a committed run's last log segment.
+// Its payload is a COMMIT encoding of the manifest as it stood before the
+// record (the last segment's entry gives the record's own offset and the
+// XXH3-64 of the bytes before it). It is synced with the segment, so COMMIT
+// itself need not be: a COMMIT a power loss left empty or torn is rebuilt
+// from it (docs/design.md, "flushes per run"). Readers of data skip it.
+inline constexpr uint8_t kChunkCommit = 0x83;
 inline constexpr bool IsKnownChunkType(uint8_t type) {
   return type == kChunkRecords || type == kChunkBlob;
 }

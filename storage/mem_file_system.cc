@@ -397,6 +397,18 @@ absl::StatusOr<FileInfo> MemFileSystem::Stat(const std::string& path) {
   return info;
 }
 
+absl::Status MemFileSystem::Touch(const std::string& path) {
+  absl::MutexLock lock(&state_->mu);
+  RUNLOG_ASSIGN_OR_RETURN(Resolved r,
+                          ResolveExisting(*state_, "utimensat", path));
+  if (r.node->kind != Inode::Kind::kFile) {
+    return ErrnoError(r.node->kind == Inode::Kind::kDir ? EISDIR : ELOOP,
+                      "utimensat", path);
+  }
+  r.node->mtime = state_->clock->Now();
+  return absl::OkStatus();
+}
+
 void MemFileSystem::SimulatePowerLoss() {
   absl::MutexLock lock(&state_->mu);
   ++state_->generation;

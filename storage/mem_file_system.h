@@ -70,6 +70,9 @@ class MemFileSystem : public FileSystem {
   absl::StatusOr<std::vector<std::string>> ListDir(
       const std::string& path) override;
   absl::StatusOr<FileInfo> Stat(const std::string& path) override;
+  absl::Status Touch(const std::string& path) override;
+  // A local disk of one machine.
+  bool IsShared(const std::string&) override { return false; }
 
   // Drops everything not durable, as described above.
   void SimulatePowerLoss();

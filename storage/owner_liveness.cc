@@ -163,6 +163,18 @@ std::optional<uint64_t> ParseStatStartTime(absl::string_view stat) {
   return start;
 }
 
+// True when /proc belongs to this process's pid namespace.
+bool ProcSelfIsThisProcess() {
+  char buf[32];
+  const ssize_t n = ::readlink("/proc/self", buf, sizeof(buf) - 1);
+  if (n <= 0) return false;
+  buf[n] = '\0';
+  int64_t pid = 0;
+  return absl::SimpleAtoi(absl::string_view(buf, static_cast<size_t>(n)),
+                          &pid) &&
+         pid == ::getpid();
+}
+
 class ProcSystemProbe : public SystemProbe {
  public:
   HostIdentity LocalIdentity() override {
@@ -175,7 +187,13 @@ class ProcSystemProbe : public SystemProbe {
     }
     id.boot_id = ReadTrimmed("/proc/sys/kernel/random/boot_id");
     struct stat st;
-    if (::stat("/proc/self/ns/pid", &st) == 0) {
+    // A pid namespace that kept its parent's /proc (`unshare --pid --fork`
+    // without a new mount of /proc) shows another namespace's processes:
+    // /proc/self then names a different pid than getpid(), and probing pids
+    // there would judge strangers. Leave the namespace unknown (0), so that
+    // this process's runs, and the runs it judges, fall to the staleness
+    // rule instead.
+    if (ProcSelfIsThisProcess() && ::stat("/proc/self/ns/pid", &st) == 0) {
       id.pid_namespace = static_cast<uint64_t>(st.st_ino);
     }
     return id;

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/types.h>
 #include <unistd.h>
 
@@ -25,8 +26,46 @@
 namespace runlog::storage {
 namespace {
 
+// True when `path` (or, if it is gone, its directory) is on a network or
+// FUSE file system, where EIO usually means "server unreachable" rather than
+// a bad disk block.
+bool OnNetworkFileSystem(absl::string_view path) {
+  std::string p(path);
+  for (int i = 0; i < 2; ++i) {
+    struct statfs fs;
+    if (::statfs(p.c_str(), &fs) == 0) {
+      switch (static_cast<uint64_t>(fs.f_type)) {
+        case 0x6969:      // NFS
+        case 0x65735546:  // FUSE (GlusterFS, CephFS-fuse, sshfs, ...)
+        case 0x00c36400:  // CephFS
+        case 0x0bd00bd0:  // Lustre
+        case 0xfe534d42:  // SMB2
+        case 0xff534d42:  // CIFS
+          return true;
+        default:
+          return false;
+      }
+    }
+    const size_t slash = p.find_last_of('/');
+    if (slash == std::string::npos || slash == 0) return false;
+    p.resize(slash);
+  }
+  return false;
+}
+
 absl::Status ErrnoError(int error_number, absl::string_view op,
                         absl::string_view path) {
+  // A network file system's "try again" errors: a stale handle after another
+  // client replaced or removed the file, a lost connection to the server, or
+  // EIO from an unreachable server. Callers retry Unavailable (status
+  // vocabulary in DESIGN.md); a stale handle is not a deletion.
+  if (error_number == ESTALE || error_number == ENOTCONN ||
+      error_number == ECONNABORTED || error_number == ETIMEDOUT ||
+      (error_number == EIO && OnNetworkFileSystem(path))) {
+    return absl::UnavailableError(
+        absl::ErrnoToStatus(error_number, absl::StrCat(op, " ", path))
+            .message());
+  }
   return absl::ErrnoToStatus(error_number, absl::StrCat(op, " ", path));
 }
 
@@ -245,6 +284,20 @@ class PosixFileSystem : public FileSystem {
     }
     std::sort(names.begin(), names.end());
     return names;
+  }
+
+  bool IsShared(const std::string& path) override {
+    return OnNetworkFileSystem(path);
+  }
+
+  absl::Status Touch(const std::string& path) override {
+    // AT_SYMLINK_NOFOLLOW: a symlink planted at `path` is not followed out
+    // of the repository.
+    const struct timespec now[2] = {{0, UTIME_OMIT}, {0, UTIME_NOW}};
+    if (::utimensat(AT_FDCWD, path.c_str(), now, AT_SYMLINK_NOFOLLOW) != 0) {
+      return ErrnoError(errno, "utimensat", path);
+    }
+    return absl::OkStatus();
   }
 
   absl::StatusOr<FileInfo> Stat(const std::string& path) override {

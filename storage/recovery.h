@@ -3,8 +3,15 @@
 //
 //   * trash/ is emptied (a crash mid-delete leaves only trash).
 //   * Uncommitted runs whose writer is certainly gone (RunState::kAbandoned)
-//     are deleted like RunStore::DeleteRun(). Live and unknown runs are kept:
-//     deleting a live run loses data, keeping a dead one only wastes space.
+//     are removed with RunStore::RemoveIfAbandoned(): moved to trash, judged
+//     again there, and put back if they committed or wrote meanwhile. Live
+//     and unknown runs are kept: deleting a live run loses data, keeping a
+//     dead one only wastes space. Ages are measured on the file system's
+//     clock (RunStore::FileSystemNow()).
+//   * Unfinished creations (runs/.creating.<id>) whose creator is gone are
+//     removed, and so are empty runs without OWNER left by older versions.
+//   * Manifests superseded by a compaction's (COMMIT.<n>) are removed once
+//     older than the staleness period.
 //   * In committed runs, a leftover COMMIT.tmp is removed, and so are segment
 //     and column files the manifest does not reference once they are older
 //     than the staleness period (a compaction may be writing them right now).
@@ -35,6 +42,12 @@ struct RecoveryAction {
     kRemoveUnreferencedSegment,
     kSalvageAbandonedRun,    // path = runs/<id>; committed as crashed
     kRemoveStaleCompaction,  // path = runs/<id>/COMPACTING and its outputs
+    kRecheckRemoval,         // path = trash/<id>.recheck: removed or restored
+    kRemoveOldManifest,      // path = runs/<id>/COMMIT[.n], superseded
+    kRepairManifest,         // path = runs/<id>/COMMIT.<n>, rebuilt from the
+                             // commit record after a power loss tore COMMIT
+    kRemoveUnfinishedCreation,  // runs/.creating.<id>, or an empty run
+                                // without OWNER from an older runlog
   };
   Kind kind;
   std::string path;

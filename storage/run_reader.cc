@@ -96,10 +96,32 @@ absl::StatusOr<bool> RunReader::Next(Chunk* chunk) {
     if (more) return true;
     const uint64_t torn = current_->ignored_tail_bytes();
     ignored_tail_bytes_ += torn;
+    if (tail_damage_.ok()) tail_damage_ = current_->tail_damage();
+    const std::string torn_path = current_->path();
+    const uint64_t torn_at = current_->valid_length();
     current_.reset();
     // A live segment that ended in a torn chunk is where the writer stopped;
     // anything after it cannot be trusted to follow on without a hole.
-    if (torn > 0 && !committed()) stopped_ = true;
+    if (torn > 0 && !committed()) {
+      stopped_ = true;
+      // The writer syncs and finishes a segment before it starts the next,
+      // so a torn segment followed by another is damage.
+      uint64_t unread = 0;
+      for (size_t i = next_index_; i < plan_.size(); ++i) {
+        absl::StatusOr<FileInfo> info =
+            fs_->Stat(JoinPath(run_dir_, SegmentFileName(plan_[i].number)));
+        if (info.ok()) unread += info->size;
+      }
+      if (next_index_ < plan_.size()) {
+        ignored_tail_bytes_ += unread;
+        if (tail_damage_.ok()) {
+          tail_damage_ = absl::DataLossError(absl::StrCat(
+              torn_path, ": offset ", torn_at, ": chunk damaged, yet ",
+              plan_.size() - next_index_, " later segment(s) of ", unread,
+              " bytes follow; they are not read"));
+        }
+      }
+    }
   }
   return false;
 }

@@ -49,8 +49,14 @@ class RunReader {
 
   // Segment number of the chunk last returned.
   uint32_t current_segment() const { return current_number_; }
-  // Sum of ignored torn-tail bytes over the segments read so far (live runs).
+  // Sum of ignored torn-tail bytes over the segments read so far (live runs),
+  // whole later segments left unread after a torn one included.
   uint64_t ignored_tail_bytes() const { return ignored_tail_bytes_; }
+  // Live runs, once Next() returned false: OK if everything ignored can be
+  // a torn write at the end of the last segment; otherwise DataLoss naming
+  // the file and offset (a complete chunk that fails its checks, or a torn
+  // chunk followed by further segments).
+  const absl::Status& tail_damage() const { return tail_damage_; }
 
  private:
   RunReader(FileSystem* fs, std::string run_dir, std::string run_id,
@@ -67,6 +73,7 @@ class RunReader {
   uint32_t current_number_ = 0;
   std::unique_ptr<SegmentReader> current_;
   uint64_t ignored_tail_bytes_ = 0;
+  absl::Status tail_damage_;
   bool stopped_ = false;  // a live segment ended torn: later ones are not read
 };
 

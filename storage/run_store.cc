@@ -5,12 +5,13 @@
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
-#include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/strip.h"
 #include "storage/checksum.h"
 #include "storage/coding.h"
 #include "storage/format.h"
+#include "storage/os_random.h"
 #include "storage/run_catalog.h"
 #include "storage/run_id.h"
 #include "storage/status_macros.h"
@@ -23,6 +24,16 @@ absl::StatusOr<OwnerRecord> ReadOwnerFile(FileSystem& fs,
   RUNLOG_ASSIGN_OR_RETURN(
       std::string text, ReadFileToString(fs, path, format::kMaxOwnerFileSize));
   return DecodeOwner(text, path);
+}
+
+// An OWNER that holds nothing a writer wrote: missing (its directory entry
+// was never made durable), empty, or only zero bytes (its bytes were not).
+bool OwnerLostInPowerLoss(FileSystem& fs, const std::string& path) {
+  absl::StatusOr<std::string> text =
+      ReadFileToString(fs, path, format::kMaxOwnerFileSize);
+  if (absl::IsNotFound(text.status())) return true;
+  if (!text.ok()) return false;
+  return text->find_first_not_of('\0') == std::string::npos;
 }
 
 std::string EncodeRepoMarker() {
@@ -99,10 +110,8 @@ absl::Status CreateRepo(FileSystem& fs, const std::string& root) {
       IgnoreAlreadyExists(fs.CreateDir(JoinPath(root, format::kRunsDirName))));
   RUNLOG_RETURN_IF_ERROR(
       IgnoreAlreadyExists(fs.CreateDir(JoinPath(root, format::kTrashDirName))));
-  absl::BitGen gen;
-  const std::string tmp =
-      JoinPath(root, absl::StrCat(format::kRepoMarkerName, ".tmp.",
-                                  absl::Uniform<uint64_t>(gen)));
+  const std::string tmp = JoinPath(
+      root, absl::StrCat(format::kRepoMarkerName, ".tmp.", OsRandom64()));
   absl::Status written = WriteNewFileSynced(fs, tmp, EncodeRepoMarker());
   if (written.ok()) {
     written = fs.Rename(tmp, JoinPath(root, format::kRepoMarkerName));
@@ -164,7 +173,8 @@ RunStore::RunStore(std::string root, RunStoreOptions options)
       options_(std::move(options)),
       fs_(options_.fs ? options_.fs : FileSystem::Default()),
       clock_(options_.clock ? options_.clock : Clock::Default()),
-      probe_(options_.probe ? options_.probe : SystemProbe::Default()) {}
+      probe_(options_.probe ? options_.probe : SystemProbe::Default()),
+      shared_(fs_->IsShared(root_)) {}
 
 std::string RunStore::RunDir(absl::string_view id) const {
   return JoinPath(root_, format::kRunsDirName, id);
@@ -172,45 +182,70 @@ std::string RunStore::RunDir(absl::string_view id) const {
 
 absl::StatusOr<std::unique_ptr<RunWriter>> RunStore::CreateRun(
     const RunWriterOptions& options) {
-  const bool sync = options.sync_policy != SyncPolicy::kNever;
-  absl::BitGen gen;
+  absl::BitGen gen = OsSeededBitGen();
+  const std::string runs = JoinPath(root_, format::kRunsDirName);
+  const std::string owner_text =
+      EncodeOwner(CurrentOwner(*probe_, clock_->Now()));
+  // The run is built under a name no listing takes for a run, then renamed
+  // into place holding its OWNER, so a crash at any point leaves either
+  // nothing in runs/ or a run recovery can judge. Nothing is synced here: a
+  // power loss may forget an uncommitted run, and Commit() syncs runs/
+  // before it reports success (docs/design.md, "flushes per run").
+  // Ids carry 8 random base-36 digits after the millisecond time, drawn
+  // from the kernel (os_random.h), so a collision needs two creators in the
+  // same millisecond drawing the same 41 bits; mkdir or the rename refuses
+  // the loser, which simply draws again.
   std::string id;
   std::string dir;
-  // Ids carry 8 random base-36 digits after the millisecond time, so a
-  // collision needs two creators in the same millisecond drawing the same
-  // 41 bits; mkdir refuses the loser, which simply draws again.
   for (int attempt = 0;; ++attempt) {
     id = NewRunId(clock_->Now(), gen);
     dir = RunDir(id);
-    absl::Status made = fs_->CreateDir(dir);
-    if (made.ok()) break;
+    const std::string staging =
+        JoinPath(runs, absl::StrCat(format::kCreatingPrefix, id));
+    absl::Status made = fs_->CreateDir(staging);
+    if (made.ok()) {
+      absl::Status s = [&]() -> absl::Status {
+        RUNLOG_ASSIGN_OR_RETURN(auto f, fs_->NewWritableFile(JoinPath(
+                                            staging, format::kOwnerFileName)));
+        RUNLOG_RETURN_IF_ERROR(f->Append(owner_text));
+        RUNLOG_RETURN_IF_ERROR(f->Close());
+        return fs_->Rename(staging, dir);
+      }();
+      if (s.ok()) break;
+      RemoveDirectoryTree(*fs_, staging).IgnoreError();
+      made = s;
+    }
     if (!absl::IsAlreadyExists(made) || attempt == 8) return made;
   }
   absl::StatusOr<std::unique_ptr<RunWriter>> writer =
-      [&]() -> absl::StatusOr<std::unique_ptr<RunWriter>> {
-    const OwnerRecord owner = CurrentOwner(*probe_, clock_->Now());
-    const std::string owner_path = JoinPath(dir, format::kOwnerFileName);
-    if (sync) {
-      RUNLOG_RETURN_IF_ERROR(
-          WriteNewFileSynced(*fs_, owner_path, EncodeOwner(owner)));
-      // OWNER's entry, then the run's entry in runs/: after a power loss the
-      // run is either absent or has its OWNER, never an anonymous directory.
-      RUNLOG_RETURN_IF_ERROR(fs_->SyncDir(dir));
-      RUNLOG_RETURN_IF_ERROR(
-          fs_->SyncDir(JoinPath(root_, format::kRunsDirName)));
-    } else {
-      RUNLOG_ASSIGN_OR_RETURN(auto f, fs_->NewWritableFile(owner_path));
-      RUNLOG_RETURN_IF_ERROR(f->Append(EncodeOwner(owner)));
-      RUNLOG_RETURN_IF_ERROR(f->Close());
-    }
-    return RunWriter::Start(fs_, dir, id, options);
-  }();
+      RunWriter::Start(fs_, dir, id, options);
   if (!writer.ok()) {
     // Nothing was written into the run yet: take it back rather than leave
     // a run that recovery could only remove once it is stale.
     RemoveDirectoryTree(*fs_, dir).IgnoreError();
   }
   return writer;
+}
+
+absl::StatusOr<absl::Time> RunStore::FileSystemNow() {
+  if (options_.file_system_clock != nullptr) {
+    return options_.file_system_clock->Now();
+  }
+  const std::string path = JoinPath(
+      root_, format::kTrashDirName,
+      absl::StrFormat("%s%016x", format::kClockProbePrefix, OsRandom64()));
+  absl::StatusOr<FileInfo> info = [&]() -> absl::StatusOr<FileInfo> {
+    RUNLOG_ASSIGN_OR_RETURN(auto f, fs_->NewWritableFile(path));
+    RUNLOG_RETURN_IF_ERROR(f->Close());
+    return fs_->Stat(path);
+  }();
+  fs_->RemoveFile(path).IgnoreError();
+  if (!info.ok()) {
+    return absl::Status(info.status().code(),
+                        absl::StrCat("reading the file system's clock: ",
+                                     info.status().message()));
+  }
+  return info->modified;
 }
 
 absl::Status RunStore::PurgeTrashEntry(absl::string_view name) {
@@ -236,6 +271,10 @@ absl::Status RunStore::DeleteRun(absl::string_view id) {
         absl::StrCat("run ", id, " not found in ", root_));
   }
   RUNLOG_RETURN_IF_ERROR(moved);
+  return FinishDeletion(id);
+}
+
+absl::Status RunStore::FinishDeletion(absl::string_view id) {
   // The rename is the deletion: make it durable in both directories before
   // unlinking, so a power loss can never resurrect a half-emptied run.
   RUNLOG_RETURN_IF_ERROR(fs_->SyncDir(JoinPath(root_, format::kRunsDirName)));
@@ -243,8 +282,77 @@ absl::Status RunStore::DeleteRun(absl::string_view id) {
   return PurgeTrashEntry(id);
 }
 
-absl::StatusOr<RunEntry> RunStore::Describe(const std::string& id) {
-  const std::string dir = RunDir(id);
+absl::StatusOr<RemovalOutcome> RunStore::RemoveIfAbandoned(absl::string_view id,
+                                                           absl::Time now) {
+  RUNLOG_RETURN_IF_ERROR(ValidateRunId(id));
+  const std::string check_name = absl::StrCat(id, format::kRecheckSuffix);
+  absl::Status moved = fs_->Rename(
+      RunDir(id), JoinPath(root_, format::kTrashDirName, check_name));
+  if (absl::IsNotFound(moved)) {
+    return absl::NotFoundError(
+        absl::StrCat("run ", id, " not found in ", root_));
+  }
+  RUNLOG_RETURN_IF_ERROR(moved);
+  return RecheckTrashEntry(check_name, now);
+}
+
+absl::StatusOr<RemovalOutcome> RunStore::RecheckTrashEntry(
+    absl::string_view name, absl::Time now) {
+  absl::string_view id = name;
+  if (!absl::ConsumeSuffix(&id, format::kRecheckSuffix) || !IsValidRunId(id)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("trash entry ", name, " is not a run being rechecked"));
+  }
+  const std::string trash = JoinPath(root_, format::kTrashDirName);
+  const std::string dir = JoinPath(trash, name);
+  // Moved out of runs/, the run takes no more path-based writes: a writer's
+  // commit (its rename and directory sync) and new segments now fail. What
+  // it did before the move is all here, so this judgement is final.
+  absl::StatusOr<RunEntry> entry = DescribeDir(std::string(id), dir, now);
+  if (absl::IsNotFound(entry.status())) {
+    // A racing recheck of the same run finished first.
+    return absl::NotFoundError(absl::StrCat("run ", id, " was removed"));
+  }
+  RemovalOutcome outcome;
+  if (entry.ok() && entry->state == RunState::kAbandoned) {
+    const std::string final_name(id);
+    absl::Status s = fs_->Rename(dir, JoinPath(trash, final_name));
+    if (absl::IsNotFound(s)) {
+      return absl::NotFoundError(absl::StrCat("run ", id, " was removed"));
+    }
+    RUNLOG_RETURN_IF_ERROR(s);
+    RUNLOG_RETURN_IF_ERROR(FinishDeletion(final_name));
+    outcome.removed = true;
+    outcome.reason = entry->detail;
+    return outcome;
+  }
+  // Committed, written to, or now alive since it was judged (or it cannot
+  // be judged any more): put it back. An acknowledged commit is never lost
+  // (invariant 6).
+  outcome.reason = entry.ok()
+                       ? (entry->state == RunState::kCommitted
+                              ? std::string("committed while being removed")
+                              : absl::StrCat("written to while being removed: ",
+                                             entry->detail))
+                       : absl::StrCat("could not be judged again: ",
+                                      entry.status().message());
+  absl::Status back = fs_->Rename(dir, RunDir(id));
+  if (absl::IsNotFound(back)) {
+    return absl::NotFoundError(absl::StrCat("run ", id, " was removed"));
+  }
+  if (!back.ok()) {
+    return absl::Status(
+        back.code(),
+        absl::StrCat("run ", id, " must be restored from ", dir, " (",
+                     outcome.reason,
+                     "), but the rename failed: ", back.message()));
+  }
+  return outcome;
+}
+
+absl::StatusOr<RunEntry> RunStore::DescribeDir(const std::string& id,
+                                               const std::string& dir,
+                                               absl::Time now) {
   RUNLOG_ASSIGN_OR_RETURN(FileInfo dir_info, fs_->Stat(dir));
   if (dir_info.type != FileType::kDirectory) {
     // Never follow a symlink (or anything else) planted under runs/ out of
@@ -262,7 +370,7 @@ absl::StatusOr<RunEntry> RunStore::Describe(const std::string& id) {
   for (const std::string& name : names) {
     // By name, before the stat: a COMMIT that vanishes now means the run is
     // being deleted, not that it is uncommitted.
-    if (name == format::kCommitFileName) has_commit = true;
+    if (ParseCommitFileName(name)) has_commit = true;
     absl::StatusOr<FileInfo> info = fs_->Stat(JoinPath(dir, name));
     if (!info.ok()) continue;  // removed meanwhile
     entry.bytes_on_disk += info->size;
@@ -270,7 +378,10 @@ absl::StatusOr<RunEntry> RunStore::Describe(const std::string& id) {
   }
   if (has_commit) {
     entry.state = RunState::kCommitted;
-    absl::StatusOr<CommitManifest> m = ReadCommitManifest(*fs_, dir);
+    ManifestSource source;
+    absl::StatusOr<CommitManifest> m = ReadCommitManifest(*fs_, dir, &source);
+    entry.manifest_generation = source.generation;
+    entry.manifest_rebuilt = source.from_record;
     if (m.ok()) {
       entry.manifest = *std::move(m);
     } else if (absl::IsNotFound(m.status())) {
@@ -291,25 +402,38 @@ absl::StatusOr<RunEntry> RunStore::Describe(const std::string& id) {
   }
   LivenessVerdict verdict =
       DecideLiveness(owner, probe_->LocalIdentity(), *probe_, entry.last_write,
-                     clock_->Now(), options_.staleness);
+                     now, options_.staleness);
+  if (!owner.ok() && !shared_ && verdict.state == RunState::kUnknown &&
+      OwnerLostInPowerLoss(*fs_, JoinPath(dir, format::kOwnerFileName))) {
+    // OWNER is written whole before the run is renamed into runs/, so a
+    // missing, empty or zeroed one is what a power loss (or kernel crash)
+    // leaves of a creation nothing synced (or what a runlog before 0.2 left
+    // when killed inside CreateRun). On a disk only this machine reaches,
+    // the writer ran here and died with it.
+    verdict = {RunState::kAbandoned,
+               absl::StrCat("OWNER lost its bytes in a power loss (",
+                            verdict.reason, ")")};
+  }
   entry.state = verdict.state;
   entry.detail = std::move(verdict.reason);
   return entry;
 }
 
 std::optional<LivenessVerdict> RunStore::JudgeOwnerFile(
-    const std::string& path) {
+    const std::string& path, std::optional<absl::Time> now) {
   absl::StatusOr<FileInfo> info = fs_->Stat(path);
   if (!info.ok()) return std::nullopt;
   absl::StatusOr<OwnerRecord> owner = ReadOwnerFile(*fs_, path);
   if (absl::IsNotFound(owner.status())) return std::nullopt;
   return DecideLiveness(owner, probe_->LocalIdentity(), *probe_, info->modified,
-                        clock_->Now(), options_.staleness);
+                        now ? *now : clock_->Now(), options_.staleness);
 }
 
-absl::StatusOr<RunEntry> RunStore::GetRun(absl::string_view id) {
+absl::StatusOr<RunEntry> RunStore::GetRun(absl::string_view id,
+                                          std::optional<absl::Time> now) {
   RUNLOG_RETURN_IF_ERROR(ValidateRunId(id));
-  absl::StatusOr<RunEntry> entry = Describe(std::string(id));
+  absl::StatusOr<RunEntry> entry =
+      DescribeDir(std::string(id), RunDir(id), now ? *now : clock_->Now());
   if (absl::IsNotFound(entry.status())) {
     return absl::NotFoundError(
         absl::StrCat("run ", id, " not found in ", root_));
@@ -317,7 +441,9 @@ absl::StatusOr<RunEntry> RunStore::GetRun(absl::string_view id) {
   return entry;
 }
 
-absl::StatusOr<std::vector<RunEntry>> RunStore::ListRuns(ListDetail detail) {
+absl::StatusOr<std::vector<RunEntry>> RunStore::ListRuns(
+    ListDetail detail, std::optional<absl::Time> now) {
+  const absl::Time judged_at = now ? *now : clock_->Now();
   RUNLOG_ASSIGN_OR_RETURN(std::vector<std::string> names,
                           fs_->ListDir(JoinPath(root_, format::kRunsDirName)));
   // kSummary: committed runs come from the catalog where it has them. A
@@ -356,7 +482,7 @@ absl::StatusOr<std::vector<RunEntry>> RunStore::ListRuns(ListDetail detail) {
       entry.manifest = std::move(catalog[index]);
       continue;
     }
-    absl::StatusOr<RunEntry> entry = Describe(name);
+    absl::StatusOr<RunEntry> entry = DescribeDir(name, RunDir(name), judged_at);
     // Deleted meanwhile, or not a run directory (a stray file or symlink).
     if (absl::IsNotFound(entry.status()) ||
         absl::IsFailedPrecondition(entry.status())) {
@@ -386,10 +512,8 @@ void RunStore::RewriteCatalog(const std::vector<RunEntry>& runs) {
       all.push_back(*entry.manifest);
     }
   }
-  absl::BitGen gen;
   // A cache: a failure to write it (a read-only repository) is ignored.
-  WriteRunCatalog(*fs_, root_, all,
-                  absl::StrFormat("%016x", absl::Uniform<uint64_t>(gen)))
+  WriteRunCatalog(*fs_, root_, all, absl::StrFormat("%016x", OsRandom64()))
       .IgnoreError();
 }
 

@@ -32,18 +32,31 @@
 
 namespace runlog::storage {
 
+// How long an uncommitted run whose writer cannot be probed must show no
+// sign of life before it counts as abandoned. Long, because removing a live
+// run loses data while keeping a dead one only wastes space: a writer shows
+// life from inside its own calls (a write, or OWNER's mtime refreshed every
+// RunWriterOptions::heartbeat_interval), so only a program that calls
+// nothing for a whole day looks dead.
+inline constexpr absl::Duration kDefaultStaleness = absl::Hours(24);
+
 struct RunStoreOptions {
   // Create the repository (its directory, marker and subdirectories) if it
   // does not exist. The parent directory must exist.
   bool create_if_missing = false;
   // An uncommitted run whose writer cannot be probed (another host, another
   // pid namespace, unreadable OWNER) counts as abandoned after this long
-  // without writes.
-  absl::Duration staleness = absl::Minutes(15);
+  // without writes. Deciding callers (recovery, deletion) measure it against
+  // the file system's clock (FileSystemNow()), as the mtimes are stamped.
+  absl::Duration staleness = kDefaultStaleness;
   // Defaults: FileSystem::Default(), Clock::Default(), SystemProbe::Default().
   FileSystem* fs = nullptr;
   Clock* clock = nullptr;
   SystemProbe* probe = nullptr;
+  // The clock that stamps the file system's modification times, for tests
+  // that pin those times by hand; null (the default): FileSystemNow() reads
+  // it from the file system itself.
+  Clock* file_system_clock = nullptr;
 };
 
 // One run as a listing sees it.
@@ -56,8 +69,20 @@ struct RunEntry {
   // committed run unreadable (its COMMIT is damaged; state is kCommitted).
   std::string detail;
   absl::Status manifest_error;
+  // Committed runs: the generation of the manifest read (commit_manifest.h).
+  uint32_t manifest_generation = 0;
+  // COMMIT was damaged and the manifest rebuilt from the commit record
+  // (commit_manifest.h); recovery writes it anew.
+  bool manifest_rebuilt = false;
   absl::Time last_write = absl::InfinitePast();
   uint64_t bytes_on_disk = 0;
+};
+
+// What RemoveIfAbandoned() did.
+struct RemovalOutcome {
+  bool removed = false;
+  // Why it was removed (the liveness reason), or why it was put back.
+  std::string reason;
 };
 
 class RunStore {
@@ -79,19 +104,40 @@ class RunStore {
   SystemProbe* probe() const { return probe_; }
   const RunStoreOptions& options() const { return options_; }
 
-  // Creates a new run: a unique time-ordered id, its directory, OWNER naming
-  // this process, the first segment, and an fsync of runs/ so the run
-  // survives a power loss once it has data (skipped under SyncPolicy::kNever).
+  // Creates a new run: a unique time-ordered id, its directory holding
+  // OWNER (built as runs/.creating.<id> and renamed into place) and the
+  // first segment. Performs no fsync: Commit() makes the run durable.
   absl::StatusOr<std::unique_ptr<RunWriter>> CreateRun(
       const RunWriterOptions& options = {});
 
   // Deletes a run whatever its state (invariant 5): renames runs/<id> into
   // trash/ in one atomic step, makes that durable, then unlinks its files.
-  // A writer of the run in another process fails at its next file creation
-  // or commit; callers that must not delete live runs check ListRuns() first.
+  // A writer of the run in another process fails at its next commit, new
+  // segment or heartbeat. Callers that must not delete live runs use
+  // RemoveIfAbandoned() instead.
   // InvalidArgument for a malformed id; NotFound if there is no such run
   // (also when a concurrent deletion won the race).
   absl::Status DeleteRun(absl::string_view id);
+
+  // Removes an uncommitted run only if it is still abandoned once nobody
+  // can write to it by path any more: renames runs/<id> to
+  // trash/<id>.recheck, judges it again there at `now` (the file system's
+  // clock, FileSystemNow()), and then either unlinks it or puts it back in
+  // runs/ (it committed, wrote or came alive meanwhile; `removed` false).
+  // docs/design.md lists the window that remains. NotFound if absent.
+  absl::StatusOr<RemovalOutcome> RemoveIfAbandoned(absl::string_view id,
+                                                   absl::Time now);
+  // The second half of RemoveIfAbandoned() for trash/<name> (an
+  // "<id>.recheck" entry), also for one a crashed process left behind.
+  absl::StatusOr<RemovalOutcome> RecheckTrashEntry(absl::string_view name,
+                                                   absl::Time now);
+
+  // The file system's current time: the modification time of a file created
+  // (and removed) in trash/ for the purpose. On NFS and GlusterFS that is
+  // the server's (or the writing client's) clock, the one that stamps every
+  // run's files, so ages computed from it do not depend on this host's
+  // clock being right.
+  absl::StatusOr<absl::Time> FileSystemNow();
 
   // Every run in runs/, ordered by id (= creation time). A run deleted while
   // the listing runs is left out; entries that are not run ids are ignored.
@@ -103,15 +149,19 @@ class RunStore {
   // reads them and then added to it (the catalog is rewritten; a failure to
   // write it is ignored, so read-only repositories list too).
   enum class ListDetail { kFull, kSummary };
+  // Liveness is judged at `now` (default: the store's clock).
   absl::StatusOr<std::vector<RunEntry>> ListRuns(
-      ListDetail detail = ListDetail::kFull);
+      ListDetail detail = ListDetail::kFull,
+      std::optional<absl::Time> now = std::nullopt);
   // One run. InvalidArgument for a malformed id, NotFound if absent.
-  absl::StatusOr<RunEntry> GetRun(absl::string_view id);
+  absl::StatusOr<RunEntry> GetRun(absl::string_view id,
+                                  std::optional<absl::Time> now = std::nullopt);
 
   // The liveness of the process an OWNER-format file at `path` names (a
   // run's COMPACTING), its modification time counting as the last write;
   // nullopt if the file does not exist (or vanished while being read).
-  std::optional<LivenessVerdict> JudgeOwnerFile(const std::string& path);
+  std::optional<LivenessVerdict> JudgeOwnerFile(
+      const std::string& path, std::optional<absl::Time> now = std::nullopt);
 
   // Removes trash/<name> and everything in it; ENOENT from a racing peer is
   // not an error.
@@ -119,7 +169,12 @@ class RunStore {
 
  private:
   RunStore(std::string root, RunStoreOptions options);
-  absl::StatusOr<RunEntry> Describe(const std::string& id);
+  // Describes the run `id` whose directory is `dir` (runs/<id>, or its
+  // place in trash/ during a recheck), judging liveness at `now`.
+  absl::StatusOr<RunEntry> DescribeDir(const std::string& id,
+                                       const std::string& dir, absl::Time now);
+  // Syncs runs/ and trash/, then unlinks trash/<name>.
+  absl::Status FinishDeletion(absl::string_view name);
   // Replaces the catalog with the committed runs of `runs`; errors ignored.
   void RewriteCatalog(const std::vector<RunEntry>& runs);
 
@@ -128,6 +183,7 @@ class RunStore {
   FileSystem* fs_;
   Clock* clock_;
   SystemProbe* probe_;
+  bool shared_;  // fs_->IsShared(root_)
 };
 
 }  // namespace runlog::storage

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "storage/commit_manifest.h"
+#include "storage/segment_reader.h"
 #include "storage/status_macros.h"
 
 namespace runlog::storage {
@@ -94,30 +95,82 @@ absl::Status RunWriter::Commit(format::RunStatus status, absl::Time end_time,
   RUNLOG_RETURN_IF_ERROR(EncodeCommitManifest(manifest).status());
 
   const bool sync = policy_ != SyncPolicy::kNever;
+  // The commit record (format.h, kChunkCommit): the manifest as it stands
+  // before the record, appended to the last segment and synced with it.
+  // It lets COMMIT skip its own fsync and the extra directory fsync that
+  // ordered the segments' names before it; docs/design.md argues the count.
+  // A manifest too large for one chunk commits the longer way.
+  CommitManifest before = manifest;
+  before.segments = segments_->segments();
+  absl::StatusOr<std::string> record = EncodeCommitManifest(before);
+  const uint64_t last_length = before.segments.back().length;
+  const bool with_record =
+      record.ok() && record->size() <= format::kMaxChunkPayload &&
+      last_length + format::kChunkHeaderSize + record->size() <=
+          kMaxSegmentFileSize;
+  if (with_record) {
+    if (absl::Status s = segments_->AppendChunk(format::kChunkCommit, *record,
+                                                /*may_roll=*/false);
+        !s.ok()) {
+      return Poison(std::move(s));
+    }
+  }
   if (absl::Status s = segments_->Finish(sync); !s.ok()) {
     return Poison(std::move(s));
   }
   manifest.segments = segments_->segments();
-  // The segments' own directory entries must be durable before COMMIT names
-  // them, or a power loss could leave a COMMIT that points at nothing.
-  if (sync) {
+  if (sync && !with_record) {
+    // The segments' own directory entries must be durable before COMMIT
+    // names them, or a power loss could leave a COMMIT that points at
+    // nothing.
     if (absl::Status s = fs_->SyncDir(run_dir_); !s.ok()) {
       return Poison(std::move(s));
     }
   }
-  if (absl::Status s = WriteCommitManifest(*fs_, run_dir_, manifest, sync);
-      !s.ok()) {
-    // The rename may have happened before the failure (a failed fsync of the
-    // run directory). A run whose commit reported an error must not look
+  // With the record, COMMIT's bytes need no fsync (a torn COMMIT is rebuilt
+  // from the record) and one directory fsync makes the segments' names and
+  // COMMIT's durable together.
+  absl::Status written = WriteCommitManifest(*fs_, run_dir_, manifest,
+                                             /*sync=*/sync && !with_record);
+  if (written.ok() && sync && with_record) written = fs_->SyncDir(run_dir_);
+  // CreateRun syncs nothing, so the run's own entry in runs/ becomes durable
+  // here, before the commit is acknowledged.
+  if (written.ok() && sync) {
+    const size_t slash = run_dir_.find_last_of('/');
+    if (slash != std::string::npos && slash > 0) {
+      written = fs_->SyncDir(run_dir_.substr(0, slash));
+    }
+  }
+  if (!written.ok()) {
+    // The rename may have happened before the failure (a failed fsync of a
+    // directory). A run whose commit reported an error must not look
     // committed (invariant 7), so take COMMIT back; its absence is the state
-    // the caller was told about.
+    // the caller was told about. The record in the segment only counts
+    // where COMMIT exists (a torn one), so it is inert without it.
     fs_->RemoveFile(JoinPath(run_dir_, format::kCommitFileName)).IgnoreError();
     fs_->RemoveFile(JoinPath(run_dir_, format::kCommitTempFileName))
         .IgnoreError();
-    return Poison(std::move(s));
+    return Poison(std::move(written));
   }
   state_ = State::kCommitted;
   return absl::OkStatus();
+}
+
+absl::Status RunWriter::Heartbeat() {
+  RUNLOG_RETURN_IF_ERROR(CheckWritable());
+  absl::Status s = fs_->Touch(JoinPath(run_dir_, format::kOwnerFileName));
+  if (absl::IsNotFound(s)) {
+    return Poison(absl::NotFoundError(
+        absl::StrCat("run ", run_id_, " was deleted by another process (",
+                     s.message(), ")")));
+  }
+  return s;
+}
+
+uint64_t RunWriter::bytes_written() const {
+  uint64_t total = 0;
+  for (const SegmentInfo& info : segments_->segments()) total += info.length;
+  return total - segments_->buffered_bytes();
 }
 
 absl::Status RunWriter::Close() {

@@ -29,6 +29,10 @@
 
 namespace runlog::storage {
 
+// Device flushes (fdatasync/fsync) a committed one-segment run costs under
+// SyncPolicy::kOnCommit, creation included; docs/design.md argues each one.
+inline constexpr int kFlushesPerCommit = 3;
+
 struct RunWriterOptions {
   SyncPolicy sync_policy = SyncPolicy::kOnCommit;
   uint64_t segment_roll_size = 64u << 20;
@@ -55,15 +59,25 @@ class RunWriter {
   // Makes everything appended so far durable (unless SyncPolicy::kNever).
   absl::Status Sync();
 
-  // Ends the run as committed with `status` (invariant 3: flush -> fsync each
-  // segment -> fsync run dir -> COMMIT.tmp -> fsync -> rename -> fsync run
-  // dir; the fsyncs are skipped under SyncPolicy::kNever). On error the writer
-  // is poisoned and the run stays uncommitted. FailedPrecondition if already
-  // committed or closed.
+  // Ends the run as committed with `status` (invariant 3): append the commit
+  // record to the last segment -> fdatasync it -> COMMIT.tmp, renamed to
+  // COMMIT -> fsync the run dir -> fsync runs/ (docs/design.md, "flushes
+  // per run"; the fsyncs are skipped under SyncPolicy::kNever). On error the
+  // writer is poisoned and the run stays uncommitted. FailedPrecondition if
+  // already committed or closed.
   absl::Status Commit(format::RunStatus status, absl::Time end_time,
                       absl::string_view reason, absl::string_view summary);
   // Flushes and stops writing; the run stays uncommitted. Idempotent.
   absl::Status Close();
+
+  // Refreshes OWNER's modification time: this writer's sign of life to
+  // processes that cannot probe it (another host; owner_liveness.h). A run
+  // deleted meanwhile (OWNER gone) poisons the writer with NotFound, so its
+  // next call fails instead of writing into unlinked files; other failures
+  // are returned and leave the writer usable (the next heartbeat retries).
+  absl::Status Heartbeat();
+  // Bytes handed to the OS so far, over all segments.
+  uint64_t bytes_written() const;
 
   // True until Commit() or Close() (even if poisoned).
   bool is_open() const { return state_ == State::kOpen; }

@@ -162,12 +162,49 @@ absl::Status SegmentReader::ParseChunk(Chunk* chunk) const {
   return ParseChunkAt(data_, pos_, 0, path_, chunk);
 }
 
+bool SegmentReader::LooksTorn() const {
+  const absl::string_view tail = absl::string_view(data_).substr(pos_);
+  // A header cut short, or a chunk running past the end: the writer (or the
+  // page cache, in a power loss) stopped mid-append.
+  if (tail.size() < format::kChunkHeaderSize) return true;
+  const uint64_t declared = DecodeFixed32(tail.data() + 8);
+  if (declared > format::kMaxChunkPayload) return AllZero(tail);
+  const uint64_t extent = format::kChunkHeaderSize + declared;
+  if (extent > tail.size()) return true;
+  // The whole chunk is in the file. Bytes written after it mean the writer
+  // went on past it: it was complete when written.
+  if (!AllZero(tail.substr(extent))) return false;
+  // A power loss keeps a file's new size but can lose any of its pages,
+  // which then read as zeros: a zeroed page (4 KiB at a 4 KiB file offset),
+  // or zeros from a sector boundary to the end, is that. A flipped bit or a
+  // garbled block is not; neither is a run of zeros inside the data, which
+  // would have to fill a whole aligned page.
+  constexpr uint64_t kPage = 4096;
+  for (uint64_t at = (pos_ + kPage - 1) / kPage * kPage;
+       at + kPage <= pos_ + extent; at += kPage) {
+    if (AllZero(absl::string_view(data_).substr(at, kPage))) return true;
+  }
+  constexpr uint64_t kSector = 512;
+  const uint64_t end = pos_ + extent;
+  const uint64_t last_sector =
+      std::max<uint64_t>(pos_, (end - 1) / kSector * kSector);
+  return AllZero(
+      absl::string_view(data_).substr(last_sector, end - last_sector));
+}
+
 absl::StatusOr<bool> SegmentReader::EndAt(absl::Status damage) {
   done_ = true;
   if (policy_ == TailPolicy::kTornTailIsEnd) {
     // Where the writer stopped (or the disk lost its last writes): chunks are
     // appended in order, so nothing after the first bad one is trusted.
     ignored_tail_bytes_ = data_.size() - pos_;
+    if (!LooksTorn()) {
+      tail_damage_ = absl::DataLossError(absl::StrCat(
+          damage.message(),
+          " (the file holds the whole chunk, so this is damage, not a torn "
+          "write; ",
+          ignored_tail_bytes_, " bytes from this offset unread)"));
+    }
     return false;
   }
   error_ = std::move(damage);

@@ -69,6 +69,13 @@ class SegmentReader {
   // With kTornTailIsEnd: bytes after the last good chunk that were ignored
   // (0 for a clean end). Valid once Next() returned false.
   uint64_t ignored_tail_bytes() const { return ignored_tail_bytes_; }
+  // With kTornTailIsEnd, once Next() returned false: OK when the ignored
+  // tail can be a torn write (a chunk running past the end of the file, or
+  // nothing but zero bytes, as a power loss leaves); otherwise DataLoss
+  // naming the file and the offset of the first chunk that fails its checks
+  // although the file holds all of it. A writer appends whole chunks, so
+  // such a chunk is damage, not where the writer stopped.
+  const absl::Status& tail_damage() const { return tail_damage_; }
   // Offset just past the last good chunk returned so far.
   uint64_t valid_length() const { return pos_; }
   uint32_t segment_number() const { return number_; }
@@ -83,6 +90,9 @@ class SegmentReader {
   // OK with the chunk at pos_ in `chunk`, or the reason it is damaged
   // (DataLoss naming path and offset).
   absl::Status ParseChunk(Chunk* chunk) const;
+  // Whether the bytes from pos_ on, which fail to parse, can be a torn
+  // append rather than damage (see tail_damage()).
+  bool LooksTorn() const;
   // Ends the data at pos_ (kTornTailIsEnd) or fails with `damage`.
   absl::StatusOr<bool> EndAt(absl::Status damage);
 
@@ -94,6 +104,7 @@ class SegmentReader {
   uint64_t ignored_tail_bytes_ = 0;
   bool done_ = false;
   absl::Status error_;  // sticky: returned by every Next() after it
+  absl::Status tail_damage_;
 };
 
 }  // namespace runlog::storage

@@ -130,8 +130,8 @@ absl::Status SegmentWriter::Roll() {
   return OpenSegment(number + 1);
 }
 
-absl::Status SegmentWriter::AppendChunk(uint8_t type,
-                                        absl::string_view payload) {
+absl::Status SegmentWriter::AppendChunk(uint8_t type, absl::string_view payload,
+                                        bool may_roll) {
   RUNLOG_RETURN_IF_ERROR(CheckUsable());
   if (payload.size() > format::kMaxChunkPayload) {
     return absl::InvalidArgumentError(
@@ -142,7 +142,7 @@ absl::Status SegmentWriter::AppendChunk(uint8_t type,
   const SegmentInfo& current = segments_.back();
   // A segment holding only its header takes the chunk whatever its size, so
   // an oversized chunk gets a segment of its own and no segment is empty.
-  if (current.length > format::kSegmentHeaderSize &&
+  if (may_roll && current.length > format::kSegmentHeaderSize &&
       current.length + framed > options_.roll_size) {
     RUNLOG_RETURN_IF_ERROR(Roll());
   }

@@ -64,8 +64,11 @@ class SegmentWriter {
 
   // Frames `payload` as one chunk of `type` (any type; readers skip or reject
   // unknown ones, see segment_reader.h). InvalidArgument, without poisoning,
-  // if the payload is over format::kMaxChunkPayload.
-  absl::Status AppendChunk(uint8_t type, absl::string_view payload);
+  // if the payload is over format::kMaxChunkPayload. With `may_roll` false
+  // the chunk goes into the current segment whatever the roll size (the
+  // commit record must follow the bytes it describes).
+  absl::Status AppendChunk(uint8_t type, absl::string_view payload,
+                           bool may_roll = true);
   // Writes buffered bytes to the OS (readers of the live run see them).
   absl::Status Flush();
   // Flush(), then fsync the current segment if anything was appended since

@@ -136,15 +136,20 @@ absl::StatusOr<int64_t> Rewrite(RunStore& store, const std::string& dir,
   // WriteCommitManifest has happened, COMMIT names it, and whether it did
   // cannot be told from the error. Recovery removes it if unreferenced.
   const storage::CommitManifest manifest = make(decoder, *info);
-  absl::Status committed =
-      storage::WriteCommitManifest(fs, dir, manifest, /*sync=*/true);
+  // The new manifest takes a name that does not exist yet, so no reader on
+  // another client ever has the manifest it opened replaced under it.
+  RUNLOG_ASSIGN_OR_RETURN(std::vector<std::string> names, fs.ListDir(dir));
+  const uint32_t generation = storage::HighestCommitGeneration(names) + 1;
+  absl::Status committed = storage::WriteCommitManifest(
+      fs, dir, manifest, /*sync=*/true, generation);
   if (absl::IsNotFound(committed)) {
     // A recovery that checked for COMPACTING an instant before this
     // compaction claimed the run takes our COMMIT.tmp for a dead writer's
     // leftover and removes it; the rename then finds nothing. Nothing was
     // renamed, so writing the manifest once more is safe (a deleted run
     // fails again, at the create).
-    committed = storage::WriteCommitManifest(fs, dir, manifest, /*sync=*/true);
+    committed = storage::WriteCommitManifest(fs, dir, manifest, /*sync=*/true,
+                                             generation);
   }
   RUNLOG_RETURN_IF_ERROR(committed);
   // The new COMMIT is durable: the old segments are garbage from here on.

@@ -11,6 +11,7 @@
 #include "storage/commit_manifest.h"
 #include "storage/format.h"
 #include "storage/run_id.h"
+#include "storage/run_reader.h"
 #include "storage/segment_reader.h"
 #include "storage/status_macros.h"
 #include "tracking/compacted_run.h"
@@ -101,6 +102,7 @@ absl::StatusOr<std::unique_ptr<Repo>> Repo::Open(std::string path,
   so.fs = options.fs;
   so.clock = options.clock;
   so.probe = options.probe;
+  so.file_system_clock = options.file_system_clock;
   RUNLOG_ASSIGN_OR_RETURN(std::unique_ptr<storage::RunStore> store,
                           storage::RunStore::Open(std::move(path), so));
   return std::unique_ptr<Repo>(
@@ -135,9 +137,19 @@ absl::Status Repo::DeleteRun(absl::string_view id, DeleteOptions options) {
   // A writer open in this process is closed first, so nothing it still
   // buffers can be written into the deleted run.
   const bool ours = internal::OpenRunRegistry::CloseForDeletion(dir);
-  if (!ours && !options.force) {
-    RUNLOG_ASSIGN_OR_RETURN(storage::RunEntry entry, store_->GetRun(id));
-    if (entry.state == RunState::kLive) {
+  if (ours || options.force) return store_->DeleteRun(id);
+  // Ages are judged on the file system's clock, as recovery judges them.
+  RUNLOG_ASSIGN_OR_RETURN(const absl::Time now, store_->FileSystemNow());
+  RUNLOG_ASSIGN_OR_RETURN(storage::RunEntry entry, store_->GetRun(id, now));
+  auto refuse = [&](absl::string_view why) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "run ", id, " ", why, " (", entry.detail,
+        "); delete it with force (segtool rm --force) to remove it anyway"));
+  };
+  switch (entry.state) {
+    case RunState::kCommitted:
+      return store_->DeleteRun(id);
+    case RunState::kLive: {
       absl::StatusOr<std::string> owner = storage::ReadFileToString(
           *store_->fs(),
           storage::JoinPath(dir, storage::format::kOwnerFileName),
@@ -145,16 +157,28 @@ absl::Status Repo::DeleteRun(absl::string_view id, DeleteOptions options) {
       absl::StatusOr<storage::OwnerRecord> rec =
           owner.ok() ? storage::DecodeOwner(*owner, dir)
                      : absl::StatusOr<storage::OwnerRecord>(owner.status());
-      const bool this_process =
-          rec.ok() && rec->pid == store_->probe()->SelfPid();
-      if (!this_process) {
-        return absl::FailedPreconditionError(absl::StrCat(
-            "run ", id, " is being written by a live process (", entry.detail,
-            "); delete with force to remove it anyway"));
+      if (rec.ok() && rec->pid == store_->probe()->SelfPid()) {
+        return store_->DeleteRun(id);
       }
+      return refuse("is being written by a live process");
     }
+    case RunState::kUnknown:
+      return refuse("may still be written by another process or host");
+    case RunState::kAbandoned:
+      break;
   }
-  return store_->DeleteRun(id);
+  RUNLOG_ASSIGN_OR_RETURN(storage::RemovalOutcome outcome,
+                          store_->RemoveIfAbandoned(id, now));
+  if (outcome.removed) return absl::OkStatus();
+  // Put back: it committed (deletable like any committed run) or showed
+  // life since it was judged.
+  absl::StatusOr<storage::RunEntry> again = store_->GetRun(id);
+  if (again.ok() && again->state == RunState::kCommitted) {
+    return store_->DeleteRun(id);
+  }
+  return absl::FailedPreconditionError(absl::StrCat(
+      "run ", id, " was kept: ", outcome.reason,
+      "; delete it with force (segtool rm --force) to remove it anyway"));
 }
 
 absl::StatusOr<RunRecord> Repo::Describe(const storage::RunEntry& entry,
@@ -374,6 +398,32 @@ absl::StatusOr<VerifyReport> Repo::VerifyRun(absl::string_view id) {
       absl::Status s =
           DecodeRunLog(&fs, dir, report.run_id, &decoder, &current);
       if (!s.ok()) problem(current, std::move(s));
+      // What a live read drops: a torn tail is where the writer stopped (a
+      // note); a complete chunk that fails its checks is damage (a problem).
+      if (s.ok()) {
+        absl::StatusOr<std::unique_ptr<storage::RunReader>> reader =
+            storage::RunReader::Open(&fs, dir, report.run_id);
+        if (reader.ok() && !(*reader)->committed()) {
+          storage::Chunk chunk;
+          absl::StatusOr<bool> more;
+          while ((more = (*reader)->Next(&chunk)).ok() && *more) {
+          }
+          report.dropped_bytes = (*reader)->ignored_tail_bytes();
+          const absl::Status& damage = (*reader)->tail_damage();
+          if (!damage.ok()) {
+            problem(std::string(
+                        damage.message().substr(0, damage.message().find(':'))),
+                    damage);
+          } else if (report.dropped_bytes > 0) {
+            report.notes.push_back(absl::StrCat(
+                report.dropped_bytes,
+                " bytes at the end of the last segment are an incomplete "
+                "chunk (where the writer ",
+                entry.state == RunState::kLive ? "is writing" : "stopped",
+                "); not read"));
+          }
+        }
+      }
     }
     for (const SeriesSummary& ss : decoder.summary().series) {
       report.points += ss.count;

@@ -75,10 +75,12 @@ struct RunFilter {
 struct RepoOptions {
   bool create_if_missing = true;
   // See storage::RunStoreOptions::staleness.
-  absl::Duration staleness = absl::Minutes(15);
+  absl::Duration staleness = storage::kDefaultStaleness;
   // Injectable for tests; defaults are the real ones.
   storage::FileSystem* fs = nullptr;
   storage::Clock* clock = nullptr;
+  // See storage::RunStoreOptions::file_system_clock (tests only).
+  storage::Clock* file_system_clock = nullptr;
   storage::SystemProbe* probe = nullptr;
 };
 
@@ -95,6 +97,10 @@ struct VerifyReport {
   uint64_t bytes_checked = 0;
   int64_t points = 0;
   std::vector<VerifyProblem> problems;  // empty when the run is sound
+  // Uncommitted runs: bytes a read leaves out (a torn tail, or everything
+  // after damage), and remarks that are not problems (a torn tail).
+  uint64_t dropped_bytes = 0;
+  std::vector<std::string> notes;
 };
 
 struct RecoverOptions {
@@ -105,7 +111,11 @@ struct RecoverOptions {
 };
 
 struct DeleteOptions {
-  // Delete even a run whose writer is alive in another process.
+  // Delete even a run whose writer is alive in another process, or may be
+  // (RunState::kUnknown: another host's uncommitted run, not yet stale).
+  // Without it only committed runs, runs of this process and abandoned runs
+  // are deleted; an abandoned one is judged again after it has been moved
+  // out of runs/ and put back if it committed or wrote meanwhile.
   bool force = false;
 };
 

@@ -23,6 +23,7 @@ using internal::SeriesState;
 using record::RecordType;
 
 constexpr uint32_t kClockEvery = 32;
+
 // Records are cut into chunks of about this size, far below the format's
 // chunk limit, so that a torn tail loses little.
 constexpr size_t kTargetChunkBytes = 1u << 20;
@@ -139,6 +140,9 @@ Run::Run(std::shared_ptr<storage::RunStore> store,
       uncaught_at_creation_(std::uncaught_exceptions()) {
   now_us_ = absl::ToUnixMicros(created_);
   last_flush_us_ = now_us_;
+  last_life_us_ = now_us_;
+  heartbeat_interval_ = options.heartbeat_interval;
+  tick_ms_ = clock_->CoarseTickMs();
   clock_countdown_ = kClockEvery;
   internal::OpenRunRegistry::Add(writer_->dir(), this);
 }
@@ -322,6 +326,14 @@ absl::Status Run::TrackScalar(SeriesState* s, int64_t step, double value,
   if (ABSL_PREDICT_FALSE(state_ != State::kOpen || !status_.ok())) {
     return CheckOpen();
   }
+  // Time moved since the last look: stamp this point with a fresh clock,
+  // and flush or show life if due (before the point joins the buffers, as
+  // a flush empties them).
+  if (const int64_t tick = clock_->CoarseTickMs();
+      ABSL_PREDICT_FALSE(tick != tick_ms_)) {
+    tick_ms_ = tick;
+    RUNLOG_RETURN_IF_ERROR(AfterPoints(0, 0));
+  }
   if (s->steps.empty()) MarkDirty(s);
   s->steps.push_back(step);
   s->values.push_back(value);
@@ -364,6 +376,7 @@ absl::Status Run::TrackText(absl::string_view name, absl::string_view text,
   }
   RUNLOG_ASSIGN_OR_RETURN(SeriesState * s,
                           Resolve(name, context, SeriesKind::kText));
+  now_us_ = absl::ToUnixMicros(clock_->Now());
   if (s->steps.empty()) MarkDirty(s);
   const int64_t st = step ? *step : s->NextStep();
   s->steps.push_back(st);
@@ -383,6 +396,7 @@ absl::Status Run::TrackHistogram(absl::string_view name, Histogram histogram,
   RUNLOG_RETURN_IF_ERROR(ValidateHistogram(histogram));
   RUNLOG_ASSIGN_OR_RETURN(SeriesState * s,
                           Resolve(name, context, SeriesKind::kHistogram));
+  now_us_ = absl::ToUnixMicros(clock_->Now());
   if (s->steps.empty()) MarkDirty(s);
   const int64_t st = step ? *step : s->NextStep();
   const size_t bytes = histogram.edges.size() * 16;
@@ -408,6 +422,7 @@ absl::Status Run::TrackBlob(absl::string_view name, const Blob& blob,
   }
   RUNLOG_ASSIGN_OR_RETURN(SeriesState * s,
                           Resolve(name, context, SeriesKind::kBlob));
+  now_us_ = absl::ToUnixMicros(clock_->Now());
   const int64_t st = step ? *step : s->NextStep();
   // The series definition must precede the blob in the log.
   RUNLOG_RETURN_IF_ERROR(EncodePending());
@@ -436,6 +451,16 @@ absl::Status Run::AfterPoints(size_t points, size_t bytes) {
       (pending_points_ > 0 || !pending_records_.empty()) &&
       absl::Microseconds(now_us_ - last_flush_us_) >= max_buffer_age_;
   if (full || old) return Flush();
+  if (absl::Microseconds(now_us_ - last_life_us_) >= heartbeat_interval_) {
+    // Nothing written for a while (points arrive rarely, or none at all):
+    // show other hosts this writer is alive.
+    last_life_us_ = now_us_;
+    // Only a deleted run stops the writer; a failed touch (a network file
+    // system hiccup) is retried at the next interval.
+    if (absl::Status s = writer_->Heartbeat(); absl::IsNotFound(s)) {
+      return Poison(std::move(s));
+    }
+  }
   return absl::OkStatus();
 }
 
@@ -524,6 +549,11 @@ absl::Status Run::Flush() {
   if (!s.ok()) return Poison(std::move(s));
   now_us_ = absl::ToUnixMicros(clock_->Now());
   last_flush_us_ = now_us_;
+  if (writer_->bytes_written() != bytes_at_last_life_) {
+    // Bytes reached the file system: the segment's mtime is fresh.
+    bytes_at_last_life_ = writer_->bytes_written();
+    last_life_us_ = now_us_;
+  }
   return absl::OkStatus();
 }
 

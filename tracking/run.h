@@ -69,9 +69,15 @@ struct RunOptions {
   // points or bytes (text, histograms), whichever comes first...
   size_t buffer_points = 1u << 16;
   size_t buffer_bytes = 4u << 20;
-  // ...or once the oldest buffered point is this old (checked every 32
-  // tracked points and on every metadata call).
+  // ...or once the oldest buffered point is this old (checked inside every
+  // call: one read of the coarse monotonic clock on the fast path, a full
+  // clock read when it has moved).
   absl::Duration max_buffer_age = absl::Seconds(5);
+  // The run's sign of life for other hosts (owner_liveness.h): a call that
+  // finds nothing written for this long refreshes OWNER's modification
+  // time. Keep it far below the staleness period readers judge by (24 h by
+  // default).
+  absl::Duration heartbeat_interval = absl::Minutes(1);
   uint64_t segment_roll_size = 64u << 20;
 };
 
@@ -247,11 +253,19 @@ class Run {
   std::string scratch_;
   size_t pending_points_ = 0;
   size_t pending_bytes_ = 0;
-  // Wall time in µs, refreshed every 32 tracked points: reading the clock
-  // for every point would cost more than tracking it.
+  // Wall time in µs, refreshed when the coarse monotonic clock (a few ns
+  // to read, millisecond ticks) has moved, and at least every 32 tracked
+  // points: reading the full clock for every point would cost more than
+  // tracking it.
   int64_t now_us_ = 0;
   uint32_t clock_countdown_ = 1;
+  int64_t tick_ms_ = 0;
   int64_t last_flush_us_ = 0;
+  // When this run last showed life on disk (bytes written, or OWNER
+  // touched), and how often it must.
+  int64_t last_life_us_ = 0;
+  uint64_t bytes_at_last_life_ = 0;
+  absl::Duration heartbeat_interval_;
 };
 
 }  // namespace runlog

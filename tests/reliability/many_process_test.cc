@@ -43,6 +43,7 @@
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "storage/commit_manifest.h"
 #include "storage/file_system.h"
 #include "storage/format.h"
 #include "storage/recovery.h"
@@ -643,8 +644,12 @@ std::vector<std::string> Leftovers(storage::FileSystem& fs,
   std::vector<std::string> extra;
   absl::StatusOr<std::vector<std::string>> names = fs.ListDir(dir);
   if (!names.ok()) return {"<" + names.status().ToString() + ">"};
+  // Manifests: a compacted run holds COMMIT.<n> and, until they are older
+  // than the staleness period, the generations it superseded.
   for (const std::string& n : *names) {
-    if (expected.count(n) == 0) extra.push_back(n);
+    if (expected.count(n) == 0 && !storage::ParseCommitFileName(n)) {
+      extra.push_back(n);
+    }
   }
   return extra;
 }

@@ -153,7 +153,8 @@ class CrashConsistencyTest : public ::testing::Test {
     for (const RunEntry& run : *runs) {
       present.insert(run.id);
       EXPECT_EQ(run.state, RunState::kCommitted)
-          << label << ": run " << run.id << " survived recovery uncommitted";
+          << label << ": run " << run.id
+          << " survived recovery uncommitted: " << run.detail;
       EXPECT_THAT(run.manifest_error, IsOk()) << label;
       auto names = mem.ListDir((*store)->RunDir(run.id));
       ASSERT_THAT(names, IsOk());

@@ -1,5 +1,6 @@
 #include "storage/recovery.h"
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -9,11 +10,14 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "storage/clock.h"
+#include "storage/commit_manifest.h"
 #include "storage/fault_file_system.h"
 #include "storage/file_system.h"
 #include "storage/format.h"
 #include "storage/mem_file_system.h"
 #include "storage/run_store.h"
+#include "storage/run_writer.h"
+#include "storage/segment.h"
 #include "tests/testing/fake_system_probe.h"
 #include "tests/testing/status_matchers.h"
 
@@ -183,6 +187,242 @@ TEST_F(RecoveryTest, RacingPeerRemovalIsNotAnError) {
   fs_.set_observer(nullptr);
   EXPECT_TRUE(raced);
   EXPECT_THAT(Runs(), ElementsAre(id));
+}
+
+// ---- Removal judged again from trash/ (issue: acknowledged commits) -------
+
+class RecheckTest : public RecoveryTest {
+ protected:
+  // An uncommitted run that, seen from this host, belongs to another host
+  // and has been quiet for longer than the staleness period.
+  std::unique_ptr<RunWriter> QuietRunOfAnotherHost() {
+    auto w = *store_->CreateRun();
+    EXPECT_THAT(w->AppendChunk(format::kChunkRecords, "data"), IsOk());
+    EXPECT_THAT(w->Flush(), IsOk());
+    probe_.identity().hostname = "host-b";
+    probe_.identity().machine_id = "machine-b";
+    probe_.identity().boot_id = "boot-b";
+    clock_.Advance(absl::Minutes(11));
+    return w;
+  }
+  // Runs `action` just before the first rename of runs/<id> is attempted:
+  // the moment between recovery's judgement and its move to trash.
+  void BeforeMoveOf(const std::string& id, std::function<void()> action) {
+    auto fired = std::make_shared<bool>(false);
+    const std::string dir = store_->RunDir(id);
+    fs_.set_observer([=](FsOp op, const std::string& path) {
+      if (op == FsOp::kRename && path == dir && !*fired) {
+        *fired = true;
+        action();
+      }
+    });
+  }
+};
+
+TEST_F(RecheckTest, RemovesRunThatStaysQuiet) {
+  auto w = QuietRunOfAnotherHost();
+  const std::string id = w->id();
+  RecoveryReport report = RecoverOk();
+  ASSERT_THAT(report.actions, SizeIs(1));
+  EXPECT_EQ(report.actions[0].kind, Kind::kDeleteAbandonedRun);
+  EXPECT_TRUE(report.actions[0].done);
+  EXPECT_THAT(Runs(), IsEmpty());
+  EXPECT_THAT(*mem_.ListDir("/repo/trash"), IsEmpty());
+}
+
+TEST_F(RecheckTest, RestoresRunThatCommittedAfterItWasJudged) {
+  auto w = QuietRunOfAnotherHost();
+  const std::string id = w->id();
+  BeforeMoveOf(id, [&] {
+    EXPECT_THAT(w->Commit(format::RunStatus::kFinished, clock_.Now(), "", ""),
+                IsOk());
+  });
+  RecoveryReport report = RecoverOk();
+  fs_.set_observer(nullptr);
+  ASSERT_TRUE(w->committed());
+  EXPECT_THAT(Runs(), ElementsAre(id));
+  ASSERT_THAT(report.kept, SizeIs(1));
+  EXPECT_EQ(report.kept[0].first, id);
+  EXPECT_THAT(report.kept[0].second, ::testing::HasSubstr("committed"));
+  absl::StatusOr<RunEntry> entry = store_->GetRun(id);
+  ASSERT_THAT(entry, IsOk());
+  EXPECT_EQ(entry->state, RunState::kCommitted);
+  EXPECT_THAT(*mem_.ListDir("/repo/trash"), IsEmpty());
+}
+
+TEST_F(RecheckTest, RestoresRunThatShowedLifeAfterItWasJudged) {
+  auto w = QuietRunOfAnotherHost();
+  const std::string id = w->id();
+  BeforeMoveOf(id, [&] { EXPECT_THAT(w->Heartbeat(), IsOk()); });
+  RecoveryReport report = RecoverOk();
+  fs_.set_observer(nullptr);
+  EXPECT_THAT(Runs(), ElementsAre(id));
+  ASSERT_THAT(report.kept, SizeIs(1));
+  EXPECT_THAT(report.kept[0].second, ::testing::HasSubstr("written to"));
+  // The writer goes on and commits: nothing was lost.
+  EXPECT_THAT(w->Commit(format::RunStatus::kFinished, clock_.Now(), "", ""),
+              IsOk());
+}
+
+TEST_F(RecheckTest, InterruptedRemovalIsFinishedOrUndoneByRecovery) {
+  auto quiet = QuietRunOfAnotherHost();
+  const std::string gone = quiet->id();
+  quiet.reset();
+  // A remover died between its move and its second look, twice: once on a
+  // run that is still dead, once on one that committed meanwhile.
+  ASSERT_THAT(mem_.Rename(store_->RunDir(gone),
+                          absl::StrCat("/repo/trash/", gone, ".recheck")),
+              IsOk());
+  probe_.identity().hostname = "host-a";
+  probe_.identity().machine_id = "machine-a";
+  probe_.identity().boot_id = "boot-1";
+  const std::string kept = Committed();
+  ASSERT_THAT(mem_.Rename(store_->RunDir(kept),
+                          absl::StrCat("/repo/trash/", kept, ".recheck")),
+              IsOk());
+  probe_.KillProcess(probe_.self_pid());  // the quiet run's writer is gone
+  RecoveryReport report = RecoverOk();
+  int rechecks = 0;
+  for (const RecoveryAction& a : report.actions) {
+    if (a.kind == Kind::kRecheckRemoval) ++rechecks;
+  }
+  EXPECT_EQ(rechecks, 2);
+  EXPECT_THAT(Runs(), ElementsAre(kept));
+  EXPECT_THAT(*mem_.ListDir("/repo/trash"), IsEmpty());
+}
+
+// ---- Creation leftovers ----------------------------------------------------
+
+TEST_F(RecoveryTest, RemovesUnfinishedCreationOfDeadCreator) {
+  OwnerRecord owner = CurrentOwner(probe_, clock_.Now());
+  owner.pid = 999;  // not running
+  ASSERT_THAT(mem_.CreateDir("/repo/runs/.creating.0abc"), IsOk());
+  ASSERT_THAT(WriteNewFileSynced(mem_, "/repo/runs/.creating.0abc/OWNER",
+                                 EncodeOwner(owner)),
+              IsOk());
+  RecoveryReport report = RecoverOk();
+  ASSERT_THAT(report.actions, SizeIs(1));
+  EXPECT_EQ(report.actions[0].kind, Kind::kRemoveUnfinishedCreation);
+  EXPECT_THAT(Runs(), IsEmpty());
+}
+
+TEST_F(RecoveryTest, KeepsCreationOfLiveCreatorUntilFarTooOld) {
+  ASSERT_THAT(mem_.CreateDir("/repo/runs/.creating.0abc"), IsOk());
+  ASSERT_THAT(
+      WriteNewFileSynced(mem_, "/repo/runs/.creating.0abc/OWNER",
+                         EncodeOwner(CurrentOwner(probe_, clock_.Now()))),
+      IsOk());
+  EXPECT_THAT(RecoverOk().actions, IsEmpty());
+  EXPECT_THAT(Runs(), ElementsAre(".creating.0abc"));
+  clock_.Advance(absl::Minutes(11));
+  EXPECT_THAT(RecoverOk().actions, SizeIs(1));
+  EXPECT_THAT(Runs(), IsEmpty());
+}
+
+// On a disk only this machine reaches, a run directory without OWNER can
+// only be what a power loss (or a runlog before 0.2 killed inside CreateRun)
+// left: its writer ran here and is gone.
+TEST_F(RecoveryTest, RunWithoutOwnerOnALocalDiskIsAbandoned) {
+  const std::string id = "0abc123";
+  ASSERT_THAT(mem_.CreateDir(store_->RunDir(id)), IsOk());
+  ASSERT_THAT(WriteNewFileSynced(mem_, store_->RunDir(id) + "/000001.seg",
+                                 EncodeSegmentHeader(id, 1)),
+              IsOk());
+  const std::string empty_owner = "0abc124";
+  ASSERT_THAT(mem_.CreateDir(store_->RunDir(empty_owner)), IsOk());
+  ASSERT_THAT(
+      WriteNewFileSynced(mem_, store_->RunDir(empty_owner) + "/OWNER", ""),
+      IsOk());
+  RecoveryReport report = RecoverOk();
+  ASSERT_THAT(report.actions, SizeIs(2));
+  for (const RecoveryAction& a : report.actions) {
+    EXPECT_EQ(a.kind, Kind::kDeleteAbandonedRun);
+    EXPECT_THAT(a.reason, ::testing::HasSubstr("power loss"));
+  }
+  EXPECT_THAT(Runs(), IsEmpty());
+}
+
+// A file system other machines reach, where a missing OWNER proves nothing.
+class SharedFileSystem : public FaultInjectingFileSystem {
+ public:
+  using FaultInjectingFileSystem::FaultInjectingFileSystem;
+  bool IsShared(const std::string&) override { return true; }
+};
+
+TEST_F(RecoveryTest, RemovesEmptyRunWithoutOwnerOnASharedFileSystem) {
+  SharedFileSystem shared(&mem_);
+  RunStoreOptions o;
+  o.fs = &shared;
+  o.clock = &clock_;
+  o.probe = &probe_;
+  // Far longer than the creation grace, so it is the empty-run rule that
+  // removes the run, not the staleness rule.
+  o.staleness = absl::Hours(24);
+  auto store = *RunStore::Open("/repo", o);
+  const std::string id = "0abc123";
+  ASSERT_THAT(mem_.CreateDir(store->RunDir(id)), IsOk());
+  ASSERT_THAT(WriteNewFileSynced(mem_, store->RunDir(id) + "/000001.seg",
+                                 EncodeSegmentHeader(id, 1)),
+              IsOk());
+  absl::StatusOr<RecoveryReport> young = Recover(*store, false);
+  ASSERT_THAT(young, IsOk());
+  EXPECT_THAT(young->actions, IsEmpty());  // too young to tell
+  clock_.Advance(absl::Minutes(11));
+  // With data but no OWNER (and fresh): kept, only time can tell.
+  const std::string with_data = "0abc124";
+  ASSERT_THAT(mem_.CreateDir(store->RunDir(with_data)), IsOk());
+  ASSERT_THAT(WriteNewFileSynced(
+                  mem_, store->RunDir(with_data) + "/000001.seg",
+                  EncodeSegmentHeader(with_data, 1) + "0123456789abcdef"),
+              IsOk());
+  absl::StatusOr<RecoveryReport> report = Recover(*store, false);
+  ASSERT_THAT(report, IsOk());
+  ASSERT_THAT(report->actions, SizeIs(1));
+  EXPECT_EQ(report->actions[0].kind, Kind::kRemoveUnfinishedCreation);
+  EXPECT_THAT(Runs(), ElementsAre(with_data));
+}
+
+// ---- Manifest generations --------------------------------------------------
+
+TEST_F(RecoveryTest, RemovesSupersededManifestOnlyOnceStale) {
+  const std::string id = Committed();
+  absl::StatusOr<CommitManifest> m =
+      ReadCommitManifest(mem_, store_->RunDir(id));
+  ASSERT_THAT(m, IsOk());
+  ASSERT_THAT(WriteCommitManifest(mem_, store_->RunDir(id), *m, true, 2),
+              IsOk());
+  EXPECT_THAT(RecoverOk().actions, IsEmpty());
+  clock_.Advance(absl::Minutes(11));
+  RecoveryReport report = RecoverOk();
+  ASSERT_THAT(report.actions, SizeIs(1));
+  EXPECT_EQ(report.actions[0].kind, Kind::kRemoveOldManifest);
+  EXPECT_THAT(*mem_.ListDir(store_->RunDir(id)),
+              ElementsAre("000001.seg", "COMMIT.2", "OWNER"));
+  absl::StatusOr<RunEntry> entry = store_->GetRun(id);
+  ASSERT_THAT(entry, IsOk());
+  EXPECT_EQ(entry->state, RunState::kCommitted);
+  EXPECT_EQ(entry->manifest_generation, 2u);
+}
+
+// Ages are measured on the file system's clock: a recovering host whose own
+// clock runs a day ahead does not see a quiet run of another host as stale.
+TEST_F(RecoveryTest, JudgesAgesByTheFileSystemClockNotTheLocalOne) {
+  auto w = *store_->CreateRun();
+  ASSERT_THAT(w->AppendChunk(format::kChunkRecords, "data"), IsOk());
+  ASSERT_THAT(w->Flush(), IsOk());
+  probe_.identity().hostname = "host-b";
+  probe_.identity().boot_id = "boot-b";
+  ManualClock skewed(clock_.Now() + absl::Hours(24));
+  RunStoreOptions o;
+  o.fs = &fs_;
+  o.clock = &skewed;  // this host's clock; the file system keeps clock_
+  o.probe = &probe_;
+  o.staleness = absl::Minutes(10);
+  auto skewed_store = *RunStore::Open("/repo", o);
+  absl::StatusOr<RecoveryReport> report = Recover(*skewed_store, false);
+  ASSERT_THAT(report, IsOk());
+  EXPECT_THAT(report->actions, IsEmpty());
+  EXPECT_THAT(Runs(), ElementsAre(w->id()));
 }
 
 }  // namespace

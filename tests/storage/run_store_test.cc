@@ -9,6 +9,8 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "storage/clock.h"
+#include "storage/commit_manifest.h"
+#include "storage/fault_file_system.h"
 #include "storage/file_system.h"
 #include "storage/format.h"
 #include "storage/mem_file_system.h"
@@ -275,6 +277,133 @@ TEST_F(RunStoreTest, DamagedCommitIsReportedNotHidden) {
 
 // The library never starts a thread: a full lifecycle on the real file system
 // leaves the thread count of this process unchanged.
+// Creation builds the run under a temporary name: a failure (or a kill) at
+// any step leaves nothing in runs/ that recovery could not judge.
+TEST_F(RunStoreTest, FailedCreationLeavesNoRunBehind) {
+  FaultInjectingFileSystem faulty(&fs_);
+  RunStoreOptions o = Options();
+  o.fs = &faulty;
+  auto store = *RunStore::Open("/repo", o);
+  for (FsOp op : {FsOp::kMkdir, FsOp::kOpen, FsOp::kWrite, FsOp::kRename}) {
+    faulty.ClearFaults();
+    faulty.FailNth(op, 1, EIO, /*persistent=*/false);
+    EXPECT_FALSE(store->CreateRun().ok()) << FsOpName(op);
+    EXPECT_THAT(*fs_.ListDir("/repo/runs"), IsEmpty()) << FsOpName(op);
+  }
+}
+
+// The flush floor of docs/design.md: creation performs no fsync at all; a
+// one-segment run's commit the number argued there.
+TEST_F(RunStoreTest, FlushesPerCommittedRun) {
+  FaultInjectingFileSystem faulty(&fs_);
+  RunStoreOptions o = Options();
+  o.fs = &faulty;
+  auto store = *RunStore::Open("/repo", o);
+  const int64_t before = faulty.count(FsOp::kSync);
+  auto w = *store->CreateRun();
+  EXPECT_EQ(faulty.count(FsOp::kSync) - before, 0);
+  ASSERT_THAT(w->AppendChunk(format::kChunkRecords, "payload"), IsOk());
+  ASSERT_THAT(w->Commit(format::RunStatus::kFinished, clock_.Now(), "", "s"),
+              IsOk());
+  EXPECT_EQ(faulty.count(FsOp::kSync) - before, kFlushesPerCommit);
+  // Under SyncPolicy::kNever, none.
+  RunWriterOptions never;
+  never.sync_policy = SyncPolicy::kNever;
+  const int64_t before_never = faulty.count(FsOp::kSync);
+  auto n = *store->CreateRun(never);
+  ASSERT_THAT(n->AppendChunk(format::kChunkRecords, "payload"), IsOk());
+  ASSERT_THAT(n->Commit(format::RunStatus::kFinished, clock_.Now(), "", "s"),
+              IsOk());
+  EXPECT_EQ(faulty.count(FsOp::kSync) - before_never, 0);
+}
+
+// Another host's (or an unprobeable) writer that keeps calling shows life
+// through OWNER's mtime, so it is never judged stale.
+TEST_F(RunStoreTest, HeartbeatKeepsAQuietRunOfAnotherHostFresh) {
+  RunStoreOptions o = Options();
+  o.staleness = absl::Minutes(10);
+  auto store = *RunStore::Open("/repo", o);
+  auto w = *store->CreateRun();
+  probe_.identity().hostname = "host-b";
+  probe_.identity().boot_id = "boot-b";
+  clock_.Advance(absl::Minutes(9));
+  ASSERT_THAT(w->Heartbeat(), IsOk());
+  clock_.Advance(absl::Minutes(9));
+  EXPECT_EQ(store->GetRun(w->id())->state, RunState::kUnknown);
+  clock_.Advance(absl::Minutes(2));
+  EXPECT_EQ(store->GetRun(w->id())->state, RunState::kAbandoned);
+}
+
+TEST_F(RunStoreTest, HeartbeatOfADeletedRunPoisonsTheWriter) {
+  auto store = OpenStore();
+  auto w = *store->CreateRun();
+  ASSERT_THAT(store->DeleteRun(w->id()), IsOk());
+  EXPECT_THAT(w->Heartbeat(),
+              StatusIs(absl::StatusCode::kNotFound, ::testing::_));
+  EXPECT_THAT(w->AppendChunk(format::kChunkRecords, "x"),
+              StatusIs(absl::StatusCode::kNotFound, ::testing::_));
+}
+
+TEST_F(RunStoreTest, FileSystemNowIsTheFileSystemsClock) {
+  auto store = OpenStore();
+  clock_.Advance(absl::Seconds(7));
+  absl::StatusOr<absl::Time> now = store->FileSystemNow();
+  ASSERT_THAT(now, IsOk());
+  EXPECT_EQ(*now, clock_.Now());
+  EXPECT_THAT(*fs_.ListDir("/repo/trash"), IsEmpty());
+}
+
+// COMMIT's bytes are not synced at commit; a power loss that keeps its name
+// but not its bytes leaves the run committed, read through the commit record
+// the last segment ends with.
+TEST_F(RunStoreTest, TornCommitIsRebuiltFromTheCommitRecord) {
+  auto store = OpenStore();
+  const std::string id = WriteCommitted(*store, 3);
+  const std::string dir = store->RunDir(id);
+  absl::StatusOr<CommitManifest> intact = ReadCommitManifest(fs_, dir);
+  ASSERT_THAT(intact, IsOk());
+  for (size_t keep : {size_t{0}, size_t{10}, size_t{70}}) {
+    std::string bytes = *fs_.Contents(JoinPath(dir, "COMMIT"));
+    ASSERT_THAT(fs_.SetContents(JoinPath(dir, "COMMIT"), bytes.substr(0, keep)),
+                IsOk());
+    ManifestSource source;
+    absl::StatusOr<CommitManifest> read = ReadCommitManifest(fs_, dir, &source);
+    ASSERT_THAT(read, IsOk()) << keep;
+    EXPECT_TRUE(source.from_record);
+    EXPECT_THAT(source.commit_damage,
+                StatusIs(absl::StatusCode::kDataLoss, ::testing::_));
+    EXPECT_EQ(read->segments, intact->segments);
+    EXPECT_EQ(read->summary, intact->summary);
+    EXPECT_THAT(ReadPayloads(*store, id),
+                ElementsAre("payload-0", "payload-1", "payload-2"));
+    ASSERT_THAT(fs_.SetContents(JoinPath(dir, "COMMIT"), bytes), IsOk());
+  }
+  // A segment damaged before the record: no manifest is rebuilt from it,
+  // and a torn COMMIT stays DataLoss.
+  std::string seg = *fs_.Contents(JoinPath(dir, "000001.seg"));
+  seg[format::kSegmentHeaderSize + format::kChunkHeaderSize] ^= 1;
+  ASSERT_THAT(fs_.SetContents(JoinPath(dir, "000001.seg"), seg), IsOk());
+  EXPECT_FALSE(ManifestFromCommitRecord(fs_, dir).ok());
+  ASSERT_THAT(fs_.SetContents(JoinPath(dir, "COMMIT"), ""), IsOk());
+  EXPECT_THAT(ReadCommitManifest(fs_, dir),
+              StatusIs(absl::StatusCode::kDataLoss, ::testing::_));
+}
+
+TEST_F(RunStoreTest, RecoveryWritesATornCommitAnew) {
+  auto store = OpenStore();
+  const std::string id = WriteCommitted(*store, 2);
+  const std::string dir = store->RunDir(id);
+  ASSERT_THAT(fs_.SetContents(JoinPath(dir, "COMMIT"), ""), IsOk());
+  absl::StatusOr<RecoveryReport> report = Recover(*store, false);
+  ASSERT_THAT(report, IsOk());
+  ASSERT_THAT(report->actions, SizeIs(1));
+  EXPECT_EQ(report->actions[0].kind, RecoveryAction::Kind::kRepairManifest);
+  ManifestSource source;
+  ASSERT_THAT(ReadCommitManifest(fs_, dir, &source), IsOk());
+  EXPECT_EQ(source.generation, 2u);
+  EXPECT_FALSE(source.from_record);
+}
+
 TEST(RunStoreThreadsTest, FullCycleStartsNoThread) {
   runlog::testing::TempDir tmp;
   const int before = runlog::testing::CountThreads();

@@ -115,6 +115,9 @@ class SegtoolTest : public ::testing::Test {
                                absl::UTCTimeZone())) {
     env_.clock = &clock_;
     env_.probe = &probe_;
+    // File times are pinned to the manual clock below (SetModifiedTimes),
+    // so ages are judged against it rather than the real file system's.
+    env_.file_system_clock = &clock_;
   }
 
   void SetUp() override { BuildRepo(); }

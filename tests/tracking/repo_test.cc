@@ -391,5 +391,101 @@ TEST_F(RepoTest, RecoverKeepsLiveRuns) {
   EXPECT_THAT(run->Commit(), IsOk());
 }
 
+// A run of another host (or of a writer that cannot be probed) is "unknown"
+// until it is stale: deletion without force refuses it and says how to
+// force it.
+TEST_F(RepoTest, DeleteRefusesAnotherHostsUncommittedRunWithoutForce) {
+  auto run = NewRun();
+  ASSERT_THAT(run->Track("loss", 1.0), IsOk());
+  // Closed and dropped, so this process holds no writer of it: from here
+  // the run looks like another host's that may still be writing.
+  ASSERT_THAT(run->Close(), IsOk());
+  const std::string id = run->id();
+  run.reset();
+  probe_.identity().hostname = "host-b";
+  probe_.identity().boot_id = "boot-b";
+  EXPECT_THAT(repo_->DeleteRun(id),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       AllOf(HasSubstr(id), HasSubstr("--force"))));
+  EXPECT_THAT(ListIds(), ElementsAre(id));
+  EXPECT_THAT(repo_->DeleteRun(id, {.force = true}), IsOk());
+  EXPECT_THAT(ListIds(), IsEmpty());
+}
+
+TEST_F(RepoTest, DeleteWithoutForceRemovesCommittedAndAbandonedRuns) {
+  const std::string done = Committed();
+  auto run = NewRun();
+  ASSERT_THAT(run->Track("loss", 1.0), IsOk());
+  ASSERT_THAT(run->Close(), IsOk());
+  const std::string dead = run->id();
+  probe_.KillProcess(probe_.self_pid());
+  EXPECT_THAT(repo_->DeleteRun(done), IsOk());
+  EXPECT_THAT(repo_->DeleteRun(dead), IsOk());
+  EXPECT_THAT(ListIds(), IsEmpty());
+  EXPECT_THAT(*mem_.ListDir("/repo/trash"), IsEmpty());
+}
+
+// A complete chunk that fails its checksum in an uncommitted run is damage,
+// not a torn tail: verify names the file and offset.
+TEST_F(RepoTest, VerifyReportsDamageInsideAnAbandonedRun) {
+  auto run = NewRun();
+  for (int i = 0; i < 2000; ++i) ASSERT_THAT(run->Track("loss", i), IsOk());
+  ASSERT_THAT(run->Close(), IsOk());
+  const std::string id = run->id();
+  probe_.KillProcess(probe_.self_pid());
+  auto size = mem_.Stat(SegmentPath(id));
+  ASSERT_THAT(size, IsOk());
+  FlipBit(SegmentPath(id),
+          (size->size - storage::format::kSegmentHeaderSize) / 2);
+  auto report = repo_->VerifyRun(id);
+  ASSERT_THAT(report, IsOk());
+  ASSERT_THAT(report->problems, SizeIs(1));
+  EXPECT_EQ(report->problems[0].file, SegmentPath(id));
+  EXPECT_THAT(
+      report->problems[0].status,
+      StatusIs(absl::StatusCode::kDataLoss,
+               AllOf(HasSubstr("offset"), HasSubstr("not a torn write"))));
+  EXPECT_GT(report->dropped_bytes, 0u);
+}
+
+TEST_F(RepoTest, VerifyNotesATornTailWithoutCallingItAProblem) {
+  auto run = NewRun();
+  for (int i = 0; i < 100; ++i) ASSERT_THAT(run->Track("loss", i), IsOk());
+  ASSERT_THAT(run->Flush(), IsOk());
+  for (int i = 100; i < 200; ++i) ASSERT_THAT(run->Track("loss", i), IsOk());
+  ASSERT_THAT(run->Close(), IsOk());
+  const std::string id = run->id();
+  probe_.KillProcess(probe_.self_pid());
+  auto bytes = mem_.Contents(SegmentPath(id));
+  ASSERT_THAT(bytes, IsOk());
+  bytes->resize(bytes->size() - 5);  // the last append cut short
+  ASSERT_THAT(mem_.SetContents(SegmentPath(id), *bytes), IsOk());
+  auto report = repo_->VerifyRun(id);
+  ASSERT_THAT(report, IsOk());
+  EXPECT_THAT(report->problems, IsEmpty());
+  ASSERT_THAT(report->notes, SizeIs(1));
+  EXPECT_THAT(report->notes[0], HasSubstr("incomplete chunk"));
+  EXPECT_EQ(report->points, 100);
+}
+
+// A writer that calls rarely still shows life: OWNER's mtime follows its
+// calls once the heartbeat interval has passed.
+TEST_F(RepoTest, RareCallsRefreshOwnersModificationTime) {
+  // A long buffer age, so the calls below buffer their records instead of
+  // flushing them (a flush is a sign of life of its own).
+  auto run = NewRun({.max_buffer_age = absl::Hours(1),
+                     .heartbeat_interval = absl::Minutes(1)});
+  const std::string owner =
+      storage::JoinPath(Dir(run->id()), storage::format::kOwnerFileName);
+  const absl::Time created = mem_.Stat(owner)->modified;
+  clock_.Advance(absl::Seconds(30));
+  ASSERT_THAT(run->SetParam("a", Value(1)), IsOk());
+  EXPECT_EQ(mem_.Stat(owner)->modified, created);
+  clock_.Advance(absl::Seconds(31));
+  ASSERT_THAT(run->SetParam("b", Value(2)), IsOk());
+  EXPECT_EQ(mem_.Stat(owner)->modified, clock_.Now());
+  EXPECT_THAT(run->Commit(), IsOk());
+}
+
 }  // namespace
 }  // namespace runlog

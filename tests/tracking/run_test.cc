@@ -290,12 +290,38 @@ TEST_F(RunTest, BufferAgeFlushesWithoutAThread) {
   ASSERT_THAT(before, IsOk());
   ASSERT_THAT(before->summary.series, SizeIs(0));  // definition not flushed
   clock_.Advance(absl::Seconds(2));
-  // The clock is read every 32 points; the flush happens inside a call.
-  for (int i = 0; i < 40; ++i) ASSERT_THAT(run->Track("loss", 1.0), IsOk());
+  // The next call sees the clock's tick moved, finds the buffered point
+  // older than the limit and flushes it, inside the call.
+  ASSERT_THAT(run->Track("loss", 1.0), IsOk());
   auto after = repo_->GetRun(run->id());
   ASSERT_THAT(after, IsOk());
   ASSERT_THAT(after->summary.series, SizeIs(1));
-  EXPECT_GE(after->summary.series[0].count, 32);
+  EXPECT_EQ(after->summary.series[0].count, 1);
+}
+
+// A point tracked long after the previous one is stamped with the time of
+// its own call, not the time the clock was last read (the clock used to be
+// read only every 32 points: a point every 30 s got a wall time up to 15
+// minutes old, and the buffer age went unchecked as long).
+TEST_F(RunTest, RarePointsGetTheTimeOfTheirOwnCall) {
+  auto run = NewRun({.max_buffer_age = absl::Seconds(5)});
+  auto series = *run->Series("loss");
+  ASSERT_THAT(series.Track(0, 1.0), IsOk());
+  const absl::Time first = clock_.Now();
+  clock_.Advance(absl::Seconds(30));
+  ASSERT_THAT(series.Track(1, 2.0), IsOk());
+  // The 5 s buffer age passed: the call flushed the point buffered 30 s
+  // ago before taking its own.
+  auto live = repo_->GetRun(run->id());
+  ASSERT_THAT(live, IsOk());
+  ASSERT_THAT(live->summary.series, SizeIs(1));
+  EXPECT_EQ(live->summary.series[0].count, 1);
+  ASSERT_THAT(run->Commit(), IsOk());
+  auto cols = View(run->id())->ReadScalars({"loss", {}});
+  ASSERT_THAT(cols, IsOk());
+  ASSERT_THAT(cols->times_us, SizeIs(2));
+  EXPECT_EQ(cols->times_us[0], absl::ToUnixMicros(first));
+  EXPECT_EQ(cols->times_us[1], absl::ToUnixMicros(clock_.Now()));
 }
 
 TEST_F(RunTest, CallsAfterEndAreFailedPreconditionAndIdStays) {

@@ -5,6 +5,7 @@
 #include "CLI/CLI.hpp"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
 #include "tools/segtool/format.h"
 #include "tools/segtool/version.h"
 
@@ -145,7 +146,8 @@ int RunCli(const std::vector<std::string>& args, const Env& env,
   rm->add_option("repo", rm_args.repo, "Repository directory")->required();
   rm->add_option("runs", rm_args.runs, "Run ids")->required();
   rm->add_flag("--force", rm_args.force,
-               "Delete even runs whose writer is alive in another process");
+               "Delete even runs whose writer is alive, or may be (another "
+               "host's uncommitted run)");
 
   // ---- recover ----
   RecoverArgs recover_args;
@@ -158,6 +160,13 @@ int RunCli(const std::vector<std::string>& args, const Env& env,
   recover->add_flag("--salvage", recover_args.salvage,
                     "Keep abandoned runs: commit their readable prefix with "
                     "status crashed instead of deleting them");
+  std::string recover_staleness;
+  CLI::Option* recover_staleness_opt = recover->add_option(
+      "--staleness", recover_staleness,
+      "How long an uncommitted run of another host (or one whose writer "
+      "cannot be probed) must show no sign of life before it counts as "
+      "abandoned, e.g. 90m, 6h (default 24h; measured on the file system's "
+      "clock)");
 
   // ---- verify ----
   VerifyArgs verify_args;
@@ -249,7 +258,21 @@ int RunCli(const std::vector<std::string>& args, const Env& env,
     return Cat(cat_args, env, out, err);
   }
   if (rm->parsed()) return Rm(rm_args, env, out, err);
-  if (recover->parsed()) return Recover(recover_args, env, out, err);
+  if (recover->parsed()) {
+    if (recover_staleness_opt->count()) {
+      absl::Duration d;
+      if (!absl::ParseDuration(recover_staleness, &d) ||
+          d <= absl::ZeroDuration()) {
+        err << "segtool: --staleness " << QuoteArg(recover_staleness)
+            << ": not a positive duration (e.g. 90m, 6h, 2h30m)\n";
+        return kExitUsage;
+      }
+      Env with = env;
+      with.staleness = d;
+      return Recover(recover_args, with, out, err);
+    }
+    return Recover(recover_args, env, out, err);
+  }
   if (verify->parsed()) return Verify(verify_args, env, out, err);
   if (compact->parsed()) return Compact(compact_args, env, out, err);
   if (exp->parsed()) {

@@ -27,6 +27,7 @@
 #include "storage/clock.h"
 #include "storage/file_system.h"
 #include "storage/owner_liveness.h"
+#include "storage/run_store.h"
 #include "tracking/series.h"
 
 namespace runlog::segtool {
@@ -40,8 +41,10 @@ inline constexpr int kExitUsage = 2;
 struct Env {
   storage::FileSystem* fs = nullptr;
   storage::Clock* clock = nullptr;
+  // See storage::RunStoreOptions::file_system_clock (tests only).
+  storage::Clock* file_system_clock = nullptr;
   storage::SystemProbe* probe = nullptr;
-  absl::Duration staleness = absl::Minutes(15);
+  absl::Duration staleness = storage::kDefaultStaleness;
   // Draw progress of long operations on `err` (main sets it when stderr is
   // a terminal; tests leave it off so outputs stay exact).
   bool progress = false;

@@ -27,6 +27,14 @@ absl::string_view ActionName(RecoveryAction::Kind kind) {
       return "salvage abandoned run";
     case RecoveryAction::Kind::kRemoveStaleCompaction:
       return "remove stale compaction";
+    case RecoveryAction::Kind::kRecheckRemoval:
+      return "finish interrupted removal";
+    case RecoveryAction::Kind::kRemoveOldManifest:
+      return "remove superseded manifest";
+    case RecoveryAction::Kind::kRepairManifest:
+      return "repair manifest";
+    case RecoveryAction::Kind::kRemoveUnfinishedCreation:
+      return "remove unfinished creation";
   }
   return "unknown action";
 }
@@ -118,6 +126,7 @@ int Verify(const VerifyArgs& args, const Env& env, std::ostream& out,
   runs.SetAlign(3, TextTable::Align::kRight);
   runs.SetAlign(4, TextTable::Align::kRight);
   TextTable problems({"RUN", "FILE", "OFFSET", "PROBLEM"});
+  std::vector<std::string> notes;
   problems.SetAlign(2, TextTable::Align::kRight);
   for (size_t i = 0; i < ids->size(); ++i) {
     const std::string& id = (*ids)[i];
@@ -136,6 +145,9 @@ int Verify(const VerifyArgs& args, const Env& env, std::ostream& out,
                                     report->problems.size() == 1 ? "" : "s"),
                  FormatBytes(report->bytes_checked),
                  absl::StrCat(report->points)});
+    for (const std::string& note : report->notes) {
+      notes.push_back(absl::StrCat(id, ": ", note));
+    }
     for (const VerifyProblem& p : report->problems) {
       problems.AddRow({id, SingleLine(RelativeTo(p.file, root)),
                        absl::StrCat(p.offset),
@@ -151,6 +163,10 @@ int Verify(const VerifyArgs& args, const Env& env, std::ostream& out,
   if (problems.rows() > 0) {
     out << '\n';
     problems.Print(out);
+  }
+  if (!notes.empty()) {
+    out << '\n';
+    for (const std::string& note : notes) out << "note: " << note << '\n';
   }
   return failed ? kExitProblem : kExitOk;
 }

@@ -29,6 +29,7 @@ absl::StatusOr<std::unique_ptr<Repo>> OpenRepo(const std::string& path,
   options.fs = env.fs;
   options.clock = env.clock;
   options.probe = env.probe;
+  options.file_system_clock = env.file_system_clock;
   return Repo::Open(path, options);
 }
 
