@@ -13,11 +13,11 @@
 #include "storage/run_id.h"
 #include "storage/segment_reader.h"
 #include "storage/status_macros.h"
-#include "tracking/compacted_run.h"
+#include "tracking/codec/record_format.h"
+#include "tracking/codec/run_log_decoder.h"
+#include "tracking/compaction/compacted_run.h"
 #include "tracking/downsample.h"
 #include "tracking/open_run_registry.h"
-#include "tracking/record_format.h"
-#include "tracking/run_log_decoder.h"
 
 namespace runlog {
 namespace {

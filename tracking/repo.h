@@ -27,7 +27,7 @@
 #include "storage/owner_liveness.h"
 #include "storage/recovery.h"
 #include "storage/run_store.h"
-#include "tracking/compaction.h"
+#include "tracking/compaction/compaction.h"
 #include "tracking/run.h"
 #include "tracking/run_summary.h"
 #include "tracking/series.h"

@@ -1,4 +1,4 @@
-#include "tracking/compacted_run.h"
+#include "tracking/compaction/compacted_run.h"
 
 #include <algorithm>
 #include <cmath>
@@ -10,9 +10,9 @@
 #include "storage/coding.h"
 #include "storage/compression.h"
 #include "storage/status_macros.h"
-#include "tracking/block_codec.h"
-#include "tracking/column_codec.h"
-#include "tracking/record_format.h"
+#include "tracking/codec/block_codec.h"
+#include "tracking/codec/column_codec.h"
+#include "tracking/codec/record_format.h"
 
 namespace runlog {
 namespace {

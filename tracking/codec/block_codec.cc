@@ -5,7 +5,7 @@
 // f64 is 8 bytes little-endian (the IEEE-754 bit pattern of a double, or a
 // uint64). All integer arithmetic below is modulo 2^64 (so any int64
 // sequence round-trips, including INT64_MIN/MAX neighbours); tags are in
-// tracking/block_format.h.
+// tracking/codec/block_format.h.
 //
 //   block    := u8 version (= 1) | varint n (1..65536)
 //               | column(steps: int stream) | column(values: double stream)
@@ -73,7 +73,7 @@
 // with the decoder's formula and turns misfits into exceptions, and never
 // lets f32 carry a NaN or a subnormal float (their conversions differ
 // between CPUs and FPU modes).
-#include "tracking/block_codec.h"
+#include "tracking/codec/block_codec.h"
 
 #include <algorithm>
 #include <cmath>
@@ -87,7 +87,7 @@
 #include "storage/coding.h"
 #include "storage/compression.h"
 #include "storage/status_macros.h"
-#include "tracking/block_format.h"
+#include "tracking/codec/block_format.h"
 
 namespace runlog {
 namespace {
