@@ -123,6 +123,11 @@ class CompactedRunReader {
   template <typename T>
   absl::Status DecodeGenericBlockAt(const BlockSummary& b, SeriesKind kind,
                                     SeriesColumns<T>* out);
+  // Appends the points of block `b` of a series of `kind` to `out`: the one
+  // decoder entry of every read and of Verify (scalar or generic by type).
+  template <typename T>
+  absl::Status DecodeBlockAt(const BlockSummary& b, SeriesKind kind,
+                             SeriesColumns<T>* out);
   template <typename T>
   absl::StatusOr<SeriesColumns<T>> ReadGeneric(const CompactedSeries& s,
                                                StepRange range);
