@@ -1,5 +1,6 @@
-// Speed and size of the compacted-block column codec (tracking/block_codec.h)
-// on the synthetic families of bench/synthetic_series.h (seed 1).
+// Speed and size of the compacted-block column codec
+// (tracking/codec/block_codec.h) on the synthetic families of
+// bench/synthetic_series.h (seed 1).
 //
 //   BM_Encode/F/B   EncodeScalarBlock over a 2^20-point series of family F
 //                   (0 counter, 1 lr_schedule, 2 noisy_loss) cut into
@@ -29,7 +30,7 @@
 #include "absl/types/span.h"
 #include "bench/synthetic_series.h"
 #include "benchmark/benchmark.h"
-#include "tracking/block_codec.h"
+#include "tracking/codec/block_codec.h"
 #include "tracking/series.h"
 
 namespace runlog {

@@ -117,7 +117,7 @@ class RunlogEngine final : public Engine {
       std::string dir, storage::SyncPolicy sync_policy) {
     std::unique_ptr<RunlogEngine> e(new RunlogEngine(std::move(dir)));
     e->sync_policy_ = sync_policy;
-    RUNLOG_ASSIGN_OR_RETURN(e->repo_, Repo::Open(e->dir_, e->RepoOpts()));
+    RUNLOG_ASSIGN_OR_RETURN(e->repo_, Repo::Open(e->dir(), e->RepoOpts()));
     return e;
   }
   std::string name() const override { return "runlog"; }
@@ -168,7 +168,6 @@ class RunlogEngine final : public Engine {
     }
     return absl::OkStatus();
   }
-  absl::StatusOr<uint64_t> BytesOnDisk() override { return TreeBytes(dir_); }
   absl::Status ReadSeries(const std::string& run_id, absl::string_view name,
                           SeriesPoints* out) override {
     return Read(run_id, name, 0, out);
@@ -183,7 +182,7 @@ class RunlogEngine final : public Engine {
     out->clear();
     // A cold start: a new Repo, as a new process would open.
     RUNLOG_ASSIGN_OR_RETURN(std::unique_ptr<Repo> repo,
-                            Repo::Open(dir_, RepoOpts()));
+                            Repo::Open(dir(), RepoOpts()));
     RUNLOG_ASSIGN_OR_RETURN(std::vector<RunRecord> runs, repo->ListRuns());
     for (const RunRecord& r : runs) {
       RunListing listing{r.summary.name};
@@ -205,7 +204,7 @@ class RunlogEngine final : public Engine {
   }
 
  private:
-  explicit RunlogEngine(std::string dir) : dir_(std::move(dir)) {}
+  explicit RunlogEngine(std::string dir) : Engine(std::move(dir)) {}
   RepoOptions RepoOpts() {
     RepoOptions options;
     options.clock = &clock_;
@@ -227,7 +226,6 @@ class RunlogEngine final : public Engine {
     return absl::OkStatus();
   }
 
-  std::string dir_;
   storage::SyncPolicy sync_policy_ = storage::SyncPolicy::kOnCommit;
   storage::ManualClock clock_{absl::FromUnixMicros(kStartTimeUs)};
   std::unique_ptr<Repo> repo_;

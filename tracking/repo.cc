@@ -14,11 +14,11 @@
 #include "storage/run_reader.h"
 #include "storage/segment_reader.h"
 #include "storage/status_macros.h"
-#include "tracking/compacted_run.h"
+#include "tracking/codec/record_format.h"
+#include "tracking/codec/run_log_decoder.h"
+#include "tracking/compaction/compacted_run.h"
 #include "tracking/downsample.h"
 #include "tracking/open_run_registry.h"
-#include "tracking/record_format.h"
-#include "tracking/run_log_decoder.h"
 
 namespace runlog {
 namespace {
@@ -458,29 +458,38 @@ bool IsCompacted(const storage::CommitManifest& m) {
 }
 
 template <typename Columns>
-absl::StatusOr<Columns> ReadCompacted(CompactedRunReader& reader,
-                                      const CompactedSeries& s, StepRange range,
-                                      size_t max_points) {
+absl::Status AssignTo(absl::StatusOr<Columns> columns, Columns* out) {
+  RUNLOG_RETURN_IF_ERROR(columns.status());
+  *out = *std::move(columns);
+  return absl::OkStatus();
+}
+
+// A scalar read without downsampling goes through ReadScalarsInto, which
+// clears `out` and keeps its capacity; the others replace `out`.
+template <typename Columns>
+absl::Status ReadCompacted(CompactedRunReader& reader, const CompactedSeries& s,
+                           StepRange range, size_t max_points, Columns* out) {
   if constexpr (std::is_same_v<Columns, ScalarColumns>) {
     if (max_points > 0) {
-      return reader.ReadScalarsDownsampled(s, max_points, range);
+      return AssignTo(reader.ReadScalarsDownsampled(s, max_points, range), out);
     }
-    return reader.ReadScalars(s, range);
+    return reader.ReadScalarsInto(s, range, out);
   } else if constexpr (std::is_same_v<Columns, TextColumns>) {
-    return reader.ReadTexts(s, range);
+    return AssignTo(reader.ReadTexts(s, range), out);
   } else if constexpr (std::is_same_v<Columns, HistogramColumns>) {
-    return reader.ReadHistograms(s, range);
+    return AssignTo(reader.ReadHistograms(s, range), out);
   } else {
-    return reader.ReadBlobs(s, range);
+    return AssignTo(reader.ReadBlobs(s, range), out);
   }
 }
 
 }  // namespace
 
 template <typename Columns>
-absl::StatusOr<Columns> RunView::ReadOnce(const SeriesKey& key, SeriesKind kind,
-                                          StepRange range, size_t max_points,
-                                          bool* manifest_changed) {
+absl::Status RunView::ReadOnce(const SeriesKey& key, SeriesKind kind,
+                               StepRange range, size_t max_points,
+                               KindCheck kind_check, Columns* out,
+                               bool* manifest_changed) {
   const std::string dir = store_->RunDir(record_.id);
   storage::FileSystem& fs = *store_->fs();
   absl::StatusOr<storage::CommitManifest> manifest =
@@ -516,11 +525,10 @@ absl::StatusOr<Columns> RunView::ReadOnce(const SeriesKey& key, SeriesKind kind,
     RUNLOG_RETURN_IF_ERROR(changed(reader.status()));
     const CompactedSeries* s = (*reader)->Find(key);
     if (s == nullptr) return not_found();
-    if (s->kind != kind) return wrong_kind(s->kind);
-    absl::StatusOr<Columns> out =
-        ReadCompacted<Columns>(**reader, *s, range, max_points);
-    RUNLOG_RETURN_IF_ERROR(changed(out.status()));
-    return out;
+    if (kind_check == KindCheck::kHere && s->kind != kind) {
+      return wrong_kind(s->kind);
+    }
+    return changed(ReadCompacted(**reader, *s, range, max_points, out));
   }
   RunLogDecoder decoder(RunLogDecoder::Target{key, range},
                         /*want_summaries=*/false);
@@ -529,29 +537,42 @@ absl::StatusOr<Columns> RunView::ReadOnce(const SeriesKey& key, SeriesKind kind,
   if (!decoder.target_found()) return not_found();
   if (decoder.target_kind() != kind) return wrong_kind(decoder.target_kind());
   if constexpr (std::is_same_v<Columns, ScalarColumns>) {
-    if (max_points > 0)
-      return Downsample(std::move(decoder.scalars()), max_points);
-    return std::move(decoder.scalars());
+    if (max_points > 0) {
+      return AssignTo(Downsample(std::move(decoder.scalars()), max_points),
+                      out);
+    }
+    *out = std::move(decoder.scalars());
   } else if constexpr (std::is_same_v<Columns, TextColumns>) {
-    return std::move(decoder.texts());
+    *out = std::move(decoder.texts());
   } else if constexpr (std::is_same_v<Columns, HistogramColumns>) {
-    return std::move(decoder.histograms());
+    *out = std::move(decoder.histograms());
   } else {
-    return std::move(decoder.blobs());
+    *out = std::move(decoder.blobs());
+  }
+  return absl::OkStatus();
+}
+
+template <typename Columns>
+absl::Status RunView::ReadRetrying(const SeriesKey& key, SeriesKind kind,
+                                   StepRange range, size_t max_points,
+                                   KindCheck kind_check, Columns* out) {
+  // Each retry follows a COMMIT replaced by a compaction; runs are compacted
+  // once, so a second change during one read is already unusual.
+  for (int attempt = 0;; ++attempt) {
+    bool manifest_changed = false;
+    absl::Status st = ReadOnce(key, kind, range, max_points, kind_check, out,
+                               &manifest_changed);
+    if (st.ok() || !manifest_changed || attempt == 3) return st;
   }
 }
 
 template <typename Columns>
 absl::StatusOr<Columns> RunView::Read(const SeriesKey& key, SeriesKind kind,
                                       StepRange range, size_t max_points) {
-  // Each retry follows a COMMIT replaced by a compaction; runs are compacted
-  // once, so a second change during one read is already unusual.
-  for (int attempt = 0;; ++attempt) {
-    bool manifest_changed = false;
-    absl::StatusOr<Columns> out =
-        ReadOnce<Columns>(key, kind, range, max_points, &manifest_changed);
-    if (out.ok() || !manifest_changed || attempt == 3) return out;
-  }
+  Columns out;
+  RUNLOG_RETURN_IF_ERROR(
+      ReadRetrying(key, kind, range, max_points, KindCheck::kHere, &out));
+  return out;
 }
 
 absl::StatusOr<ScalarColumns> RunView::ReadScalars(const SeriesKey& key,
@@ -561,31 +582,8 @@ absl::StatusOr<ScalarColumns> RunView::ReadScalars(const SeriesKey& key,
 
 absl::Status RunView::ReadScalarsInto(const SeriesKey& key, StepRange range,
                                       ScalarColumns* out) {
-  const std::string dir = store_->RunDir(record_.id);
-  storage::FileSystem& fs = *store_->fs();
-  for (int attempt = 0; attempt < 3; ++attempt) {
-    absl::StatusOr<storage::CommitManifest> manifest =
-        storage::ReadCommitManifest(fs, dir);
-    if (!manifest.ok() || !IsCompacted(*manifest)) break;
-    absl::Status s = [&]() -> absl::Status {
-      RUNLOG_ASSIGN_OR_RETURN(
-          std::unique_ptr<CompactedRunReader> reader,
-          CompactedRunReader::Open(&fs, dir, record_.id,
-                                   manifest->segments.front()));
-      const CompactedSeries* series = reader->Find(key);
-      if (series == nullptr) {
-        return absl::NotFoundError(absl::StrCat(
-            "run ", record_.id, " has no series ", key.ToString()));
-      }
-      return reader->ReadScalarsInto(*series, range, out);
-    }();
-    absl::StatusOr<storage::CommitManifest> now =
-        storage::ReadCommitManifest(fs, dir);
-    if (s.ok() || !now.ok() || now->segments == manifest->segments) return s;
-  }
-  // Not compacted (or changing under us): the general path.
-  RUNLOG_ASSIGN_OR_RETURN(*out, ReadScalars(key, range));
-  return absl::OkStatus();
+  return ReadRetrying(key, SeriesKind::kScalar, range, /*max_points=*/0,
+                      KindCheck::kByCompactedReader, out);
 }
 
 absl::StatusOr<ScalarColumns> RunView::ReadScalarsDownsampled(

@@ -27,7 +27,7 @@
 #include "storage/owner_liveness.h"
 #include "storage/recovery.h"
 #include "storage/run_store.h"
-#include "tracking/compaction.h"
+#include "tracking/compaction/compaction.h"
 #include "tracking/run.h"
 #include "tracking/run_summary.h"
 #include "tracking/series.h"
@@ -220,14 +220,27 @@ class RunView {
   friend class Repo;
   RunView(std::shared_ptr<storage::RunStore> store, RunRecord record)
       : store_(std::move(store)), record_(std::move(record)) {}
+  // Who reports a compacted series of another kind: ReadOnce itself, or
+  // CompactedRunReader::ReadScalarsInto (which clears `out` first and names
+  // no run; ReadScalarsInto has always answered so).
+  enum class KindCheck { kHere, kByCompactedReader };
   // max_points > 0 asks for a downsampled scalar read.
   template <typename Columns>
   absl::StatusOr<Columns> Read(const SeriesKey& key, SeriesKind kind,
                                StepRange range, size_t max_points = 0);
+  // ReadOnce, again while it fails because COMMIT changed under it.
   template <typename Columns>
-  absl::StatusOr<Columns> ReadOnce(const SeriesKey& key, SeriesKind kind,
-                                   StepRange range, size_t max_points,
-                                   bool* manifest_changed);
+  absl::Status ReadRetrying(const SeriesKey& key, SeriesKind kind,
+                            StepRange range, size_t max_points,
+                            KindCheck kind_check, Columns* out);
+  // One read into `out`, from the column file when the run is compacted and
+  // from its log otherwise; sets `*manifest_changed` when it failed and
+  // COMMIT changed meanwhile. `out` is set only on success, except that a
+  // compacted scalar read may leave it cleared or partly filled.
+  template <typename Columns>
+  absl::Status ReadOnce(const SeriesKey& key, SeriesKind kind, StepRange range,
+                        size_t max_points, KindCheck kind_check, Columns* out,
+                        bool* manifest_changed);
 
   std::shared_ptr<storage::RunStore> store_;
   RunRecord record_;

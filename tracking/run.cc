@@ -9,9 +9,9 @@
 #include "absl/strings/str_cat.h"
 #include "storage/format.h"
 #include "storage/status_macros.h"
+#include "tracking/codec/record_codec.h"
+#include "tracking/codec/record_format.h"
 #include "tracking/open_run_registry.h"
-#include "tracking/record_codec.h"
-#include "tracking/record_format.h"
 #include "tracking/run_summary.h"
 #include "tracking/series_state.h"
 

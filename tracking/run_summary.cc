@@ -4,9 +4,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "storage/coding.h"
-#include "tracking/column_codec.h"
-#include "tracking/record_format.h"
-#include "tracking/value_codec.h"
+#include "tracking/codec/column_codec.h"
+#include "tracking/codec/record_format.h"
+#include "tracking/codec/value_codec.h"
 
 namespace runlog {
 namespace {

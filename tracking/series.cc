@@ -2,7 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "tracking/record_format.h"
+#include "tracking/codec/record_format.h"
 
 namespace runlog {
 

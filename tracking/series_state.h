@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "absl/base/optimization.h"
-#include "tracking/column_codec.h"
+#include "tracking/codec/column_codec.h"
 #include "tracking/series.h"
 
 namespace runlog::internal {

@@ -9,7 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "storage/status_macros.h"
-#include "tracking/value_codec.h"
+#include "tracking/codec/value_codec.h"
 
 namespace runlog {
 namespace {

@@ -7,7 +7,6 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "bench/bench_files.h"
 #include "rocksdb/db.h"
 #include "rocksdb/options.h"
 #include "rocksdb/write_batch.h"
@@ -150,7 +149,7 @@ absl::StatusOr<std::unique_ptr<AimRocksDb>> AimRocksDb::Open(std::string dir) {
   return std::unique_ptr<AimRocksDb>(new AimRocksDb(std::move(dir)));
 }
 
-AimRocksDb::AimRocksDb(std::string dir) : dir_(std::move(dir)) {}
+AimRocksDb::AimRocksDb(std::string dir) : Engine(std::move(dir)) {}
 
 AimRocksDb::~AimRocksDb() {
   CloseReaders().IgnoreError();
@@ -174,9 +173,9 @@ absl::Status AimRocksDb::StartRun(const std::string& run_id,
   run_ = run_id;
   traces_.clear();
   RUNLOG_ASSIGN_OR_RETURN(
-      seqs_, OpenDb(storage::JoinPath(dir_, "seqs/chunks", run_id), false));
+      seqs_, OpenDb(storage::JoinPath(dir(), "seqs/chunks", run_id), false));
   RUNLOG_ASSIGN_OR_RETURN(
-      meta_, OpenDb(storage::JoinPath(dir_, "meta/chunks", run_id), false));
+      meta_, OpenDb(storage::JoinPath(dir(), "meta/chunks", run_id), false));
   // run["hparams"] = {...} writes each leaf in one batch.
   rocksdb::WriteBatch batch;
   for (const auto& [name, value] : params) {
@@ -235,7 +234,7 @@ absl::Status AimRocksDb::WritePoint(int series, int64_t step, double value,
 absl::Status AimRocksDb::EndRun() {
   if (index_ == nullptr) {
     RUNLOG_ASSIGN_OR_RETURN(
-        index_, OpenDb(storage::JoinPath(dir_, "meta/index"), false));
+        index_, OpenDb(storage::JoinPath(dir(), "meta/index"), false));
   }
   std::string prefix;
   AddString(&prefix, "meta");
@@ -264,10 +263,10 @@ absl::Status AimRocksDb::EndRun() {
 absl::Status AimRocksDb::Compact() {
   RUNLOG_RETURN_IF_ERROR(CloseReaders());
   RUNLOG_RETURN_IF_ERROR(CloseDb(&index_));
-  std::vector<std::string> paths = {storage::JoinPath(dir_, "meta/index")};
+  std::vector<std::string> paths = {storage::JoinPath(dir(), "meta/index")};
   for (const std::string& run : runs_) {
-    paths.push_back(storage::JoinPath(dir_, "seqs/chunks", run));
-    paths.push_back(storage::JoinPath(dir_, "meta/chunks", run));
+    paths.push_back(storage::JoinPath(dir(), "seqs/chunks", run));
+    paths.push_back(storage::JoinPath(dir(), "meta/chunks", run));
   }
   for (const std::string& path : paths) {
     RUNLOG_ASSIGN_OR_RETURN(std::unique_ptr<rocksdb::DB> db,
@@ -280,14 +279,12 @@ absl::Status AimRocksDb::Compact() {
   return absl::OkStatus();
 }
 
-absl::StatusOr<uint64_t> AimRocksDb::BytesOnDisk() { return TreeBytes(dir_); }
-
 absl::Status AimRocksDb::ReadSeries(const std::string& run_id,
                                     absl::string_view name, SeriesPoints* out) {
   std::unique_ptr<rocksdb::DB>& db = readers_[run_id];
   if (db == nullptr) {
     RUNLOG_ASSIGN_OR_RETURN(
-        db, OpenDb(storage::JoinPath(dir_, "seqs/chunks", run_id), true));
+        db, OpenDb(storage::JoinPath(dir(), "seqs/chunks", run_id), true));
   }
   std::vector<int64_t> steps;
   std::vector<double> values;
@@ -328,7 +325,7 @@ absl::Status AimRocksDb::ListRuns(absl::string_view metric,
   out->clear();
   RUNLOG_RETURN_IF_ERROR(CloseDb(&index_));
   RUNLOG_ASSIGN_OR_RETURN(std::unique_ptr<rocksdb::DB> db,
-                          OpenDb(storage::JoinPath(dir_, "meta/index"), true));
+                          OpenDb(storage::JoinPath(dir(), "meta/index"), true));
   std::unique_ptr<rocksdb::Iterator> it(
       db->NewIterator(rocksdb::ReadOptions()));
   for (it->SeekToFirst(); it->Valid(); it->Next()) {

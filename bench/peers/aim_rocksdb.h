@@ -57,7 +57,6 @@ class AimRocksDb final : public Engine {
   absl::Status EndRun() override;
   // CompactRange over every run database and the index.
   absl::Status Compact() override;
-  absl::StatusOr<uint64_t> BytesOnDisk() override;
   absl::Status ReadSeries(const std::string& run_id, absl::string_view name,
                           SeriesPoints* out) override;
   absl::Status ListRuns(absl::string_view metric,
@@ -74,7 +73,6 @@ class AimRocksDb final : public Engine {
   explicit AimRocksDb(std::string dir);
   absl::Status CloseReaders();
 
-  std::string dir_;
   std::vector<std::string> runs_;
   std::string run_;
   std::unique_ptr<rocksdb::DB> seqs_;

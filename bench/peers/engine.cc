@@ -1,9 +1,12 @@
 #include "bench/peers/engine.h"
 
+#include "bench/bench_files.h"
 #include "storage/file_system.h"
 #include "storage/status_macros.h"
 
 namespace runlog::bench {
+
+absl::StatusOr<uint64_t> Engine::BytesOnDisk() { return TreeBytes(dir_); }
 
 absl::Status Engine::ReadSeriesDownsampled(const std::string& run_id,
                                            absl::string_view name,

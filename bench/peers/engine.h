@@ -38,7 +38,6 @@ struct SeriesPoints {
 
 class Engine {
  public:
-  Engine() = default;
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;
   virtual ~Engine() = default;
@@ -63,8 +62,9 @@ class Engine {
 
   // The engine's own space reclamation over everything written so far.
   virtual absl::Status Compact() = 0;
-  // Bytes of every file under the engine's directory.
-  virtual absl::StatusOr<uint64_t> BytesOnDisk() = 0;
+  // Bytes of every file under the engine's directory (the same walk for
+  // every engine: bench_files' TreeBytes).
+  absl::StatusOr<uint64_t> BytesOnDisk();
 
   // Every point of series `name` of run `run_id`, in step order.
   virtual absl::Status ReadSeries(const std::string& run_id,
@@ -80,6 +80,14 @@ class Engine {
   // start (opening whatever the client opens).
   virtual absl::Status ListRuns(absl::string_view metric,
                                 std::vector<RunListing>* out) = 0;
+
+ protected:
+  // `dir`: the directory every file of the engine is under.
+  explicit Engine(std::string dir) : dir_(std::move(dir)) {}
+  const std::string& dir() const { return dir_; }
+
+ private:
+  const std::string dir_;
 };
 
 // Keeps at most `max_points` evenly spaced points of `all` (first and last

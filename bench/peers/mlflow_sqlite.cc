@@ -9,7 +9,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "bench/bench_files.h"
 #include "storage/file_system.h"
 #include "storage/status_macros.h"
 
@@ -96,7 +95,7 @@ using StmtPtr = std::unique_ptr<sqlite3_stmt, StmtCloser>;
 absl::StatusOr<std::unique_ptr<MlflowSqlite>> MlflowSqlite::Open(
     std::string dir) {
   std::unique_ptr<MlflowSqlite> e(new MlflowSqlite(std::move(dir)));
-  const std::string path = storage::JoinPath(e->dir_, "mlflow.db");
+  const std::string path = storage::JoinPath(e->dir(), "mlflow.db");
   RUNLOG_RETURN_IF_ERROR(e->Check(
       sqlite3_open_v2(path.c_str(), &e->db_,
                       SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr),
@@ -124,7 +123,7 @@ absl::Status MlflowSqlite::Check(int rc, absl::string_view what) {
     return absl::OkStatus();
   }
   return absl::InternalError(
-      absl::StrCat(dir_, "/mlflow.db: ", what, ": ",
+      absl::StrCat(dir(), "/mlflow.db: ", what, ": ",
                    db_ != nullptr ? sqlite3_errmsg(db_) : sqlite3_errstr(rc)));
 }
 
@@ -263,8 +262,6 @@ absl::Status MlflowSqlite::Compact() {
   return Exec("PRAGMA wal_checkpoint(TRUNCATE)");
 }
 
-absl::StatusOr<uint64_t> MlflowSqlite::BytesOnDisk() { return TreeBytes(dir_); }
-
 absl::Status MlflowSqlite::ReadSeries(const std::string& run_id,
                                       absl::string_view name,
                                       SeriesPoints* out) {
@@ -301,7 +298,7 @@ absl::Status MlflowSqlite::ListRuns(absl::string_view metric,
   FinalizeAll();
   sqlite3_close(db_);
   db_ = nullptr;
-  const std::string path = storage::JoinPath(dir_, "mlflow.db");
+  const std::string path = storage::JoinPath(dir(), "mlflow.db");
   RUNLOG_RETURN_IF_ERROR(
       Check(sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE, nullptr),
             absl::StrCat("open ", path)));

@@ -55,7 +55,6 @@ class MlflowSqlite final : public Engine {
   absl::Status EndRun() override;
   // wal_checkpoint(TRUNCATE), then VACUUM.
   absl::Status Compact() override;
-  absl::StatusOr<uint64_t> BytesOnDisk() override;
   absl::Status ReadSeries(const std::string& run_id, absl::string_view name,
                           SeriesPoints* out) override;
   absl::Status ListRuns(absl::string_view metric,
@@ -68,14 +67,13 @@ class MlflowSqlite final : public Engine {
     double value;
     int64_t timestamp_ms;
   };
-  explicit MlflowSqlite(std::string dir) : dir_(std::move(dir)) {}
+  explicit MlflowSqlite(std::string dir) : Engine(std::move(dir)) {}
   absl::Status Exec(const char* sql);
   absl::Status Prepare(const char* sql, sqlite3_stmt** stmt);
   absl::Status Check(int rc, absl::string_view what);
   absl::Status FlushBatch();
   void FinalizeAll();
 
-  std::string dir_;
   sqlite3* db_ = nullptr;
   sqlite3_stmt* insert_metric_ = nullptr;
   sqlite3_stmt* upsert_latest_ = nullptr;

@@ -5,7 +5,6 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "bench/bench_files.h"
 #include "storage/status_macros.h"
 
 namespace runlog::bench {
@@ -239,7 +238,7 @@ absl::Status TensorBoardEvents::StartRun(const std::string& run_id,
     return absl::FailedPreconditionError("a run is still open");
   }
   storage::FileSystem* fs = storage::FileSystem::Default();
-  const std::string run_dir = storage::JoinPath(dir_, run_id);
+  const std::string run_dir = storage::JoinPath(dir(), run_id);
   RUNLOG_RETURN_IF_ERROR(fs->CreateDir(run_dir));
   RUNLOG_ASSIGN_OR_RETURN(
       file_, fs->NewWritableFile(storage::JoinPath(run_dir, kFileName)));
@@ -305,10 +304,6 @@ absl::Status TensorBoardEvents::EndRun() {
   return absl::OkStatus();
 }
 
-absl::StatusOr<uint64_t> TensorBoardEvents::BytesOnDisk() {
-  return TreeBytes(dir_);
-}
-
 absl::Status TensorBoardEvents::Scan(const std::string& path,
                                      absl::string_view tag, SeriesPoints* out) {
   storage::FileSystem* fs = storage::FileSystem::Default();
@@ -347,20 +342,20 @@ absl::Status TensorBoardEvents::ReadSeries(const std::string& run_id,
                                            SeriesPoints* out) {
   out->steps.clear();
   out->values.clear();
-  return Scan(storage::JoinPath(dir_, run_id, kFileName), name, out);
+  return Scan(storage::JoinPath(dir(), run_id, kFileName), name, out);
 }
 
 absl::Status TensorBoardEvents::ListRuns(absl::string_view metric,
                                          std::vector<RunListing>* out) {
   out->clear();
   storage::FileSystem* fs = storage::FileSystem::Default();
-  RUNLOG_ASSIGN_OR_RETURN(std::vector<std::string> runs, fs->ListDir(dir_));
+  RUNLOG_ASSIGN_OR_RETURN(std::vector<std::string> runs, fs->ListDir(dir()));
   SeriesPoints points;
   for (const std::string& run : runs) {
     points.steps.clear();
     points.values.clear();
     RUNLOG_RETURN_IF_ERROR(
-        Scan(storage::JoinPath(dir_, run, kFileName), metric, &points));
+        Scan(storage::JoinPath(dir(), run, kFileName), metric, &points));
     RunListing listing{run};
     if (!points.values.empty()) {
       listing.last = points.values.back();

@@ -56,7 +56,6 @@ class TensorBoardEvents final : public Engine {
   absl::Status EndRun() override;
   // Nothing to do: TensorBoard never rewrites event files.
   absl::Status Compact() override { return absl::OkStatus(); }
-  absl::StatusOr<uint64_t> BytesOnDisk() override;
   // DataLoss naming the file and offset for a bad length, CRC or Event.
   absl::Status ReadSeries(const std::string& run_id, absl::string_view name,
                           SeriesPoints* out) override;
@@ -64,14 +63,13 @@ class TensorBoardEvents final : public Engine {
                         std::vector<RunListing>* out) override;
 
  private:
-  explicit TensorBoardEvents(std::string dir) : dir_(std::move(dir)) {}
+  explicit TensorBoardEvents(std::string dir) : Engine(std::move(dir)) {}
   void AppendRecord(absl::string_view data);
   absl::Status FlushBuffer();
   // Decodes every scalar of `tag` in the event file `path`, in file order.
   absl::Status Scan(const std::string& path, absl::string_view tag,
                     SeriesPoints* out);
 
-  std::string dir_;
   std::vector<std::string> runs_;
   std::unique_ptr<storage::WritableFile> file_;
   std::vector<std::string> tags_;

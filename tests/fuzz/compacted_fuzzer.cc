@@ -25,7 +25,7 @@
 #include "storage/mem_file_system.h"
 #include "storage/segment.h"
 #include "tests/fuzz/fuzz_input.h"
-#include "tracking/compacted_run.h"
+#include "tracking/compaction/compacted_run.h"
 #include "tracking/downsample.h"
 
 namespace runlog::fuzz {

@@ -27,10 +27,10 @@
 #include "storage/mem_file_system.h"
 #include "storage/segment_reader.h"
 #include "storage/status_macros.h"
+#include "tracking/codec/value_codec.h"
 #include "tracking/repo.h"
 #include "tracking/run.h"
 #include "tracking/value.h"
-#include "tracking/value_codec.h"
 #include "tracking/value_json.h"
 
 namespace runlog::fuzz {

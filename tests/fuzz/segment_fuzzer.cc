@@ -22,7 +22,7 @@
 #include "storage/segment.h"
 #include "storage/segment_reader.h"
 #include "tests/fuzz/fuzz_input.h"
-#include "tracking/run_log_decoder.h"
+#include "tracking/codec/run_log_decoder.h"
 
 namespace runlog::fuzz {
 namespace {

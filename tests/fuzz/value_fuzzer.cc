@@ -23,10 +23,10 @@
 #include "storage/format.h"
 #include "storage/segment.h"
 #include "tests/fuzz/fuzz_input.h"
-#include "tracking/run_log_decoder.h"
+#include "tracking/codec/run_log_decoder.h"
+#include "tracking/codec/value_codec.h"
 #include "tracking/run_summary.h"
 #include "tracking/value.h"
-#include "tracking/value_codec.h"
 #include "tracking/value_json.h"
 
 namespace runlog::fuzz {

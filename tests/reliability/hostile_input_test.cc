@@ -41,11 +41,11 @@
 #include "tests/testing/temp_dir.h"
 #include "tools/segtool/cli.h"
 #include "tools/segtool/commands.h"
-#include "tracking/record_format.h"
+#include "tracking/codec/record_format.h"
+#include "tracking/codec/run_log_decoder.h"
+#include "tracking/codec/value_codec.h"
 #include "tracking/repo.h"
-#include "tracking/run_log_decoder.h"
 #include "tracking/run_summary.h"
-#include "tracking/value_codec.h"
 
 namespace runlog {
 namespace {

@@ -20,11 +20,11 @@
 #include "tests/testing/decoder_probes.h"
 #include "tests/testing/double_bits.h"
 #include "tests/testing/status_matchers.h"
-#include "tracking/column_codec.h"
-#include "tracking/record_format.h"
+#include "tracking/codec/column_codec.h"
+#include "tracking/codec/record_format.h"
+#include "tracking/codec/value_codec.h"
 #include "tracking/series.h"
 #include "tracking/value.h"
-#include "tracking/value_codec.h"
 
 namespace runlog {
 namespace {

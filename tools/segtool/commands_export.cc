@@ -112,9 +112,7 @@ int Export(const ExportArgs& args, const Env& env, std::ostream& out,
   std::optional<Selection> selection =
       OpenAndSelect(args.repo, args.runs, env, err);
   if (!selection) return kExitProblem;
-  std::unique_ptr<Repo>& repo = selection->repo;
-  const std::vector<std::string>* ids = &selection->ids;
-  bool failed = selection->failed;
+  auto& [repo, ids, failed] = *selection;
 
   // With --output, bytes go to a temporary sibling renamed over the target
   // at the end: readers never see a half-written export.
@@ -149,9 +147,9 @@ int Export(const ExportArgs& args, const Env& env, std::ostream& out,
   if (args.format == ExportFormat::kCsv) {
     if (absl::Status s = emit(kCsvHeader); !s.ok()) return abandon_output(s);
   }
-  Progress progress(err, env.progress, "exporting", ids->size());
-  for (size_t i = 0; i < ids->size(); ++i) {
-    const std::string& id = (*ids)[i];
+  Progress progress(err, env.progress, "exporting", ids.size());
+  for (size_t i = 0; i < ids.size(); ++i) {
+    const std::string& id = ids[i];
     progress.Step(i, id);
     std::ostringstream buffer;
     absl::Status s = ExportRun(*repo, id, args.format, buffer);

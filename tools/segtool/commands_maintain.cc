@@ -117,19 +117,17 @@ int Verify(const VerifyArgs& args, const Env& env, std::ostream& out,
   std::optional<Selection> selection =
       OpenAndSelect(args.repo, args.runs, env, err);
   if (!selection) return kExitProblem;
-  std::unique_ptr<Repo>& repo = selection->repo;
-  const std::vector<std::string>* ids = &selection->ids;
-  bool failed = selection->failed;
+  auto& [repo, ids, failed] = *selection;
   const std::string& root = repo->path();
-  Progress progress(err, env.progress, "verifying", ids->size());
+  Progress progress(err, env.progress, "verifying", ids.size());
   TextTable runs({"RUN", "STATE", "RESULT", "CHECKED", "POINTS"});
   runs.SetAlign(3, TextTable::Align::kRight);
   runs.SetAlign(4, TextTable::Align::kRight);
   TextTable problems({"RUN", "FILE", "OFFSET", "PROBLEM"});
   std::vector<std::string> notes;
   problems.SetAlign(2, TextTable::Align::kRight);
-  for (size_t i = 0; i < ids->size(); ++i) {
-    const std::string& id = (*ids)[i];
+  for (size_t i = 0; i < ids.size(); ++i) {
+    const std::string& id = ids[i];
     progress.Step(i, id);
     absl::StatusOr<VerifyReport> report = repo->VerifyRun(id);
     if (!report.ok()) {
@@ -176,16 +174,14 @@ int Compact(const CompactArgs& args, const Env& env, std::ostream& out,
   std::optional<Selection> selection =
       OpenAndSelect(args.repo, args.runs, env, err);
   if (!selection) return kExitProblem;
-  std::unique_ptr<Repo>& repo = selection->repo;
-  const std::vector<std::string>* ids = &selection->ids;
-  bool failed = selection->failed;
-  Progress progress(err, env.progress, "compacting", ids->size());
+  auto& [repo, ids, failed] = *selection;
+  Progress progress(err, env.progress, "compacting", ids.size());
   TextTable t({"RUN", "BEFORE", "AFTER", "RATIO", "POINTS", "NOTE"});
   for (size_t c = 1; c < 5; ++c) t.SetAlign(c, TextTable::Align::kRight);
   uint64_t total_before = 0;
   uint64_t total_after = 0;
-  for (size_t i = 0; i < ids->size(); ++i) {
-    const std::string& id = (*ids)[i];
+  for (size_t i = 0; i < ids.size(); ++i) {
+    const std::string& id = ids[i];
     progress.Step(i, id);
     // Listing first keeps uncommitted runs out of compaction with a note,
     // rather than a FailedPrecondition error for what is normal.

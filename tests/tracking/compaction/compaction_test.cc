@@ -2,7 +2,7 @@
 // after, reads touch the compacted form transparently, and a power loss at
 // any sync point or an I/O error at any operation leaves the run whole in
 // its old or new form, verifiable, with recovery removing the leftovers.
-#include "tracking/compaction.h"
+#include "tracking/compaction/compaction.h"
 
 #include <cerrno>
 #include <cmath>

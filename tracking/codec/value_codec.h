@@ -23,8 +23,8 @@
 // zero-filled bytes are rejected.
 //
 // Example: {"seed": 42} is 08 01 04 73 65 65 64 04 54.
-#ifndef RUNLOG_TRACKING_VALUE_CODEC_H_
-#define RUNLOG_TRACKING_VALUE_CODEC_H_
+#ifndef RUNLOG_TRACKING_CODEC_VALUE_CODEC_H_
+#define RUNLOG_TRACKING_CODEC_VALUE_CODEC_H_
 
 #include <cstddef>
 #include <string>
@@ -54,4 +54,4 @@ absl::StatusOr<Value> DecodeValue(absl::string_view* in);
 
 }  // namespace runlog
 
-#endif  // RUNLOG_TRACKING_VALUE_CODEC_H_
+#endif  // RUNLOG_TRACKING_CODEC_VALUE_CODEC_H_

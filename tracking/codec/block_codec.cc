@@ -5,7 +5,7 @@
 // f64 is 8 bytes little-endian (the IEEE-754 bit pattern of a double, or a
 // uint64). All integer arithmetic below is modulo 2^64 (so any int64
 // sequence round-trips, including INT64_MIN/MAX neighbours); tags are in
-// tracking/block_format.h.
+// tracking/codec/block_format.h.
 //
 //   block    := u8 version (= 1) | varint n (1..65536)
 //               | column(steps: int stream) | column(values: double stream)
@@ -73,7 +73,7 @@
 // with the decoder's formula and turns misfits into exceptions, and never
 // lets f32 carry a NaN or a subnormal float (their conversions differ
 // between CPUs and FPU modes).
-#include "tracking/block_codec.h"
+#include "tracking/codec/block_codec.h"
 
 #include <algorithm>
 #include <cmath>
@@ -87,7 +87,7 @@
 #include "storage/coding.h"
 #include "storage/compression.h"
 #include "storage/status_macros.h"
-#include "tracking/block_format.h"
+#include "tracking/codec/block_format.h"
 
 namespace runlog {
 namespace {
@@ -109,26 +109,18 @@ constexpr double kZstdWeight = 1.15;
 // zstd is only worth a try above this many bytes of input.
 constexpr size_t kMinZstdInput = 64;
 
-inline uint64_t Bits(double v) {
-  uint64_t b;
-  std::memcpy(&b, &v, sizeof b);
-  return b;
+// The object representation of `from` as a `To` of the same size.
+template <typename To, typename From>
+inline To BitCast(From from) {
+  static_assert(sizeof(To) == sizeof(From));
+  To to;
+  std::memcpy(&to, &from, sizeof to);
+  return to;
 }
-inline double FromBits(uint64_t b) {
-  double v;
-  std::memcpy(&v, &b, sizeof v);
-  return v;
-}
-inline uint32_t FloatBits(float f) {
-  uint32_t b;
-  std::memcpy(&b, &f, sizeof b);
-  return b;
-}
-inline float FloatFromBits(uint32_t b) {
-  float f;
-  std::memcpy(&f, &b, sizeof f);
-  return f;
-}
+inline uint64_t Bits(double v) { return BitCast<uint64_t>(v); }
+inline double FromBits(uint64_t b) { return BitCast<double>(b); }
+inline uint32_t FloatBits(float f) { return BitCast<uint32_t>(f); }
+inline float FloatFromBits(uint32_t b) { return BitCast<float>(b); }
 // Order-preserving map of a float's bits to an unsigned key (negative
 // floats below positive ones), so frame-of-reference and deltas stay small
 // across zero.
@@ -683,6 +675,28 @@ absl::Status DecodeZstdFrame(Cursor& c, size_t n, bool allow_zstd,
   return absl::OkStatus();
 }
 
+// A runs stream after its tag: the run count (1..n), then per run its value,
+// read by `next_value` (which may depend on the run before), and its length;
+// the runs cover exactly n points. Shared by the int and double runs streams.
+template <typename T, typename NextValue>
+absl::Status DecodeRuns(Cursor& c, size_t n, T* out, std::string* desc,
+                        NextValue next_value) {
+  uint64_t runs = 0;
+  RUNLOG_RETURN_IF_ERROR(c.Count(1, n, &runs, "run count"));
+  size_t i = 0;
+  for (uint64_t r = 0; r < runs; ++r) {
+    T value{};
+    uint64_t count = 0;
+    RUNLOG_RETURN_IF_ERROR(next_value(&value));
+    RUNLOG_RETURN_IF_ERROR(c.Count(1, n - i, &count, "run length"));
+    std::fill(out + i, out + i + count, value);
+    i += count;
+  }
+  if (i != n) return c.Error("runs cover fewer points than the block");
+  if (desc != nullptr) absl::StrAppend(desc, "runs(", runs, ")");
+  return absl::OkStatus();
+}
+
 // Decodes one int stream of n values (tag included) into out[0..n).
 // Appends a description to *desc when desc is not null. Not a template on
 // purpose: one copy of this switch keeps compile time and code size small;
@@ -703,22 +717,14 @@ absl::Status DecodeIntStream(Cursor& c, size_t n, uint64_t* out,
       return absl::OkStatus();
     }
     case block::kIntRuns: {
-      uint64_t runs = 0;
-      RUNLOG_RETURN_IF_ERROR(c.Count(1, n, &runs, "run count"));
       uint64_t value = 0;
-      size_t i = 0;
-      for (uint64_t r = 0; r < runs; ++r) {
+      return DecodeRuns(c, n, out, desc, [&](uint64_t* v) {
         int64_t d = 0;
-        uint64_t count = 0;
         RUNLOG_RETURN_IF_ERROR(c.ZigZag(&d, "run value"));
-        RUNLOG_RETURN_IF_ERROR(c.Count(1, n - i, &count, "run length"));
         value += U(d);
-        std::fill(out + i, out + i + count, value);
-        i += count;
-      }
-      if (i != n) return c.Error("runs cover fewer points than the block");
-      if (desc != nullptr) absl::StrAppend(desc, "runs(", runs, ")");
-      return absl::OkStatus();
+        *v = value;
+        return absl::OkStatus();
+      });
     }
     case block::kIntSplitRuns: {
       if (!allow_split) return c.Error("nested splitruns stream");
@@ -865,26 +871,35 @@ absl::Status DecodeExceptions(Cursor& c, size_t n, double* out,
   return absl::OkStatus();
 }
 
+// The body of an alp, f32 or bits double stream, whose description the
+// caller has opened: one int stream of n values that `convert` turns into
+// out[0..n), then, with `exceptions`, the exceptions list; closes the
+// description.
+template <typename Convert>
+absl::Status DecodeFromInts(Cursor& c, size_t n, bool allow_zstd,
+                            bool exceptions, double* out, std::string* desc,
+                            Convert convert) {
+  uint64_t* k = IntScratch(n);
+  RUNLOG_RETURN_IF_ERROR(
+      DecodeIntStream(c, n, k, desc, allow_zstd, /*allow_split=*/true));
+  convert(static_cast<const uint64_t*>(k));
+  if (exceptions) RUNLOG_RETURN_IF_ERROR(DecodeExceptions(c, n, out, desc));
+  if (desc != nullptr) desc->append(")");
+  return absl::OkStatus();
+}
+
 absl::Status DecodeDoubleStream(Cursor& c, size_t n, bool allow_zstd,
                                 double* out, std::string* desc) {
   uint8_t tag = 0;
   RUNLOG_RETURN_IF_ERROR(c.Byte(&tag, "double stream tag"));
   switch (tag) {
-    case block::kDoubleRuns: {
-      uint64_t runs = 0;
-      RUNLOG_RETURN_IF_ERROR(c.Count(1, n, &runs, "run count"));
-      size_t i = 0;
-      for (uint64_t r = 0; r < runs; ++r) {
-        uint64_t bits = 0, count = 0;
+    case block::kDoubleRuns:
+      return DecodeRuns(c, n, out, desc, [&](double* v) {
+        uint64_t bits = 0;
         RUNLOG_RETURN_IF_ERROR(c.Fixed64(&bits, "run value"));
-        RUNLOG_RETURN_IF_ERROR(c.Count(1, n - i, &count, "run length"));
-        std::fill(out + i, out + i + count, FromBits(bits));
-        i += count;
-      }
-      if (i != n) return c.Error("runs cover fewer points than the block");
-      if (desc != nullptr) absl::StrAppend(desc, "runs(", runs, ")");
-      return absl::OkStatus();
-    }
+        *v = FromBits(bits);
+        return absl::OkStatus();
+      });
     case block::kDoubleAlp: {
       uint8_t e = 0;
       RUNLOG_RETURN_IF_ERROR(c.Byte(&e, "alp exponent"));
@@ -893,33 +908,28 @@ absl::Status DecodeDoubleStream(Cursor& c, size_t n, bool allow_zstd,
       }
       const double scale = kPow10[e];
       if (desc != nullptr) absl::StrAppend(desc, "alp(e=", int{e}, ",");
-      uint64_t* k = IntScratch(n);
-      RUNLOG_RETURN_IF_ERROR(DecodeIntStream(c, n, k, desc, allow_zstd,
-                                             /*allow_split=*/true));
-      if (e == 0) {  // k / 1.0 is k: spare the division
-        for (size_t i = 0; i < n; ++i) out[i] = static_cast<double>(S(k[i]));
-      } else {
-        for (size_t i = 0; i < n; ++i) {
-          out[i] = static_cast<double>(S(k[i])) / scale;
-        }
-      }
-      RUNLOG_RETURN_IF_ERROR(DecodeExceptions(c, n, out, desc));
-      if (desc != nullptr) desc->append(")");
-      return absl::OkStatus();
+      return DecodeFromInts(c, n, allow_zstd, /*exceptions=*/true, out, desc,
+                            [&](const uint64_t* k) {
+                              if (e == 0) {  // k / 1.0 is k: spare the division
+                                for (size_t i = 0; i < n; ++i) {
+                                  out[i] = static_cast<double>(S(k[i]));
+                                }
+                              } else {
+                                for (size_t i = 0; i < n; ++i) {
+                                  out[i] = static_cast<double>(S(k[i])) / scale;
+                                }
+                              }
+                            });
     }
-    case block::kDoubleF32: {
+    case block::kDoubleF32:
       if (desc != nullptr) desc->append("f32(");
-      uint64_t* k = IntScratch(n);
-      RUNLOG_RETURN_IF_ERROR(DecodeIntStream(c, n, k, desc, allow_zstd,
-                                             /*allow_split=*/true));
-      for (size_t i = 0; i < n; ++i) {
-        out[i] = static_cast<double>(
-            FloatFromBits(FloatFromKey(static_cast<uint32_t>(k[i]))));
-      }
-      RUNLOG_RETURN_IF_ERROR(DecodeExceptions(c, n, out, desc));
-      if (desc != nullptr) desc->append(")");
-      return absl::OkStatus();
-    }
+      return DecodeFromInts(c, n, allow_zstd, /*exceptions=*/true, out, desc,
+                            [&](const uint64_t* k) {
+                              for (size_t i = 0; i < n; ++i) {
+                                out[i] = static_cast<double>(FloatFromBits(
+                                    FloatFromKey(static_cast<uint32_t>(k[i]))));
+                              }
+                            });
     case block::kDoubleShuffle: {
       const char* planes = nullptr;
       RUNLOG_RETURN_IF_ERROR(c.Bytes(8 * n, &planes, "byte planes"));
@@ -934,15 +944,12 @@ absl::Status DecodeDoubleStream(Cursor& c, size_t n, bool allow_zstd,
       if (desc != nullptr) desc->append("shuffle");
       return absl::OkStatus();
     }
-    case block::kDoubleBits: {
+    case block::kDoubleBits:
       if (desc != nullptr) desc->append("bits(");
-      uint64_t* bits = IntScratch(n);
-      RUNLOG_RETURN_IF_ERROR(DecodeIntStream(c, n, bits, desc, allow_zstd,
-                                             /*allow_split=*/true));
-      std::memcpy(out, bits, n * sizeof(double));
-      if (desc != nullptr) desc->append(")");
-      return absl::OkStatus();
-    }
+      return DecodeFromInts(c, n, allow_zstd, /*exceptions=*/false, out, desc,
+                            [&](const uint64_t* bits) {
+                              std::memcpy(out, bits, n * sizeof(double));
+                            });
     case block::kDoubleZstd:
       return DecodeZstdFrame(c, n, allow_zstd, desc, [&](Cursor& inner) {
         return DecodeDoubleStream(inner, n, /*allow_zstd=*/false, out, desc);

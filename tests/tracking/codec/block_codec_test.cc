@@ -1,4 +1,4 @@
-#include "tracking/block_codec.h"
+#include "tracking/codec/block_codec.h"
 
 #include <cmath>
 #include <cstdint>
@@ -19,7 +19,7 @@
 #include "tests/testing/decoder_probes.h"
 #include "tests/testing/double_bits.h"
 #include "tests/testing/status_matchers.h"
-#include "tracking/block_format.h"
+#include "tracking/codec/block_format.h"
 
 namespace runlog {
 namespace {

@@ -1,4 +1,4 @@
-#include "tracking/run_log_decoder.h"
+#include "tracking/codec/run_log_decoder.h"
 
 #include <utility>
 
@@ -8,9 +8,9 @@
 #include "storage/run_reader.h"
 #include "storage/segment.h"
 #include "storage/status_macros.h"
-#include "tracking/column_codec.h"
-#include "tracking/record_format.h"
-#include "tracking/value_codec.h"
+#include "tracking/codec/column_codec.h"
+#include "tracking/codec/record_format.h"
+#include "tracking/codec/value_codec.h"
 
 namespace runlog {
 namespace {

@@ -1,6 +1,6 @@
 // Byte layout of the record encoders (record_format.h). What the decoder
 // makes of these records is tested in run_log_decoder_test.cc.
-#include "tracking/record_codec.h"
+#include "tracking/codec/record_codec.h"
 
 #include <cmath>
 #include <cstdint>
@@ -16,11 +16,11 @@
 #include "storage/coding.h"
 #include "tests/testing/double_bits.h"
 #include "tests/testing/status_matchers.h"
-#include "tracking/column_codec.h"
-#include "tracking/record_format.h"
+#include "tracking/codec/column_codec.h"
+#include "tracking/codec/record_format.h"
+#include "tracking/codec/value_codec.h"
 #include "tracking/series.h"
 #include "tracking/value.h"
-#include "tracking/value_codec.h"
 
 namespace runlog::record {
 namespace {

@@ -1,5 +1,5 @@
 // Compaction and salvage: rewriting a run into its compacted form
-// (tracking/compacted_run.h) without ever editing a file in place
+// (tracking/compaction/compacted_run.h) without ever editing a file in place
 // (invariant 8 of the design).
 //
 //   1. COMPACTING is created (exclusively) holding an OWNER record of this
@@ -18,8 +18,8 @@
 //
 // Thread-safety: as RunStore; two compactions of one run exclude each other
 // through COMPACTING.
-#ifndef RUNLOG_TRACKING_COMPACTION_H_
-#define RUNLOG_TRACKING_COMPACTION_H_
+#ifndef RUNLOG_TRACKING_COMPACTION_COMPACTION_H_
+#define RUNLOG_TRACKING_COMPACTION_COMPACTION_H_
 
 #include <cstdint>
 #include <string>
@@ -55,4 +55,4 @@ absl::Status SalvageRun(storage::RunStore& store, absl::string_view id,
 
 }  // namespace runlog
 
-#endif  // RUNLOG_TRACKING_COMPACTION_H_
+#endif  // RUNLOG_TRACKING_COMPACTION_COMPACTION_H_

@@ -1,8 +1,8 @@
-// Format constants of a compacted scalar block (tracking/block_codec.cc
+// Format constants of a compacted scalar block (tracking/codec/block_codec.cc
 // documents the byte layout). Changing any value here changes the on-disk
 // format.
-#ifndef RUNLOG_TRACKING_BLOCK_FORMAT_H_
-#define RUNLOG_TRACKING_BLOCK_FORMAT_H_
+#ifndef RUNLOG_TRACKING_CODEC_BLOCK_FORMAT_H_
+#define RUNLOG_TRACKING_CODEC_BLOCK_FORMAT_H_
 
 #include <cstddef>
 #include <cstdint>
@@ -58,4 +58,4 @@ inline constexpr uint64_t MaxInnerStreamBytes(uint64_t n) {
 
 }  // namespace runlog::block
 
-#endif  // RUNLOG_TRACKING_BLOCK_FORMAT_H_
+#endif  // RUNLOG_TRACKING_CODEC_BLOCK_FORMAT_H_

@@ -1,4 +1,4 @@
-#include "tracking/column_codec.h"
+#include "tracking/codec/column_codec.h"
 
 #include <cmath>
 #include <cstdint>
@@ -16,7 +16,7 @@
 #include "storage/coding.h"
 #include "tests/testing/decoder_probes.h"
 #include "tests/testing/double_bits.h"
-#include "tracking/record_format.h"
+#include "tracking/codec/record_format.h"
 
 namespace runlog::record {
 namespace {

@@ -6,8 +6,8 @@
 // the tags are in block_format.h.
 //
 // Every function is a pure function of its arguments: thread-safe, no state.
-#ifndef RUNLOG_TRACKING_BLOCK_CODEC_H_
-#define RUNLOG_TRACKING_BLOCK_CODEC_H_
+#ifndef RUNLOG_TRACKING_CODEC_BLOCK_CODEC_H_
+#define RUNLOG_TRACKING_CODEC_BLOCK_CODEC_H_
 
 #include <cstddef>
 #include <cstdint>
@@ -64,4 +64,4 @@ absl::StatusOr<std::string> DescribeScalarBlock(absl::string_view block);
 
 }  // namespace runlog
 
-#endif  // RUNLOG_TRACKING_BLOCK_CODEC_H_
+#endif  // RUNLOG_TRACKING_CODEC_BLOCK_CODEC_H_

@@ -1,4 +1,4 @@
-#include "tracking/compaction.h"
+#include "tracking/compaction/compaction.h"
 
 #include <algorithm>
 #include <memory>
@@ -14,8 +14,8 @@
 #include "storage/owner_liveness.h"
 #include "storage/segment.h"
 #include "storage/status_macros.h"
-#include "tracking/compacted_run.h"
-#include "tracking/run_log_decoder.h"
+#include "tracking/codec/run_log_decoder.h"
+#include "tracking/compaction/compacted_run.h"
 #include "tracking/run_summary.h"
 
 namespace runlog {

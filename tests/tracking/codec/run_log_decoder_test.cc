@@ -1,4 +1,4 @@
-#include "tracking/run_log_decoder.h"
+#include "tracking/codec/run_log_decoder.h"
 
 #include <atomic>
 #include <cmath>
@@ -21,12 +21,12 @@
 #include "storage/segment_reader.h"
 #include "tests/testing/decoder_probes.h"
 #include "tests/testing/status_matchers.h"
-#include "tracking/column_codec.h"
-#include "tracking/record_codec.h"
-#include "tracking/record_format.h"
+#include "tracking/codec/column_codec.h"
+#include "tracking/codec/record_codec.h"
+#include "tracking/codec/record_format.h"
+#include "tracking/codec/value_codec.h"
 #include "tracking/series.h"
 #include "tracking/value.h"
-#include "tracking/value_codec.h"
 
 namespace runlog {
 namespace {

@@ -9,8 +9,8 @@
 // Damaged records are DataLoss naming the segment, chunk offset and record
 // offset. Unknown record types >= kFirstIgnorableRecordType are skipped;
 // other unknown types are Unimplemented (written by a newer version).
-#ifndef RUNLOG_TRACKING_RUN_LOG_DECODER_H_
-#define RUNLOG_TRACKING_RUN_LOG_DECODER_H_
+#ifndef RUNLOG_TRACKING_CODEC_RUN_LOG_DECODER_H_
+#define RUNLOG_TRACKING_CODEC_RUN_LOG_DECODER_H_
 
 #include <cstdint>
 #include <map>
@@ -100,4 +100,4 @@ absl::Status DecodeRunLog(storage::FileSystem* fs, const std::string& dir,
 
 }  // namespace runlog
 
-#endif  // RUNLOG_TRACKING_RUN_LOG_DECODER_H_
+#endif  // RUNLOG_TRACKING_CODEC_RUN_LOG_DECODER_H_

@@ -1,4 +1,4 @@
-#include "tracking/value_codec.h"
+#include "tracking/codec/value_codec.h"
 
 #include <cmath>
 #include <cstdint>

@@ -6,8 +6,8 @@
 // buckets from the summaries. Byte layout: docs/format.md ("Compacted runs").
 //
 // Thread-safety: none.
-#ifndef RUNLOG_TRACKING_COMPACTED_RUN_H_
-#define RUNLOG_TRACKING_COMPACTED_RUN_H_
+#ifndef RUNLOG_TRACKING_COMPACTION_COMPACTED_RUN_H_
+#define RUNLOG_TRACKING_COMPACTION_COMPACTED_RUN_H_
 
 #include <cstdint>
 #include <map>
@@ -21,8 +21,8 @@
 #include "storage/column_file.h"
 #include "storage/file_system.h"
 #include "storage/segment.h"
+#include "tracking/codec/run_log_decoder.h"
 #include "tracking/downsample.h"
-#include "tracking/run_log_decoder.h"
 #include "tracking/series.h"
 
 namespace runlog {
@@ -123,6 +123,11 @@ class CompactedRunReader {
   template <typename T>
   absl::Status DecodeGenericBlockAt(const BlockSummary& b, SeriesKind kind,
                                     SeriesColumns<T>* out);
+  // Appends the points of block `b` of a series of `kind` to `out`: the one
+  // decoder entry of every read and of Verify (scalar or generic by type).
+  template <typename T>
+  absl::Status DecodeBlockAt(const BlockSummary& b, SeriesKind kind,
+                             SeriesColumns<T>* out);
   template <typename T>
   absl::StatusOr<SeriesColumns<T>> ReadGeneric(const CompactedSeries& s,
                                                StepRange range);
@@ -135,4 +140,4 @@ class CompactedRunReader {
 
 }  // namespace runlog
 
-#endif  // RUNLOG_TRACKING_COMPACTED_RUN_H_
+#endif  // RUNLOG_TRACKING_COMPACTION_COMPACTED_RUN_H_

@@ -1,7 +1,7 @@
 // Encoding of tracking records into kChunkRecords payloads and of blob points
 // into kChunkBlob payloads (record_format.h, docs/format.md).
-#ifndef RUNLOG_TRACKING_RECORD_CODEC_H_
-#define RUNLOG_TRACKING_RECORD_CODEC_H_
+#ifndef RUNLOG_TRACKING_CODEC_RECORD_CODEC_H_
+#define RUNLOG_TRACKING_CODEC_RECORD_CODEC_H_
 
 #include <cstdint>
 #include <string>
@@ -9,8 +9,8 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
-#include "tracking/column_codec.h"
-#include "tracking/record_format.h"
+#include "tracking/codec/column_codec.h"
+#include "tracking/codec/record_format.h"
 #include "tracking/series.h"
 #include "tracking/value.h"
 
@@ -74,4 +74,4 @@ std::string EncodeBlobPoint(uint32_t id, int64_t step, int64_t time_us,
 
 }  // namespace runlog::record
 
-#endif  // RUNLOG_TRACKING_RECORD_CODEC_H_
+#endif  // RUNLOG_TRACKING_CODEC_RECORD_CODEC_H_

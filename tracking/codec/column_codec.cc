@@ -1,4 +1,4 @@
-#include "tracking/column_codec.h"
+#include "tracking/codec/column_codec.h"
 
 #include <cmath>
 #include <cstring>
@@ -6,7 +6,7 @@
 
 #include "absl/base/config.h"
 #include "storage/coding.h"
-#include "tracking/record_format.h"
+#include "tracking/codec/record_format.h"
 
 namespace runlog::record {
 namespace {

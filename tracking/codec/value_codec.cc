@@ -1,4 +1,4 @@
-#include "tracking/value_codec.h"
+#include "tracking/codec/value_codec.h"
 
 #include <algorithm>
 #include <cstdint>
@@ -164,7 +164,10 @@ class Decoder {
       // Keys ascend, so the hint makes each insertion constant time.
       map.emplace_hint(map.end(), std::string(key), std::move(item));
     }
-    return Value(std::move(map));
+    // Built in place: GCC 12 at -O2 and above warns (-Wmaybe-uninitialized,
+    // a false positive) about the std::variant inside a moved temporary
+    // Value when it is converted to the StatusOr.
+    return absl::StatusOr<Value>(absl::in_place, std::move(map));
   }
 
   const absl::string_view start_;
@@ -240,8 +243,10 @@ size_t EncodedValueSize(const Value& v) {
 
 absl::StatusOr<Value> DecodeValue(absl::string_view* in) {
   Decoder decoder(*in);
-  RUNLOG_ASSIGN_OR_RETURN(Value v, decoder.Node(0));
-  *in = decoder.rest();
+  // The StatusOr is passed on as it is: unwrapping the Value and wrapping it
+  // again makes GCC 12 report a false -Wmaybe-uninitialized on its variant.
+  absl::StatusOr<Value> v = decoder.Node(0);
+  if (v.ok()) *in = decoder.rest();
   return v;
 }
 

@@ -1,8 +1,9 @@
-#include "tracking/compacted_run.h"
+#include "tracking/compaction/compacted_run.h"
 
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <type_traits>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -10,9 +11,9 @@
 #include "storage/coding.h"
 #include "storage/compression.h"
 #include "storage/status_macros.h"
-#include "tracking/block_codec.h"
-#include "tracking/column_codec.h"
-#include "tracking/record_format.h"
+#include "tracking/codec/block_codec.h"
+#include "tracking/codec/column_codec.h"
+#include "tracking/codec/record_format.h"
 
 namespace runlog {
 namespace {
@@ -504,7 +505,34 @@ absl::Status CompactedRunReader::DecodeGenericBlockAt(const BlockSummary& b,
   return absl::OkStatus();
 }
 
+template <typename T>
+absl::Status CompactedRunReader::DecodeBlockAt(const BlockSummary& b,
+                                               SeriesKind kind,
+                                               SeriesColumns<T>* out) {
+  if constexpr (std::is_same_v<T, double>) {
+    return DecodeScalarBlockAt(b, out);
+  } else {
+    return DecodeGenericBlockAt(b, kind, out);
+  }
+}
+
 namespace {
+
+// Calls `f` with empty columns of the type a series of `kind` holds.
+template <typename F>
+absl::Status WithColumnsOf(SeriesKind kind, F f) {
+  switch (kind) {
+    case SeriesKind::kScalar:
+      return f(ScalarColumns());
+    case SeriesKind::kText:
+      return f(TextColumns());
+    case SeriesKind::kHistogram:
+      return f(HistogramColumns());
+    case SeriesKind::kBlob:
+      break;
+  }
+  return f(BlobColumns());
+}
 
 bool Overlaps(const BlockSummary& b, const StepRange& r) {
   return b.max_step >= r.first && b.min_step <= r.last;
@@ -558,11 +586,11 @@ absl::Status CompactedRunReader::ReadScalarsInto(const CompactedSeries& s,
   for (const BlockSummary& b : s.blocks) {
     if (!Overlaps(b, range)) continue;
     if (Inside(b, range)) {
-      RUNLOG_RETURN_IF_ERROR(DecodeScalarBlockAt(b, out));
+      RUNLOG_RETURN_IF_ERROR(DecodeBlockAt(b, s.kind, out));
       continue;
     }
     partial = ScalarColumns();
-    RUNLOG_RETURN_IF_ERROR(DecodeScalarBlockAt(b, &partial));
+    RUNLOG_RETURN_IF_ERROR(DecodeBlockAt(b, s.kind, &partial));
     AppendFiltered(std::move(partial), range, out);
   }
   return absl::OkStatus();
@@ -575,7 +603,7 @@ absl::StatusOr<SeriesColumns<T>> CompactedRunReader::ReadGeneric(
   for (const BlockSummary& b : s.blocks) {
     if (!Overlaps(b, range)) continue;
     SeriesColumns<T> block;
-    RUNLOG_RETURN_IF_ERROR(DecodeGenericBlockAt(b, s.kind, &block));
+    RUNLOG_RETURN_IF_ERROR(DecodeBlockAt(b, s.kind, &block));
     AppendFiltered(std::move(block), range, &out);
   }
   return out;
@@ -765,20 +793,9 @@ int64_t CompactedRunReader::Verify(const storage::SegmentInfo& info,
   int64_t points = 0;
   for (const CompactedSeries& s : footer_.series) {
     for (const BlockSummary& b : s.blocks) {
-      absl::Status st;
-      if (s.kind == SeriesKind::kScalar) {
-        ScalarColumns c;
-        st = DecodeScalarBlockAt(b, &c);
-      } else if (s.kind == SeriesKind::kText) {
-        TextColumns c;
-        st = DecodeGenericBlockAt(b, s.kind, &c);
-      } else if (s.kind == SeriesKind::kHistogram) {
-        HistogramColumns c;
-        st = DecodeGenericBlockAt(b, s.kind, &c);
-      } else {
-        BlobColumns c;
-        st = DecodeGenericBlockAt(b, s.kind, &c);
-      }
+      absl::Status st = WithColumnsOf(s.kind, [&](auto columns) {
+        return DecodeBlockAt(b, s.kind, &columns);
+      });
       if (st.ok()) {
         points += b.count;
       } else {

@@ -1,8 +1,8 @@
-#include "tracking/record_codec.h"
+#include "tracking/codec/record_codec.h"
 
 #include "storage/coding.h"
-#include "tracking/column_codec.h"
-#include "tracking/value_codec.h"
+#include "tracking/codec/column_codec.h"
+#include "tracking/codec/value_codec.h"
 
 namespace runlog::record {
 namespace {

@@ -6,8 +6,8 @@
 // A kChunkRecords payload is a sequence of records:
 //   type u8 | body length varint | body
 // so a reader can skip records it does not need (or know) without decoding.
-#ifndef RUNLOG_TRACKING_RECORD_FORMAT_H_
-#define RUNLOG_TRACKING_RECORD_FORMAT_H_
+#ifndef RUNLOG_TRACKING_CODEC_RECORD_FORMAT_H_
+#define RUNLOG_TRACKING_CODEC_RECORD_FORMAT_H_
 
 #include <cstddef>
 #include <cstdint>
@@ -76,4 +76,4 @@ inline constexpr uint8_t kSummaryVersion = 1;
 
 }  // namespace runlog::record
 
-#endif  // RUNLOG_TRACKING_RECORD_FORMAT_H_
+#endif  // RUNLOG_TRACKING_CODEC_RECORD_FORMAT_H_

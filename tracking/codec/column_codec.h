@@ -2,8 +2,8 @@
 // (record_format.h). Decoders consume from the front of `*in`, never read past
 // it, and return false on truncated or malformed input; callers turn that
 // into DataLoss with a location.
-#ifndef RUNLOG_TRACKING_COLUMN_CODEC_H_
-#define RUNLOG_TRACKING_COLUMN_CODEC_H_
+#ifndef RUNLOG_TRACKING_CODEC_COLUMN_CODEC_H_
+#define RUNLOG_TRACKING_CODEC_COLUMN_CODEC_H_
 
 #include <cstdint>
 #include <string>
@@ -54,4 +54,4 @@ bool GetDouble(absl::string_view* in, double* v);
 
 }  // namespace runlog::record
 
-#endif  // RUNLOG_TRACKING_COLUMN_CODEC_H_
+#endif  // RUNLOG_TRACKING_CODEC_COLUMN_CODEC_H_
