@@ -154,6 +154,7 @@ struct Args {
   int64_t series = 3;
   int64_t flush_every = 50;
   int64_t resume_timeout_s = 240;
+  bool sync_every_flush = false;
 };
 
 [[noreturn]] void Usage(const std::string& why) {
@@ -163,6 +164,7 @@ struct Args {
                "[--host H] [--oracle F]... [--runs N] [--first-run K] "
                "[--points P] [--series S] [--flush-every F] [--ready FILE] "
                "[--resume FIFO] [--resume-timeout SEC] [--stop FILE] "
+               "[--sync on-commit|every-flush] "
                "[--log FILE]\n",
                why.c_str());
   std::exit(2);
@@ -202,6 +204,9 @@ Args Parse(int argc, char** argv) {
       num(&a.series);
     } else if (flag == "--flush-every") {
       num(&a.flush_every);
+    } else if (flag == "--sync") {
+      if (v != "every-flush" && v != "on-commit") Usage("bad --sync " + v);
+      a.sync_every_flush = v == "every-flush";
     } else if (flag == "--resume-timeout") {
       num(&a.resume_timeout_s);
     } else {
@@ -233,7 +238,8 @@ std::unique_ptr<Repo> OpenRepoOrDie(const std::string& path, bool create) {
 
 // ---- writing ----------------------------------------------------------------
 
-RunOptions OptionsFor(const std::string& host, int64_t run) {
+RunOptions OptionsFor(const std::string& host, int64_t run,
+                      bool sync_every_flush) {
   RunOptions o;
   o.experiment = "cluster";
   o.name = absl::StrCat(host, "-r", run);
@@ -243,6 +249,7 @@ RunOptions OptionsFor(const std::string& host, int64_t run) {
   p["run"] = Value(run);
   o.params = Value(std::move(p));
   o.buffer_points = 64;
+  if (sync_every_flush) o.sync_policy = storage::SyncPolicy::kEveryFlush;
   return o;
 }
 
@@ -290,7 +297,7 @@ int Write(const Args& a) {
   int64_t committed = 0, failed = 0;
   for (int64_t index = a.first_run; index < a.first_run + a.runs; ++index) {
     if (!a.stop.empty() && Exists(a.stop)) break;
-    auto run = repo->CreateRun(OptionsFor(a.host, index));
+    auto run = repo->CreateRun(OptionsFor(a.host, index, a.sync_every_flush));
     if (!run.ok()) {
       // Nothing was acknowledged; the storage may be down. Back off a
       // little so an outage does not burn through every run index.
@@ -353,7 +360,7 @@ int Quiet(const Args& a) {
   Oracle oracle(a.oracles[0]);
   std::unique_ptr<Repo> repo = OpenRepoOrDie(a.repo, false);
   const int64_t index = a.first_run;
-  auto run = repo->CreateRun(OptionsFor(a.host, index));
+  auto run = repo->CreateRun(OptionsFor(a.host, index, a.sync_every_flush));
   if (!run.ok()) {
     oracle.Log(absl::StrCat("error - ", a.host, " ", index, " CreateRun: ",
                             OneLine(run.status())));
@@ -475,10 +482,13 @@ int Read(const Args& a) {
     if (!runs.ok()) {
       ++retryable;
       log << "retryable list: " << OneLine(runs.status()) << std::endl;
+      // Not timing: only keeps an outage from spinning the loop.
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
       continue;
     }
     std::set<std::string> listed;
     for (const RunRecord& r : *runs) {
+      if (Exists(a.stop)) break;
       listed.insert(r.id);
       const bool committed = r.state == storage::RunState::kCommitted;
       if (committed && !r.error.ok()) {
@@ -519,6 +529,7 @@ int Read(const Args& a) {
         log << "retryable " << what << std::endl;
       }
     }
+    if (Exists(a.stop)) break;
     // A committed run seen before must still be listed (nobody in this test
     // deletes committed runs).
     for (const std::string& id : seen_committed) {

@@ -50,7 +50,7 @@ START=$SECONDS
 # The scenario's own budget; the stress test and the final checks have theirs.
 SCENARIO_BUDGET=${RUNLOG_CLUSTER_SCENARIO_SECONDS:-150}
 STRESS_BUDGET=${RUNLOG_CLUSTER_STRESS_SECONDS:-150}
-POINTS=${RUNLOG_CLUSTER_POINTS:-150}
+POINTS=${RUNLOG_CLUSTER_POINTS:-200}
 
 log() { printf '[cluster %3ds] %s\n' $((SECONDS - START)) "$*"; }
 
@@ -78,7 +78,7 @@ cleanup() {
   touch "$T/ctl/stop-writers" "$T/ctl/stop-loops" 2>/dev/null
   if [[ -n ${RUNLOG_CLUSTER_LOGS:-} ]]; then
     mkdir -p "$RUNLOG_CLUSTER_LOGS" &&
-      cp -r "$T/log" "$T/oracle" "$T/out" "$RUNLOG_CLUSTER_LOGS/" 2>/dev/null
+      cp -r "$T/log" "$T/oracle" "$T/out" "$T/glusterd/log" "$RUNLOG_CLUSTER_LOGS/" 2>/dev/null
   fi
   # Unmount inside each host, then end the hosts: killing a pid
   # namespace's init kills everything in it (workers, FUSE client).
@@ -88,7 +88,7 @@ cleanup() {
   for p in "${STARTED[@]}"; do kill -9 "$p" 2>/dev/null; done
   for h in "${!HOSTPID[@]}"; do kill -9 "${HOSTPID[$h]}" 2>/dev/null; done
   if [[ -n $GLUSTERD ]] && kill -0 "$GLUSTERD" 2>/dev/null; then
-    timeout 20 nsenter -t "$GLUSTERD" --mount --net -- gluster --mode=script \
+    timeout 20 nsenter -t "$GLUSTERD" --mount --net --pid -- gluster --mode=script \
       volume stop "$VOL" force >/dev/null 2>&1
   fi
   # Whatever still runs in our own network namespace is ours (glusterd, its
@@ -134,11 +134,15 @@ wait_until() {
 }
 # gone PID: the process has exited (a zombie counts as exited).
 gone() { [[ ! -e /proc/$1 ]] || grep -q '^State:[[:space:]]*Z' "/proc/$1/status" 2>/dev/null; }
-# wait_pid SECONDS PID: waits for a process this shell started to exit.
+# wait_pid SECONDS PID: waits for a process this shell started to exit;
+# 1 if it is still running at the deadline. Its exit status goes to EXITED.
+EXITED=0
 wait_pid() {
   local secs=$1 pid=$2
   wait_until "$secs" "pid $pid to exit" gone "$pid" || return 1
   wait "$pid" 2>/dev/null
+  EXITED=$?
+  return 0
 }
 # child_of PID: the (first) child of a process, once it has one.
 child_of() {
@@ -150,7 +154,9 @@ child_of() {
   done
   echo "$c"
 }
-gl() { nsenter -t "$GLUSTERD" --mount --net -- gluster --mode=script "$@"; }
+gl() { timeout 60 nsenter -t "$GLUSTERD" --mount --net --pid -- gluster --mode=script "$@"; }
+# gkill SIGNAL PID: kill a process of glusterd's pid namespace (a brick).
+gkill() { timeout 10 nsenter -t "$GLUSTERD" --mount --pid -- kill "$1" "$2"; }
 # inhost HOST COMMAND...: runs COMMAND inside HOST's namespaces.
 inhost() {
   local h=$1
@@ -158,7 +164,7 @@ inhost() {
   nsenter -t "${HOSTPID[$h]}" --net --uts --mount --pid -- "$@"
 }
 repo() { echo "$T/mnt/$1/repo"; }
-count() { grep -c "^$1 " "$2" 2>/dev/null || true; }
+count() { cat "$2" 2>/dev/null | grep -c "^$1 "; }
 
 # ---- the network namespace and glusterd ----------------------------------------
 log "network namespace $NS, address $ADDR (veth inside the namespace only)"
@@ -169,6 +175,10 @@ ip -n "$NS" link set lo up &&
   ip -n "$NS" link set rl0 up && ip -n "$NS" link set rl1 up ||
   skip "cannot set up a veth pair with $ADDR inside $NS"
 
+# glusterd runs in its own mount and pid namespaces, under this script as
+# the namespace's init: bash reaps the brick processes glusterd leaves to
+# it, so a killed brick does not linger as a zombie that glusterd takes for
+# a running brick ("discovered already-running brick") on restart.
 cat >"$T/glusterd.sh" <<'EOF'
 set -e
 T=$1
@@ -177,23 +187,35 @@ mount -t tmpfs rl-gluster-run /run
 mkdir -p /run/gluster
 mount --bind "$T/glusterd/lib" /var/lib/glusterd
 mount --bind "$T/glusterd/log" /var/log/glusterfs
-exec glusterd -N -p /run/glusterd.pid
+set +e
+glusterd -N -p /run/glusterd.pid &
+wait
 EOF
 mkdir -p /var/lib/glusterd /var/log/glusterfs
-ip netns exec "$NS" unshare --mount --propagation private \
+ip netns exec "$NS" unshare --mount --pid --fork --mount-proc --propagation private \
   bash "$T/glusterd.sh" "$T" >"$T/log/glusterd.out" 2>&1 &
-GLUSTERD=$!
+STARTED+=("$!")
+# The init of glusterd's namespaces (pids from gluster are pids in there).
+GLUSTERD=$(child_of "$!")
+[[ -n $GLUSTERD ]] || skip "glusterd's namespace did not start"
 STARTED+=("$GLUSTERD")
-wait_until 30 "glusterd" bash -c "kill -0 $GLUSTERD 2>/dev/null && nsenter -t $GLUSTERD --mount --net -- gluster --mode=script pool list >/dev/null 2>&1" ||
+glusterd_up() { ! gone "$GLUSTERD" && gl pool list >/dev/null 2>&1; }
+wait_until 30 "glusterd" glusterd_up ||
   { tail -5 "$T/log/glusterd.out"; skip "glusterd did not come up in $NS"; }
 log "glusterd is up (pid $GLUSTERD)"
-timeout 60 gl volume create "$VOL" "$ADDR:$T/brick/b" force >"$T/log/volume.out" 2>&1 &&
-  timeout 30 gl volume set "$VOL" network.ping-timeout 5 >>"$T/log/volume.out" 2>&1 &&
-  timeout 60 gl volume start "$VOL" >>"$T/log/volume.out" 2>&1 ||
+gl volume create "$VOL" "$ADDR:$T/brick/b" force >"$T/log/volume.out" 2>&1 &&
+  gl volume set "$VOL" network.ping-timeout 5 >>"$T/log/volume.out" 2>&1 &&
+  gl volume start "$VOL" >>"$T/log/volume.out" 2>&1 ||
   { cat "$T/log/volume.out"; skip "cannot create or start the GlusterFS volume"; }
 
+# The pid of the brick process (glusterfsd) while it is online, from the XML
+# status (the text one wraps long brick paths).
 brick_pid() {
-  gl volume status "$VOL" 2>/dev/null | awk '/^Brick/ && $(NF-1) == "Y" {print $NF}'
+  gl volume status "$VOL" --xml 2>/dev/null | awk '
+    /<node>/ {n = 1; s = ""; p = ""}
+    n && /<status>/ {gsub(/[^0-9]/, ""); s = $0}
+    n && /<pid>/ {gsub(/[^0-9]/, ""); p = $0}
+    /<\/node>/ {if (s == "1" && p > 0) print p; exit}'
 }
 brick_online() { [[ -n $(brick_pid) ]]; }
 wait_until 30 "the brick to be online" brick_online ||
@@ -237,7 +259,7 @@ echo "from h1" >"$T/ctl/probe" && inhost h1 cp "$T/ctl/probe" "$T/mnt/h1/probe" 
   skip "the hosts do not share the volume"
 inhost h1 rm -f "$T/mnt/h1/probe"
 
-timeout 60 inhost h1 "$WORKER" init "$(repo h1)" || { fail "cannot create the repository"; exit 1; }
+inhost h1 timeout 60 "$WORKER" init "$(repo h1)" || { fail "cannot create the repository"; exit 1; }
 
 # ---- the scenario --------------------------------------------------------------
 SCENARIO_END=$((SECONDS + SCENARIO_BUDGET))
@@ -249,7 +271,9 @@ declare -A BG=() BGCHILD=()
 start_bg() {
   local name=$1 h=$2
   shift 2
-  inhost "$h" "$@" >"$T/log/$name.out" 2>&1 &
+  # nsenter itself, not the inhost function: $! must be nsenter's pid
+  # (a function would run in a subshell), whose one child is the command.
+  nsenter -t "${HOSTPID[$h]}" --net --uts --mount --pid -- "$@" >"$T/log/$name.out" 2>&1 &
   BG[$name]=$!
   STARTED+=("$!")
   BGCHILD[$name]=$(child_of "$!")
@@ -257,7 +281,8 @@ start_bg() {
 }
 writer() {  # writer NAME HOST FIRST_RUN
   start_bg "$1" "$2" "$WORKER" write "$(repo "$2")" --host "$2" --first-run "$3" \
-    --points "$POINTS" --series 3 --flush-every 40 --stop "$T/ctl/stop-writers" \
+    --points "$POINTS" --series 3 --flush-every 25 --sync every-flush \
+    --stop "$T/ctl/stop-writers" \
     --oracle "$T/oracle/$1.log"
 }
 quiet() {  # quiet NAME HOST
@@ -290,6 +315,7 @@ writer w2 h2 0
 writer w3 h3 0
 quiet q1 h1
 quiet q2 h2
+quiet q3 h3
 start_bg read h4 "$WORKER" read "$(repo h4)" --stop "$T/ctl/stop-loops" --log "$T/log/h4.read.log"
 cat >"$T/segtool_loop.sh" <<'EOF'
 # segtool_loop.sh SEGTOOL REPO STOP LOG COMMAND...: runs segtool COMMAND REPO
@@ -312,15 +338,16 @@ start_bg compactloop h5 bash "$T/segtool_loop.sh" "$SEGTOOL" "$(repo h5)" "$T/ct
 
 wait_until "$(left)" "two commits from each writer" more_commits w1 1 w2 1 w3 1 ||
   fail "the writers did not commit two runs each within the budget (w1 $(commits w1), w2 $(commits w2), w3 $(commits w3))"
-wait_until "$(left)" "the quiet writers to go quiet" test -s "$T/ctl/q1.ready" -a -s "$T/ctl/q2.ready" ||
+wait_until "$(left)" "the quiet writers to go quiet" test -s "$T/ctl/q1.ready" -a -s "$T/ctl/q2.ready" -a -s "$T/ctl/q3.ready" ||
   fail "the quiet writers did not start"
 Q1=$(head -1 "$T/ctl/q1.ready" 2>/dev/null)
 Q2=$(head -1 "$T/ctl/q2.ready" 2>/dev/null)
+Q3=$(head -1 "$T/ctl/q3.ready" 2>/dev/null)
 log "quiet runs: $Q1 (h1), $Q2 (h2)"
 
 # -- h6: rm without --force of another host's live (quiet) run.
 if [[ -n $Q1 ]]; then
-  timeout 60 inhost h6 "$SEGTOOL" rm "$(repo h6)" "$Q1" >"$T/out/rm.out" 2>&1
+  inhost h6 timeout 60 "$SEGTOOL" rm "$(repo h6)" "$Q1" >"$T/out/rm.out" 2>&1
   rc=$?
   if [[ $rc -eq 0 ]]; then
     fail "segtool rm without --force on h6 DELETED run $Q1, the live run of the quiet writer on host h1 (exit 0): $(tr '\n' ' ' <"$T/out/rm.out")"
@@ -332,7 +359,7 @@ if [[ -n $Q1 ]]; then
 fi
 
 # -- h6: recovery with the true clock keeps every other host's live run.
-timeout 60 inhost h6 "$SEGTOOL" recover "$(repo h6)" >"$T/out/recover-h6.out" 2>&1
+inhost h6 timeout 60 "$SEGTOOL" recover "$(repo h6)" >"$T/out/recover-h6.out" 2>&1
 rc=$?
 bad=$(deleted_ids "$T/out/recover-h6.out")
 if [[ $rc -ne 0 ]]; then
@@ -343,10 +370,60 @@ else
   pass "segtool recover on h6 kept every other host's live run"
 fi
 
+# -- SIGKILL the writer and the quiet writer on h3: recovery on h3 (same
+# machine, same boot, pid gone) must remove the quiet writer's run (it was
+# certainly uncommitted) and the writer's open run, unless the kill came
+# after its commit; a new writer takes over on h3.
+for w in w3 q3; do
+  K=${BGCHILD[$w]}
+  kill -9 "$K" 2>/dev/null
+  wait_pid 30 "${BG[$w]}"
+  echo "killed $K" >>"$T/oracle/$w.log"
+done
+inhost h3 sh -c 'for p in /proc/[0-9]*; do echo "$(cat $p/stat 2>/dev/null | cut -d" " -f1-5) $(tr "\0" " " <$p/cmdline 2>/dev/null | cut -c1-120)"; done' >"$T/out/h3-procs.out" 2>&1
+last=$(grep -E '^(started|committed|error|vanished) ' "$T/oracle/w3.log" | tail -1)
+W3RUN=""
+[[ $last == started* ]] && W3RUN=$(awk '{print $2}' <<<"$last")
+log "SIGKILLed writer w3 (open run: ${W3RUN:-none}) and quiet writer q3 (run $Q3) on h3"
+inhost h3 timeout 60 "$SEGTOOL" recover "$(repo h3)" >"$T/out/recover-h3.out" 2>&1
+rc=$?
+del=$(deleted_ids "$T/out/recover-h3.out")
+if [[ $rc -ne 0 ]]; then
+  fail "segtool recover on h3 after the kill exited $rc: $(tr '\n' ' ' <"$T/out/recover-h3.out")"
+else
+  if [[ -z $Q3 ]]; then
+    fail "the quiet writer on h3 never started a run"
+  elif grep -qx "$Q3" <<<"$del"; then
+    pass "segtool recover on h3 removed the SIGKILLed quiet writer's abandoned run $Q3"
+  else
+    fail "segtool recover on h3 did not remove run $Q3 of the SIGKILLed quiet writer (pid gone, same host): $(tr '\n' ' ' <"$T/out/recover-h3.out")"
+  fi
+  if [[ -n $W3RUN ]]; then
+    if grep -qx "$W3RUN" <<<"$del"; then
+      log "recover on h3 removed the SIGKILLed writer's open run $W3RUN"
+    else
+      state=$(inhost h3 timeout 30 "$SEGTOOL" ls "$(repo h3)" --state committed 2>/dev/null | grep -c "^$W3RUN ")
+      if [[ $state -ge 1 ]]; then
+        log "the SIGKILLed writer's run $W3RUN was committed just before the kill (not acknowledged): kept"
+      else
+        fail "segtool recover on h3 did not remove run $W3RUN of the SIGKILLed writer w3: $(tr '\n' ' ' <"$T/out/recover-h3.out")"
+      fi
+    fi
+  fi
+  for id in $del; do
+    [[ $id == "$W3RUN" || $id == "$Q3" ]] && continue
+    grep -q "^started $id h3 " "$T/oracle/w3.log" && continue
+    fail "segtool recover on h3 deleted run $id, not one of the dead writers' ($(whose "$id"))"
+  done
+fi
+writer w3b h3 10000
+
 # -- h6: recovery with the local clock a day ahead must judge staleness by
 # the file system's clock, not its own: it keeps every live run.
 FAKE_ASAN=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0
-timeout 60 inhost h6 env ASAN_OPTIONS="$FAKE_ASAN" faketime -f '+1d' \
+# NO_FAKE_STAT: the files' times come from the servers, as on a host whose
+# clock is off; only this host's own clock is a day ahead.
+inhost h6 timeout 60 env ASAN_OPTIONS="$FAKE_ASAN" NO_FAKE_STAT=1 faketime -f '+1d' \
   "$SEGTOOL" recover "$(repo h6)" >"$T/out/recover-h6-faketime.out" 2>&1
 rc=$?
 fakeday=$(inhost h6 faketime -f '+1d' date -u +%F)
@@ -365,36 +442,6 @@ else
   pass "segtool recover under faketime +1d on h6 kept every live run (quiet $Q2 included)"
 fi
 
-# -- SIGKILL the writer on h3; recovery on h3 (same machine, same boot, pid
-# gone) removes its abandoned run; a new writer takes over on h3.
-K=${BGCHILD[w3]}
-kill -9 "$K" 2>/dev/null
-wait_pid 30 "${BG[w3]}"
-echo "killed $K" >>"$T/oracle/w3.log"
-last=$(grep -E '^(started|committed|error|vanished) ' "$T/oracle/w3.log" | tail -1)
-killed_run=""
-[[ $last == started* ]] && killed_run=$(awk '{print $2}' <<<"$last")
-log "SIGKILLed writer w3 (pid $K) on h3; its open run: ${killed_run:-none}"
-timeout 60 inhost h3 "$SEGTOOL" recover "$(repo h3)" >"$T/out/recover-h3.out" 2>&1
-rc=$?
-del=$(deleted_ids "$T/out/recover-h3.out")
-if [[ $rc -ne 0 ]]; then
-  fail "segtool recover on h3 after the kill exited $rc: $(tr '\n' ' ' <"$T/out/recover-h3.out")"
-else
-  if [[ -n $killed_run ]]; then
-    if grep -qx "$killed_run" <<<"$del"; then
-      pass "segtool recover on h3 removed the SIGKILLed writer's abandoned run $killed_run"
-    else
-      fail "segtool recover on h3 did not remove run $killed_run of the SIGKILLed writer (pid gone, same host): $(tr '\n' ' ' <"$T/out/recover-h3.out")"
-    fi
-  fi
-  for id in $del; do
-    [[ $id == "$killed_run" ]] && continue
-    grep -q "^started $id h3 " "$T/oracle/w3.log" && continue
-    fail "segtool recover on h3 deleted run $id, not one of the dead writer's ($(whose "$id"))"
-  done
-fi
-writer w3b h3 10000
 
 # -- Kill the brick process (the storage server) during writes, restart it.
 c1=$(commits w1) c2=$(commits w2) c3=$(commits w3b)
@@ -405,14 +452,17 @@ e0=$(outcomes "$T"/oracle/w1.log "$T"/oracle/w2.log "$T"/oracle/w3b.log)
 if [[ -z $B ]]; then
   fail "cannot find the brick process of $VOL"
 else
-  log "killing the brick process glusterfsd (pid $B)"
-  kill -9 "$B"
+  log "killing the brick process glusterfsd (pid $B in glusterd's pid namespace)"
+  gkill -9 "$B"
   wait_until 20 "a writer to see the outage" more_outcomes "$e0" ||
     log "no writer reported an error while the brick was down"
-  timeout 60 gl volume start "$VOL" force >"$T/out/restart.out" 2>&1 ||
+  gl volume start "$VOL" force >"$T/out/restart.out" 2>&1 ||
     fail "gluster volume start $VOL force failed: $(tr '\n' ' ' <"$T/out/restart.out")"
-  wait_until 60 "the brick to be back" brick_online ||
+  if ! wait_until 60 "the brick to be back" brick_online; then
     fail "the brick did not come back after gluster volume start force"
+    gl volume status "$VOL" 2>&1 | sed 's/^/  gluster: /'
+    tail -n 15 "$T"/glusterd/log/bricks/*.log 2>/dev/null | sed 's/^/  brick log: /'
+  fi
   log "brick restarted (pid $(brick_pid)); writers saw $(($(outcomes "$T"/oracle/w1.log "$T"/oracle/w2.log "$T"/oracle/w3b.log) - e0)) errors"
   c1=$(commits w1) c2=$(commits w2) c3=$(commits w3b)
   if wait_until "$(left)" "commits from every writer after the brick restart" more_commits w1 "$c1" w2 "$c2" w3b "$c3"; then
@@ -443,7 +493,7 @@ for w in w1 w2 w3b; do
 done
 touch "$T/ctl/stop-loops"
 for l in read verifyloop exportloop compactloop; do
-  wait_pid 150 "${BG[$l]}" || fail "loop $l did not stop"
+  wait_pid 120 "${BG[$l]}" || fail "loop $l did not stop within 120s"
 done
 log "writers: w1 $(commits w1), w2 $(commits w2), w3 $(commits w3) (killed), w3b $(commits w3b) commits; $(cat "$T"/oracle/*.log | grep -c '^error') errors"
 [[ $(grep -c 'rc=0' "$T/log/h5.compact.log") -ge 1 ]] && grep -q 'compact\[.*stdout: [0-9a-z]\{17\} ' "$T/log/h5.compact.log" ||
@@ -466,22 +516,52 @@ for l in verify export; do
   iters=$(grep -c "^$l\[[0-9]*\] rc=" "$f")
   nonzero=$(grep -c "^$l\[[0-9]*\] rc=[1-9]" "$f")
   bad=0
+  declare -A seen=()
   while read -r line; do
     [[ -z $line ]] && continue
     for id in $(grep -oE '\b[0-9a-z]{17}\b' <<<"$line" | sort -u); do
+      [[ -n ${seen[$id]:-} ]] && continue
+      seen[$id]=1
       if grep -qx "$id" <<<"$COMMITTED"; then
-        fail "segtool $l on h4 saw committed run $id ($(whose "$id")) as missing or damaged: ${line#*stderr: }"
+        n=$(grep -cE "std(err|out): .*$id.*(not found|No such file|Stale file handle|data loss|NOT_FOUND|DATA_LOSS)" "$f")
+        fail "segtool $l on h4 saw committed run $id ($(whose "$id")) as missing or damaged ($n times), e.g.: $(sed -E 's/^std(err|out): //' <<<"$line")"
         bad=$((bad + 1))
       fi
     done
-  done < <(grep -E 'stderr: .*(not found|No such file|Stale file handle|data loss|NOT_FOUND|DATA_LOSS)' "$f" | sort -u | head -50)
+  # verify reports problems on stdout, errors on stderr.
+  done < <(grep -E 'std(err|out): .*(not found|No such file|Stale file handle|data loss|NOT_FOUND|DATA_LOSS)' "$f" | sed 's/^[a-z]*\[[0-9]*\] //' | sort -u | head -200)
+  unset seen
   ((bad == 0)) && pass "segtool $l loop on h4: $iters rounds, $nonzero with retryable errors, no committed run missing or damaged"
 done
 
-# Every acknowledged commit, checked from every host.
+# Every acknowledged commit checked, segtool verify clean, and the same
+# export of every committed run, from every host. The hosts run each step
+# at once (each command has its own timeout).
+ids_present=$(inhost h1 ls "$(repo h1)/runs" 2>/dev/null | sort)
+export_ids=$(comm -12 <(echo "$COMMITTED") <(echo "$ids_present"))
+echo "$export_ids" >"$T/out/export-ids"
+final_step() {  # final_step STEP: STEP on every host, in parallel
+  local pids=() h
+  for h in "${HOSTS[@]}"; do
+    case $1 in
+      check) inhost "$h" timeout 240 "$WORKER" check "$(repo "$h")" "${ORACLES[@]}" ;;
+      verify) inhost "$h" timeout 240 "$SEGTOOL" verify "$(repo "$h")" ;;
+      # shellcheck disable=SC2046
+      export) inhost "$h" timeout 240 "$SEGTOOL" export "$(repo "$h")" $(cat "$T/out/export-ids") \
+        --format jsonl --output "$T/out/export-$h.jsonl" ;;
+    esac >"$T/out/$1-$h.out" 2>&1 &
+    pids+=($!)
+  done
+  local i=0
+  for h in "${HOSTS[@]}"; do
+    wait "${pids[$i]}"
+    echo $? >"$T/out/$1-$h.rc"
+    i=$((i + 1))
+  done
+}
+final_step check
 for h in "${HOSTS[@]}"; do
-  timeout 180 inhost "$h" "$WORKER" check "$(repo "$h")" "${ORACLES[@]}" >"$T/out/check-$h.out" 2>&1
-  rc=$?
+  rc=$(cat "$T/out/check-$h.rc")
   if [[ $rc -eq 0 ]]; then
     pass "check on $h: $(tail -1 "$T/out/check-$h.out")"
   else
@@ -489,25 +569,19 @@ for h in "${HOSTS[@]}"; do
     [[ $h == h1 ]] && grep '^FAIL: ' "$T/out/check-$h.out" | sed 's/^FAIL: /  check: /' | head -40
   fi
 done
-# segtool verify, clean from every host.
+final_step verify
 for h in "${HOSTS[@]}"; do
-  timeout 180 inhost "$h" "$SEGTOOL" verify "$(repo "$h")" >"$T/out/verify-$h.out" 2>&1
-  rc=$?
+  rc=$(cat "$T/out/verify-$h.rc")
   if [[ $rc -eq 0 ]]; then
     pass "segtool verify on $h: $(grep -c ' ok ' "$T/out/verify-$h.out") runs ok"
   else
     fail "segtool verify on $h exited $rc: $(grep -v ' ok ' "$T/out/verify-$h.out" | head -8 | tr '\n' ' ')"
   fi
 done
-# The same export of every committed run from every host.
-ids_present=$(inhost h1 ls "$(repo h1)/runs" 2>/dev/null | sort)
-export_ids=$(comm -12 <(echo "$COMMITTED") <(echo "$ids_present"))
+final_step export
 ref=""
 for h in "${HOSTS[@]}"; do
-  # shellcheck disable=SC2086
-  timeout 180 inhost "$h" "$SEGTOOL" export "$(repo "$h")" $export_ids --format jsonl \
-    --output "$T/out/export-$h.jsonl" >"$T/out/export-$h.out" 2>&1
-  rc=$?
+  rc=$(cat "$T/out/export-$h.rc")
   sum=$(sha256sum <"$T/out/export-$h.jsonl" 2>/dev/null | cut -c1-16)
   [[ $rc -eq 0 ]] || fail "segtool export on $h exited $rc: $(head -3 "$T/out/export-$h.out" | tr '\n' ' ')"
   if [[ -z $ref ]]; then
@@ -521,7 +595,7 @@ pass "exports of $(wc -w <<<"$export_ids") committed runs from ${#HOSTS[@]} host
 # ---- the project's many-process stress test on one host's mount -----------------
 mkdir -p "$T/mnt/h1" && inhost h1 mkdir -p "$T/mnt/h1/stress"
 log "many-process stress test on h1's mount (budget ${STRESS_BUDGET}s)"
-timeout "$STRESS_BUDGET" inhost h1 env RUNLOG_STRESS_DIR="$T/mnt/h1/stress" "$STRESS" \
+inhost h1 timeout "$STRESS_BUDGET" env RUNLOG_STRESS_DIR="$T/mnt/h1/stress" "$STRESS" \
   --gtest_filter='Locations/ManyProcessTest.*/StressDirOrDevShm' >"$T/out/stress.out" 2>&1
 rc=$?
 if [[ $rc -eq 0 ]]; then
