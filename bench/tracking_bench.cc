@@ -20,6 +20,12 @@
 //                     W2 (bench/peer_bench.cc); sizes:0 reads the run
 //                     catalog, sizes:1 asks for disk usage (every run's
 //                     directory and COMMIT). items/s are runs listed.
+//   BM_ShortRun       one whole short run per iteration: CreateRun, 10
+//                     points of one series, Commit with the default
+//                     kOnCommit policy (real fsyncs) — the cost of the
+//                     commit protocol's flushes; run under TMPDIR, so
+//                     TMPDIR=<a mount> times another file system. items/s
+//                     are committed runs.
 //   BM_VectorAppend   push_back of (step, value) into a
 //                     std::vector<std::pair<int64_t, double>>, no reserve:
 //                     the naive in-memory baseline
@@ -218,6 +224,18 @@ void BM_VectorAppend(benchmark::State& state) {
       static_cast<double>(sizeof(std::pair<int64_t, double>));
 }
 
+void BM_ShortRun(benchmark::State& state) {
+  std::unique_ptr<Repo> repo = NewRepo();
+  for (auto _ : state) {
+    std::unique_ptr<Run> run = Check(repo->CreateRun({.experiment = "short"}));
+    auto s = Check(run->Series("loss"));
+    for (int step = 0; step < 10; ++step)
+      Check(s.Track(step, 1.0 / (step + 1)));
+    Check(run->Commit());
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
 void BM_ListRuns(benchmark::State& state) {
   const int runs = static_cast<int>(state.range(0));
   RunFilter filter;
@@ -281,6 +299,7 @@ BENCHMARK(BM_ListRuns)
     ->Args({1000, 0})
     ->Args({1000, 1})
     ->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_ShortRun)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_VectorAppend)
     ->ArgNames({"n"})
     ->Arg(kPoints)

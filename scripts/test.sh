@@ -13,6 +13,18 @@ export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:detect_stack_use_after_retur
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 ctest --test-dir "$build" --output-on-failure -j"$(nproc)" --timeout 600 "$@"
 
+# Many hosts on one repository, on a real GlusterFS volume in network, UTS,
+# mount and pid namespaces the test makes itself (tests/cluster/README.md).
+# It installs GlusterFS when missing; exit 77 is a skip it explains (not
+# root, no /dev/fuse, packages not installable), never a silent pass.
+cluster_rc=0
+bash tests/cluster/run.sh "$build" || cluster_rc=$?
+if [[ "$cluster_rc" -eq 77 ]]; then
+  echo "test: the GlusterFS cluster test was skipped (reason above)" >&2
+elif [[ "$cluster_rc" -ne 0 ]]; then
+  exit "$cluster_rc"
+fi
+
 # The Python binding cannot load ASan code into a plain python3, so it is
 # built and tested in a separate unsanitized build (python/, issue 7).
 unset ASAN_OPTIONS UBSAN_OPTIONS

@@ -516,6 +516,16 @@ absl::Status RunView::ReadOnce(const SeriesKey& key, SeriesKind kind,
     if (now.ok() && (!manifest.ok() || now->segments != manifest->segments)) {
       *manifest_changed = true;
     }
+    // Deleted while being read (perhaps after a compaction changed its
+    // files under the read): gone, whatever the read tripped over.
+    if (absl::IsNotFound(now.status()) &&
+        absl::IsNotFound(fs.Stat(dir).status())) {
+      return absl::NotFoundError(
+          absl::StrCat("run ", record_.id, " was deleted while being read"));
+    }
+    // The manifest could not be read for a moment (a network file system's
+    // stale handle): look again.
+    if (absl::IsUnavailable(now.status())) *manifest_changed = true;
     return s;
   };
   if (manifest.ok() && IsCompacted(*manifest)) {
