@@ -1,7 +1,5 @@
 #include "storage/clock.h"
 
-#include <time.h>
-
 #include "absl/time/clock.h"
 
 namespace runlog::storage {
@@ -10,11 +8,7 @@ namespace {
 class RealClock : public Clock {
  public:
   absl::Time Now() override { return absl::Now(); }
-  int64_t CoarseTickMs() override {
-    struct timespec ts;
-    ::clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-    return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
-  }
+  int64_t CoarseTickMs() override { return RealCoarseTickMs(); }
 };
 
 }  // namespace

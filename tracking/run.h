@@ -260,6 +260,7 @@ class Run {
   int64_t now_us_ = 0;
   uint32_t clock_countdown_ = 1;
   int64_t tick_ms_ = 0;
+  bool real_clock_ = false;  // clock_ is storage::Clock::Default()
   int64_t last_flush_us_ = 0;
   // When this run last showed life on disk (bytes written, or OWNER
   // touched), and how often it must.
