@@ -609,6 +609,22 @@ else
   grep -E 'Failure|error|Expected|Which is|FAILED|ERROR' "$T/out/stress.out" | head -20 | sed 's/^/  stress: /'
 fi
 
+# ---- optional: commit latency on the volume next to local disk -------------------
+# RUNLOG_CLUSTER_BENCH=path/to/tracking_bench (a Release build) times whole
+# short runs (BM_ShortRun: create, 10 points, commit with its fsyncs) on h1's
+# mount and on the local disk beside it. Figures only, no check; CI leaves it
+# unset. docs/benchmarks.md has the results.
+if [[ -n "${RUNLOG_CLUSTER_BENCH:-}" ]]; then
+  inhost h1 mkdir -p "$T/mnt/h1/bench"
+  mkdir -p "$T/localbench"
+  for where in "$T/mnt/h1/bench" "$T/localbench"; do
+    log "BM_ShortRun in $where"
+    inhost h1 timeout 120 env TMPDIR="$where" "$RUNLOG_CLUSTER_BENCH" \
+      --benchmark_filter='BM_ShortRun' --benchmark_repetitions=3 \
+      --benchmark_report_aggregates_only=true 2>/dev/null | grep -E 'median|mean' | sed 's/^/  bench: /'
+  done
+fi
+
 log "done in $((SECONDS - START))s: $FAILS failed check(s)"
 if ((FAILS > 0)); then
   echo "CLUSTER TEST FAILED ($FAILS)"
