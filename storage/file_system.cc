@@ -3,6 +3,7 @@
 #include <cstring>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -11,6 +12,22 @@
 #include "storage/status_macros.h"
 
 namespace runlog::storage {
+
+std::string ParentDir(absl::string_view path) {
+  const size_t slash = path.find_last_of('/');
+  if (slash == absl::string_view::npos) return ".";
+  if (slash == 0) return "/";
+  return std::string(path.substr(0, slash));
+}
+
+absl::Status RemoveDirectoryTree(FileSystem& fs, const std::string& dir) {
+  RUNLOG_ASSIGN_OR_RETURN(std::vector<std::string> names, fs.ListDir(dir));
+  for (const std::string& n : names) {
+    absl::Status s = fs.RemoveFile(JoinPath(dir, n));
+    if (!s.ok() && !absl::IsNotFound(s)) return s;
+  }
+  return fs.RemoveDir(dir);
+}
 
 std::string JoinPath(absl::string_view a, absl::string_view b) {
   if (a.empty()) return std::string(b);

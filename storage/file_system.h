@@ -137,6 +137,16 @@ absl::StatusOr<std::string> ReadFileToString(FileSystem& fs,
                                              const std::string& path,
                                              uint64_t max_size);
 
+// The directory holding `path`: "." for a bare name, "/" for a name
+// directly under the root.
+std::string ParentDir(absl::string_view path);
+
+// Unlinks the files directly in `dir`, then `dir` itself. Files a racing
+// peer removed first are fine; NotFound if `dir` itself is absent (when it
+// is listed or removed). Subdirectories are not descended into (rmdir then
+// fails).
+absl::Status RemoveDirectoryTree(FileSystem& fs, const std::string& dir);
+
 // Creates `path` with `contents`, syncs it, and closes it.
 absl::Status WriteNewFileSynced(FileSystem& fs, const std::string& path,
                                 absl::string_view contents);

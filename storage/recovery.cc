@@ -22,16 +22,6 @@ bool Gone(const absl::Status& s) { return absl::IsNotFound(s); }
 // long (by the file system's clock) has lost its creator.
 constexpr absl::Duration kCreationGrace = absl::Minutes(10);
 
-// Unlinks a runs/.creating.<id> directory (OWNER, perhaps an empty segment).
-absl::Status RemoveUnfinishedRunDir(FileSystem& fs, const std::string& dir) {
-  RUNLOG_ASSIGN_OR_RETURN(std::vector<std::string> names, fs.ListDir(dir));
-  for (const std::string& n : names) {
-    absl::Status s = fs.RemoveFile(JoinPath(dir, n));
-    if (!s.ok() && !Gone(s)) return s;
-  }
-  return fs.RemoveDir(dir);
-}
-
 // An uncommitted run with no OWNER at all whose files hold no chunk (only
 // segment headers), older than the creation grace: what a kill inside
 // CreateRun left before runs were built under a temporary name.
@@ -247,7 +237,7 @@ absl::StatusOr<RecoveryReport> Recover(RunStore& store,
     }
     RecoveryAction action{Kind::kRemoveUnfinishedCreation, dir, why};
     if (!dry_run) {
-      absl::Status s = RemoveUnfinishedRunDir(fs, dir);
+      absl::Status s = RemoveDirectoryTree(fs, dir);
       if (!s.ok() && !Gone(s)) return s;
       action.done = s.ok();
     }

@@ -96,8 +96,11 @@ absl::StatusOr<bool> RunReader::Next(Chunk* chunk) {
     if (more) return true;
     const uint64_t torn = current_->ignored_tail_bytes();
     ignored_tail_bytes_ += torn;
-    if (tail_damage_.ok()) tail_damage_ = current_->tail_damage();
     const std::string torn_path = current_->path();
+    if (tail_damage_.ok() && !current_->tail_damage().ok()) {
+      tail_damage_ = current_->tail_damage();
+      tail_damage_file_ = torn_path;
+    }
     const uint64_t torn_at = current_->valid_length();
     current_.reset();
     // A live segment that ended in a torn chunk is where the writer stopped;
@@ -115,6 +118,7 @@ absl::StatusOr<bool> RunReader::Next(Chunk* chunk) {
       if (next_index_ < plan_.size()) {
         ignored_tail_bytes_ += unread;
         if (tail_damage_.ok()) {
+          tail_damage_file_ = torn_path;
           tail_damage_ = absl::DataLossError(absl::StrCat(
               torn_path, ": offset ", torn_at, ": chunk damaged, yet ",
               plan_.size() - next_index_, " later segment(s) of ", unread,

@@ -57,6 +57,8 @@ class RunReader {
   // the file and offset (a complete chunk that fails its checks, or a torn
   // chunk followed by further segments).
   const absl::Status& tail_damage() const { return tail_damage_; }
+  // The segment file tail_damage() is about (empty while it is OK).
+  const std::string& tail_damage_file() const { return tail_damage_file_; }
 
  private:
   RunReader(FileSystem* fs, std::string run_dir, std::string run_id,
@@ -74,6 +76,7 @@ class RunReader {
   std::unique_ptr<SegmentReader> current_;
   uint64_t ignored_tail_bytes_ = 0;
   absl::Status tail_damage_;
+  std::string tail_damage_file_;
   bool stopped_ = false;  // a live segment ended torn: later ones are not read
 };
 

@@ -26,14 +26,12 @@ absl::StatusOr<OwnerRecord> ReadOwnerFile(FileSystem& fs,
   return DecodeOwner(text, path);
 }
 
-// An OWNER that holds nothing a writer wrote: missing (its directory entry
-// was never made durable), empty, or only zero bytes (its bytes were not).
-bool OwnerLostInPowerLoss(FileSystem& fs, const std::string& path) {
-  absl::StatusOr<std::string> text =
-      ReadFileToString(fs, path, format::kMaxOwnerFileSize);
+// Whether an OWNER read as `text` holds nothing a writer wrote: missing (its
+// directory entry was never made durable), empty, or only zero bytes (its
+// bytes were not).
+bool OwnerLostInPowerLoss(const absl::StatusOr<std::string>& text) {
   if (absl::IsNotFound(text.status())) return true;
-  if (!text.ok()) return false;
-  return text->find_first_not_of('\0') == std::string::npos;
+  return text.ok() && text->find_first_not_of('\0') == std::string::npos;
 }
 
 std::string EncodeRepoMarker() {
@@ -78,18 +76,6 @@ absl::Status IgnoreNotFound(absl::Status s) {
   return absl::IsNotFound(s) ? absl::OkStatus() : s;
 }
 
-// Unlinks the files of a run directory, then the directory. Entries already
-// gone (a racing peer) are fine.
-absl::Status RemoveDirectoryTree(FileSystem& fs, const std::string& dir) {
-  absl::StatusOr<std::vector<std::string>> names = fs.ListDir(dir);
-  if (absl::IsNotFound(names.status())) return absl::OkStatus();
-  if (!names.ok()) return names.status();
-  for (const std::string& n : *names) {
-    RUNLOG_RETURN_IF_ERROR(IgnoreNotFound(fs.RemoveFile(JoinPath(dir, n))));
-  }
-  return IgnoreNotFound(fs.RemoveDir(dir));
-}
-
 // Creates a missing repository. The marker goes last, so a repository with a
 // marker has its subdirectories. Concurrent creators are safe: each writes
 // its marker under a unique temporary name and renames it into place, and the
@@ -98,11 +84,7 @@ absl::Status CreateRepo(FileSystem& fs, const std::string& root) {
   absl::Status made = fs.CreateDir(root);
   if (made.ok()) {
     // The repository's own entry in its parent must survive a power loss.
-    const size_t slash = root.find_last_of('/');
-    const std::string parent = slash == std::string::npos ? "."
-                               : slash == 0               ? "/"
-                                            : root.substr(0, slash);
-    RUNLOG_RETURN_IF_ERROR(fs.SyncDir(parent));
+    RUNLOG_RETURN_IF_ERROR(fs.SyncDir(ParentDir(root)));
   } else {
     RUNLOG_RETURN_IF_ERROR(IgnoreAlreadyExists(made));
   }
@@ -258,7 +240,8 @@ absl::Status RunStore::PurgeTrashEntry(absl::string_view name) {
   if (info->type != FileType::kDirectory) {
     return IgnoreNotFound(fs_->RemoveFile(dir));
   }
-  return RemoveDirectoryTree(*fs_, dir);
+  // Entries already gone (a racing peer) are fine.
+  return IgnoreNotFound(RemoveDirectoryTree(*fs_, dir));
 }
 
 absl::Status RunStore::DeleteRun(absl::string_view id) {
@@ -392,8 +375,12 @@ absl::StatusOr<RunEntry> RunStore::DescribeDir(const std::string& id,
     }
     return entry;
   }
-  absl::StatusOr<OwnerRecord> owner =
-      ReadOwnerFile(*fs_, JoinPath(dir, format::kOwnerFileName));
+  const std::string owner_path = JoinPath(dir, format::kOwnerFileName);
+  const absl::StatusOr<std::string> owner_text =
+      ReadFileToString(*fs_, owner_path, format::kMaxOwnerFileSize);
+  const absl::StatusOr<OwnerRecord> owner =
+      owner_text.ok() ? DecodeOwner(*owner_text, owner_path)
+                      : absl::StatusOr<OwnerRecord>(owner_text.status());
   // Deletion renames the directory away (invariant 5): OWNER missing with
   // the directory gone is a run deleted since we listed it.
   if (absl::IsNotFound(owner.status()) &&
@@ -404,7 +391,7 @@ absl::StatusOr<RunEntry> RunStore::DescribeDir(const std::string& id,
       DecideLiveness(owner, probe_->LocalIdentity(), *probe_, entry.last_write,
                      now, options_.staleness);
   if (!owner.ok() && !shared_ && verdict.state == RunState::kUnknown &&
-      OwnerLostInPowerLoss(*fs_, JoinPath(dir, format::kOwnerFileName))) {
+      OwnerLostInPowerLoss(owner_text)) {
     // OWNER is written whole before the run is renamed into runs/, so a
     // missing, empty or zeroed one is what a power loss (or kernel crash)
     // leaves of a creation nothing synced (or what a runlog before 0.2 left

@@ -135,12 +135,7 @@ absl::Status RunWriter::Commit(format::RunStatus status, absl::Time end_time,
   if (written.ok() && sync && with_record) written = fs_->SyncDir(run_dir_);
   // CreateRun syncs nothing, so the run's own entry in runs/ becomes durable
   // here, before the commit is acknowledged.
-  if (written.ok() && sync) {
-    const size_t slash = run_dir_.find_last_of('/');
-    if (slash != std::string::npos && slash > 0) {
-      written = fs_->SyncDir(run_dir_.substr(0, slash));
-    }
-  }
+  if (written.ok() && sync) written = fs_->SyncDir(ParentDir(run_dir_));
   if (!written.ok()) {
     // The rename may have happened before the failure (a failed fsync of a
     // directory). A run whose commit reported an error must not look

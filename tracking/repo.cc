@@ -11,7 +11,6 @@
 #include "storage/commit_manifest.h"
 #include "storage/format.h"
 #include "storage/run_id.h"
-#include "storage/run_reader.h"
 #include "storage/segment_reader.h"
 #include "storage/status_macros.h"
 #include "tracking/codec/record_format.h"
@@ -395,33 +394,23 @@ absl::StatusOr<VerifyReport> Repo::VerifyRun(absl::string_view id) {
       }
     } else {
       std::string current = dir;
+      LogTail tail;
       absl::Status s =
-          DecodeRunLog(&fs, dir, report.run_id, &decoder, &current);
+          DecodeRunLog(&fs, dir, report.run_id, &decoder, &current, &tail);
       if (!s.ok()) problem(current, std::move(s));
       // What a live read drops: a torn tail is where the writer stopped (a
       // note); a complete chunk that fails its checks is damage (a problem).
-      if (s.ok()) {
-        absl::StatusOr<std::unique_ptr<storage::RunReader>> reader =
-            storage::RunReader::Open(&fs, dir, report.run_id);
-        if (reader.ok() && !(*reader)->committed()) {
-          storage::Chunk chunk;
-          absl::StatusOr<bool> more;
-          while ((more = (*reader)->Next(&chunk)).ok() && *more) {
-          }
-          report.dropped_bytes = (*reader)->ignored_tail_bytes();
-          const absl::Status& damage = (*reader)->tail_damage();
-          if (!damage.ok()) {
-            problem(std::string(
-                        damage.message().substr(0, damage.message().find(':'))),
-                    damage);
-          } else if (report.dropped_bytes > 0) {
-            report.notes.push_back(absl::StrCat(
-                report.dropped_bytes,
-                " bytes at the end of the last segment are an incomplete "
-                "chunk (where the writer ",
-                entry.state == RunState::kLive ? "is writing" : "stopped",
-                "); not read"));
-          }
+      if (tail.uncommitted) {
+        report.dropped_bytes = tail.dropped_bytes;
+        if (!tail.damage.ok()) {
+          problem(tail.damage_file, tail.damage);
+        } else if (report.dropped_bytes > 0) {
+          report.notes.push_back(absl::StrCat(
+              report.dropped_bytes,
+              " bytes at the end of the last segment are an incomplete "
+              "chunk (where the writer ",
+              entry.state == RunState::kLive ? "is writing" : "stopped",
+              "); not read"));
         }
       }
     }

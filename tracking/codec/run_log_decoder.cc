@@ -318,7 +318,7 @@ absl::Status RunLogDecoder::ApplyBlob(absl::string_view payload,
 
 absl::Status DecodeRunLog(storage::FileSystem* fs, const std::string& dir,
                           const std::string& run_id, RunLogDecoder* decoder,
-                          std::string* file) {
+                          std::string* file, LogTail* tail) {
   RUNLOG_ASSIGN_OR_RETURN(std::unique_ptr<storage::RunReader> reader,
                           storage::RunReader::Open(fs, dir, run_id));
   storage::Chunk chunk;
@@ -327,7 +327,15 @@ absl::Status DecodeRunLog(storage::FileSystem* fs, const std::string& dir,
     absl::StatusOr<bool> more = reader->Next(&chunk);
     if (file != nullptr) *file = current;
     RUNLOG_RETURN_IF_ERROR(more.status());
-    if (!*more) return absl::OkStatus();
+    if (!*more) {
+      if (tail != nullptr && !reader->committed()) {
+        tail->uncommitted = true;
+        tail->dropped_bytes = reader->ignored_tail_bytes();
+        tail->damage = reader->tail_damage();
+        tail->damage_file = reader->tail_damage_file();
+      }
+      return absl::OkStatus();
+    }
     current = storage::JoinPath(
         dir, storage::SegmentFileName(reader->current_segment()));
     if (file != nullptr) *file = current;

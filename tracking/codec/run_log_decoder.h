@@ -94,9 +94,18 @@ class RunLogDecoder {
 // (storage::RunReader: a committed log run exactly as its manifest says, an
 // uncommitted one up to its torn tail). When `file` is not null it holds the
 // segment file last read, so a caller can name where damage was found.
+// When `tail` is not null and the run was read as uncommitted, it receives
+// what the read left out (storage::RunReader::ignored_tail_bytes() and
+// tail_damage()).
+struct LogTail {
+  bool uncommitted = false;
+  uint64_t dropped_bytes = 0;
+  absl::Status damage;  // OK, or DataLoss: not a torn write
+  std::string damage_file;
+};
 absl::Status DecodeRunLog(storage::FileSystem* fs, const std::string& dir,
                           const std::string& run_id, RunLogDecoder* decoder,
-                          std::string* file = nullptr);
+                          std::string* file = nullptr, LogTail* tail = nullptr);
 
 }  // namespace runlog
 
