@@ -227,6 +227,10 @@ absl::StatusOr<RunRecord> Repo::Describe(const storage::RunEntry& entry,
 }
 
 absl::StatusOr<std::vector<RunRecord>> Repo::ListRuns(const RunFilter& filter) {
+  if (!filter.where.empty() || !filter.order_by.empty()) {
+    return absl::UnimplementedError(
+        "RunFilter::where and order_by: the query language is not built yet");
+  }
   RUNLOG_ASSIGN_OR_RETURN(
       std::vector<storage::RunEntry> entries,
       store_->ListRuns(filter.disk_usage
@@ -245,6 +249,13 @@ absl::StatusOr<std::vector<RunRecord>> Repo::ListRuns(const RunFilter& filter) {
     if (filter.tag && r->summary.tags.count(*filter.tag) == 0) continue;
     out.push_back(*std::move(r));
   }
+  const size_t begin = std::min(filter.offset, out.size());
+  const size_t end =
+      filter.limit ? std::min(out.size(), begin + std::min(*filter.limit,
+                                                           out.size() - begin))
+                   : out.size();
+  out.erase(out.begin() + end, out.end());
+  out.erase(out.begin(), out.begin() + begin);
   return out;
 }
 

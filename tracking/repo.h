@@ -66,6 +66,19 @@ struct RunFilter {
   std::optional<std::string> experiment;
   std::optional<std::string> tag;
   std::optional<RunStatus> status;
+  // A filter in the query language of docs/query.md (tracking/query/), e.g.
+  // "metrics.acc > 0.9 and params.model = 'resnet'"; empty selects every
+  // run. Evaluated over summaries only: no point is decoded. A malformed
+  // query is InvalidArgument naming the place: "query:1:18: unknown field
+  // 'metrcs' (did you mean 'metrics'?)".
+  std::string where;
+  // Sort keys, each "FIELD [ASC|DESC]" (e.g. "metrics.acc DESC"); runs
+  // missing a key sort after those that have it, ties by run id. Empty:
+  // creation order. Errors name "order_by[i]:1:COL".
+  std::vector<std::string> order_by;
+  // Paging, applied after filtering and sorting.
+  size_t offset = 0;
+  std::optional<size_t> limit;
   // Also measure every run's bytes_on_disk. Without it, ListRuns reads the
   // repository's run catalog (storage/run_catalog.h) instead of every
   // committed run's directory and COMMIT, and keeps that catalog current.
