@@ -281,8 +281,9 @@ absl::StatusOr<std::string> Repo::ResolveRunId(absl::string_view prefix) {
   }
   if (matches.size() == 1) return std::move(matches[0]);
   if (matches.empty()) {
-    return absl::NotFoundError(
-        absl::StrCat("no run id begins with '", prefix, "' in ", path()));
+    return absl::NotFoundError(absl::StrCat("run ", prefix, " not found in ",
+                                            path(),
+                                            " (no run id begins with it)"));
   }
   std::sort(matches.begin(), matches.end());
   const size_t shown = std::min<size_t>(matches.size(), 5);

@@ -270,7 +270,7 @@ TEST_F(RepoTest, ResolveRunIdTakesAUniquePrefix) {
                        HasSubstr("is ambiguous: 2 runs begin with it")));
   EXPECT_THAT(repo_->ResolveRunId("zzzz"),
               StatusIs(absl::StatusCode::kNotFound,
-                       HasSubstr("no run id begins with 'zzzz'")));
+                       HasSubstr("run zzzz not found in /repo (no run id begins with it)")));
   EXPECT_THAT(repo_->ResolveRunId("../x"),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("../x")));
 }
