@@ -244,6 +244,7 @@ absl::StatusOr<std::vector<RunRecord>> Repo::ListRuns(const RunFilter& filter) {
   out.reserve(entries.size());
   for (const storage::RunEntry& entry : entries) {
     if (filter.status && StatusOf(entry) != *filter.status) continue;
+    if (filter.state && entry.state != *filter.state) continue;
     absl::StatusOr<RunRecord> r = Describe(entry, filter.disk_usage);
     if (absl::IsNotFound(r.status())) continue;
     RUNLOG_RETURN_IF_ERROR(r.status());

@@ -66,6 +66,7 @@ struct RunFilter {
   std::optional<std::string> experiment;
   std::optional<std::string> tag;
   std::optional<RunStatus> status;
+  std::optional<storage::RunState> state;
   // A filter in the query language of docs/query.md (tracking/query/), e.g.
   // "metrics.acc > 0.9 and params.model = 'resnet'"; empty selects every
   // run. Evaluated over summaries only: no point is decoded. A malformed
