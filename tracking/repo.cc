@@ -242,9 +242,27 @@ absl::StatusOr<std::vector<RunRecord>> Repo::ListRuns(const RunFilter& filter) {
                            : storage::RunStore::ListDetail::kSummary));
   std::vector<RunRecord> out;
   out.reserve(entries.size());
+  RunSummaryView view;  // reused: its vectors keep their capacity
   for (const storage::RunEntry& entry : entries) {
     if (filter.status && StatusOf(entry) != *filter.status) continue;
     if (filter.state && entry.state != *filter.state) continue;
+    // A committed run the query rejects on its encoded summary is never
+    // decoded (most of listing's time is building params trees); runs it
+    // selects, or cannot judge in place, are described and judged whole.
+    if (q.filters() && entry.state == RunState::kCommitted && entry.manifest &&
+        ParseRunSummaryView(entry.manifest->summary,
+                            storage::format::kCommitFileName, &view,
+                            /*with_series=*/false)
+            .ok()) {
+      query::EncodedRun encoded;
+      encoded.id = &entry.id;
+      encoded.state = entry.state;
+      encoded.status = StatusOf(entry);
+      encoded.ended = entry.manifest->end_time;
+      encoded.summary = &view;
+      const std::optional<bool> match = q.Matches(encoded, now);
+      if (match.has_value() && !*match) continue;
+    }
     absl::StatusOr<RunRecord> r = Describe(entry, filter.disk_usage);
     if (absl::IsNotFound(r.status())) continue;
     RUNLOG_RETURN_IF_ERROR(r.status());

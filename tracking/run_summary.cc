@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "storage/coding.h"
+#include "storage/status_macros.h"
 #include "tracking/codec/column_codec.h"
 #include "tracking/codec/record_format.h"
 #include "tracking/codec/value_codec.h"
@@ -64,14 +65,25 @@ std::string EncodeRunSummary(const RunSummary& s) {
   return out;
 }
 
-absl::StatusOr<RunSummary> DecodeRunSummary(absl::string_view bytes,
-                                            absl::string_view location) {
+namespace {
+
+absl::Status ParseSeriesPart(absl::string_view bytes, absl::string_view in,
+                             absl::string_view location, RunSummaryView* view);
+
+}  // namespace
+
+absl::Status ParseRunSummaryView(absl::string_view bytes,
+                                 absl::string_view location,
+                                 RunSummaryView* view, bool with_series) {
   absl::string_view in = bytes;
   auto damaged = [&](absl::string_view what) {
     return absl::DataLossError(absl::StrCat(location, ": run summary offset ",
                                             bytes.size() - in.size(), ": ",
                                             what));
   };
+  view->has_series = false;
+  view->series.clear();
+  view->location = location;
   if (in.empty()) return damaged("empty");
   if (static_cast<uint8_t>(in[0]) != record::kSummaryVersion) {
     return absl::UnimplementedError(absl::StrCat(
@@ -79,33 +91,64 @@ absl::StatusOr<RunSummary> DecodeRunSummary(absl::string_view bytes,
         static_cast<int>(static_cast<uint8_t>(in[0])), " is not supported"));
   }
   in.remove_prefix(1);
-  RunSummary s;
+  RunSummaryView& s = *view;
   int64_t created;
-  absl::string_view experiment, name, description;
   if (!GetSignedVarint(&in, &created) ||
-      !GetString(&in, record::kMaxMetaStringLength, &experiment) ||
-      !GetString(&in, record::kMaxMetaStringLength, &name) ||
-      !GetString(&in, record::kMaxMetaStringLength, &description)) {
+      !GetString(&in, record::kMaxMetaStringLength, &s.experiment) ||
+      !GetString(&in, record::kMaxMetaStringLength, &s.name) ||
+      !GetString(&in, record::kMaxMetaStringLength, &s.description)) {
     return damaged("bad run info");
   }
   s.created = absl::FromUnixMicros(created);
-  s.experiment = std::string(experiment);
-  s.name = std::string(name);
-  s.description = std::string(description);
   uint64_t tags;
   if (!GetVarint64(&in, &tags) || tags > record::kMaxTags) {
     return damaged("bad tag count");
   }
+  s.tags.clear();
   for (uint64_t i = 0; i < tags; ++i) {
     absl::string_view t;
     if (!GetString(&in, record::kMaxMetaStringLength, &t)) {
       return damaged("bad tag");
     }
-    s.tags.emplace(t);
+    s.tags.push_back(t);
   }
-  absl::StatusOr<Value> params = DecodeValue(&in);
-  if (!params.ok()) return damaged(params.status().message());
-  s.params = *std::move(params);
+  s.params_offset = bytes.size() - in.size();
+  if (!with_series) {
+    s.params = in;
+    return absl::OkStatus();
+  }
+  return ParseSeriesPart(bytes, in, location, view);
+}
+
+absl::Status ParseRunSummaryViewSeries(RunSummaryView* view) {
+  if (view->has_series) return absl::OkStatus();
+  // `params` runs to the end of the summary while the series are unread.
+  const absl::string_view rest = view->params;
+  // The offsets of errors count from the summary's start.
+  absl::string_view bytes(rest.data() - view->params_offset,
+                          view->params_offset + rest.size());
+  return ParseSeriesPart(bytes, rest, view->location, view);
+}
+
+namespace {
+
+absl::Status ParseSeriesPart(absl::string_view bytes, absl::string_view in,
+                             absl::string_view location, RunSummaryView* view) {
+  RunSummaryView& s = *view;
+  auto damaged = [&](absl::string_view what) {
+    return absl::DataLossError(absl::StrCat(location, ": run summary offset ",
+                                            bytes.size() - in.size(), ": ",
+                                            what));
+  };
+  absl::string_view after = in;
+  if (absl::Status st = SkipValue(&after); !st.ok()) {
+    // DecodeValue names the damage precisely.
+    absl::string_view probe = in;
+    absl::StatusOr<Value> v = DecodeValue(&probe);
+    return damaged(v.ok() ? st.message() : v.status().message());
+  }
+  s.params = in.substr(0, in.size() - after.size());
+  in = after;
   uint64_t series;
   // Each series takes at least 38 bytes, which bounds the count by the input
   // before anything is reserved.
@@ -113,9 +156,10 @@ absl::StatusOr<RunSummary> DecodeRunSummary(absl::string_view bytes,
       series > in.size() / 38) {
     return damaged("bad series count");
   }
+  s.series.clear();
   s.series.reserve(static_cast<size_t>(series));
   for (uint64_t i = 0; i < series; ++i) {
-    SeriesSummary ss;
+    RunSummaryView::Series ss;
     if (in.empty()) return damaged("truncated series");
     const uint8_t kind = static_cast<uint8_t>(in[0]);
     if (kind < static_cast<uint8_t>(record::SeriesKindCode::kScalar) ||
@@ -124,20 +168,18 @@ absl::StatusOr<RunSummary> DecodeRunSummary(absl::string_view bytes,
     }
     in.remove_prefix(1);
     ss.kind = static_cast<SeriesKind>(kind - 1);
-    absl::string_view sname;
     uint64_t ctx;
-    if (!GetString(&in, record::kMaxSeriesNameLength, &sname) ||
+    if (!GetString(&in, record::kMaxSeriesNameLength, &ss.name) ||
         !GetVarint64(&in, &ctx) || ctx > record::kMaxContextEntries) {
       return damaged("bad series name or context");
     }
-    ss.key.name = std::string(sname);
     for (uint64_t c = 0; c < ctx; ++c) {
       absl::string_view k, v;
       if (!GetString(&in, record::kMaxContextStringLength, &k) ||
           !GetString(&in, record::kMaxContextStringLength, &v)) {
         return damaged("bad context entry");
       }
-      ss.key.context.emplace(std::string(k), std::string(v));
+      ss.context.emplace_back(k, v);
     }
     uint64_t count;
     if (!GetVarint64(&in, &count) || !GetSignedVarint(&in, &ss.first_step) ||
@@ -150,6 +192,47 @@ absl::StatusOr<RunSummary> DecodeRunSummary(absl::string_view bytes,
     s.series.push_back(std::move(ss));
   }
   if (!in.empty()) return damaged("trailing bytes");
+  s.has_series = true;
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<RunSummary> DecodeRunSummary(absl::string_view bytes,
+                                            absl::string_view location) {
+  RunSummaryView view;
+  RUNLOG_RETURN_IF_ERROR(ParseRunSummaryView(bytes, location, &view));
+  RunSummary s;
+  s.created = view.created;
+  s.experiment = std::string(view.experiment);
+  s.name = std::string(view.name);
+  s.description = std::string(view.description);
+  for (absl::string_view t : view.tags) s.tags.emplace(t);
+  absl::string_view in = view.params;
+  absl::StatusOr<Value> params = DecodeValue(&in);
+  if (!params.ok() || !in.empty()) {
+    return absl::DataLossError(absl::StrCat(
+        location, ": run summary offset ", view.params_offset, ": ",
+        params.ok() ? "params end early" : params.status().message()));
+  }
+  s.params = *std::move(params);
+  s.series.reserve(view.series.size());
+  for (const RunSummaryView::Series& v : view.series) {
+    SeriesSummary ss;
+    ss.kind = v.kind;
+    ss.key.name = std::string(v.name);
+    for (const auto& [k, val] : v.context) {
+      ss.key.context.emplace(std::string(k), std::string(val));
+    }
+    ss.count = v.count;
+    ss.first_step = v.first_step;
+    ss.last_step = v.last_step;
+    ss.first = v.first;
+    ss.last = v.last;
+    ss.min = v.min;
+    ss.max = v.max;
+    s.series.push_back(std::move(ss));
+  }
   return s;
 }
 

@@ -94,13 +94,27 @@ using StmtPtr = std::unique_ptr<sqlite3_stmt, StmtCloser>;
 
 absl::StatusOr<std::unique_ptr<MlflowSqlite>> MlflowSqlite::Open(
     std::string dir) {
+  return OpenDb(std::move(dir), /*make_schema=*/true);
+}
+
+absl::StatusOr<std::unique_ptr<MlflowSqlite>> MlflowSqlite::OpenExisting(
+    std::string dir) {
+  return OpenDb(std::move(dir), /*make_schema=*/false);
+}
+
+absl::StatusOr<std::unique_ptr<MlflowSqlite>> MlflowSqlite::OpenDb(
+    std::string dir, bool make_schema) {
   std::unique_ptr<MlflowSqlite> e(new MlflowSqlite(std::move(dir)));
   const std::string path = storage::JoinPath(e->dir(), "mlflow.db");
   RUNLOG_RETURN_IF_ERROR(e->Check(
       sqlite3_open_v2(path.c_str(), &e->db_,
-                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr),
+                      make_schema ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
+                                  : SQLITE_OPEN_READWRITE,
+                      nullptr),
       absl::StrCat("open ", path)));
-  for (const char* sql : kSchema) RUNLOG_RETURN_IF_ERROR(e->Exec(sql));
+  if (make_schema) {
+    for (const char* sql : kSchema) RUNLOG_RETURN_IF_ERROR(e->Exec(sql));
+  }
   RUNLOG_RETURN_IF_ERROR(e->Prepare(kInsertMetric, &e->insert_metric_));
   RUNLOG_RETURN_IF_ERROR(e->Prepare(kUpsertLatest, &e->upsert_latest_));
   return e;

@@ -44,6 +44,9 @@ class MlflowSqlite final : public Engine {
  public:
   // Creates <dir>/mlflow.db with MLflow's schema (`dir` must exist).
   static absl::StatusOr<std::unique_ptr<MlflowSqlite>> Open(std::string dir);
+  // Opens <dir>/mlflow.db made earlier by Open (the schema is not made).
+  static absl::StatusOr<std::unique_ptr<MlflowSqlite>> OpenExisting(
+      std::string dir);
   ~MlflowSqlite() override;
 
   std::string name() const override { return "SQLite as MLflow"; }
@@ -60,6 +63,11 @@ class MlflowSqlite final : public Engine {
   absl::Status ListRuns(absl::string_view metric,
                         std::vector<RunListing>* out) override;
 
+  // The database, for benchmarks that fill it in bulk and run MLflow's
+  // other queries on it (bench/query_peer_bench.cc: search_runs). Owned by
+  // this object.
+  sqlite3* db() const { return db_; }
+
  private:
   struct Pending {
     int series;
@@ -68,6 +76,8 @@ class MlflowSqlite final : public Engine {
     int64_t timestamp_ms;
   };
   explicit MlflowSqlite(std::string dir) : Engine(std::move(dir)) {}
+  static absl::StatusOr<std::unique_ptr<MlflowSqlite>> OpenDb(std::string dir,
+                                                              bool make_schema);
   absl::Status Exec(const char* sql);
   absl::Status Prepare(const char* sql, sqlite3_stmt** stmt);
   absl::Status Check(int rc, absl::string_view what);

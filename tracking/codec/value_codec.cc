@@ -96,24 +96,28 @@ class Decoder {
         absl::StrCat("value byte offset ", at, ": ", what));
   }
 
-  absl::StatusOr<uint64_t> Varint(absl::string_view what) {
+  // `what` and `suffix` name the varint in errors ("map key" " length");
+  // two parts so that the common, successful path builds no string.
+  absl::StatusOr<uint64_t> Varint(absl::string_view what,
+                                  absl::string_view suffix = "") {
     const size_t at = offset();
     const size_t before = in_.size();
     uint64_t v;
     if (!GetVarint64(&in_, &v)) {
-      return Error(at, absl::StrCat("truncated or overlong ", what, " varint"));
+      return Error(
+          at, absl::StrCat("truncated or overlong ", what, suffix, " varint"));
     }
     // Only the shortest form is accepted so that each Value has exactly one
     // encoding (re-encoding a decoded value reproduces its bytes).
     if (before - in_.size() != VarintLength(v)) {
-      return Error(at, absl::StrCat("non-canonical ", what, " varint"));
+      return Error(at, absl::StrCat("non-canonical ", what, suffix, " varint"));
     }
     return v;
   }
 
   absl::StatusOr<absl::string_view> Bytes(absl::string_view what) {
     const size_t at = offset();
-    RUNLOG_ASSIGN_OR_RETURN(uint64_t n, Varint(absl::StrCat(what, " length")));
+    RUNLOG_ASSIGN_OR_RETURN(uint64_t n, Varint(what, " length"));
     if (n > in_.size()) {
       return Error(at, absl::StrCat(what, " length ", n, " exceeds the ",
                                     in_.size(), " remaining bytes"));
@@ -174,7 +178,137 @@ class Decoder {
   absl::string_view in_;
 };
 
+// The zero-copy reader behind SkipValue and FindEncodedPath.
+class NodeReader {
+ public:
+  explicit NodeReader(absl::string_view in) : in_(in) {}
+
+  // Reads the node at the front; containers are skipped unless `open` is
+  // set, in which case only their tag and count are consumed (*count set).
+  absl::Status Read(EncodedNode* node, bool open, uint64_t* count, int depth) {
+    const absl::string_view start = in_;
+    if (in_.empty()) return Damaged("truncated value");
+    const auto tag = static_cast<uint8_t>(in_[0]);
+    in_.remove_prefix(1);
+    switch (tag) {
+      case kTagNull:
+        node->kind = Value::Kind::kNull;
+        break;
+      case kTagFalse:
+      case kTagTrue:
+        node->kind = Value::Kind::kBool;
+        node->b = tag == kTagTrue;
+        break;
+      case kTagInt: {
+        uint64_t z;
+        if (!GetVarint64(&in_, &z)) return Damaged("truncated int");
+        node->kind = Value::Kind::kInt;
+        node->i = ZigZagDecode(z);
+        break;
+      }
+      case kTagDouble: {
+        uint64_t bits;
+        if (!GetFixed64(&in_, &bits)) return Damaged("truncated double");
+        node->kind = Value::Kind::kDouble;
+        std::memcpy(&node->d, &bits, sizeof(node->d));
+        break;
+      }
+      case kTagString: {
+        absl::StatusOr<absl::string_view> str = Bytes();
+        if (!str.ok()) return str.status();
+        node->kind = Value::Kind::kString;
+        node->s = *str;
+        break;
+      }
+      case kTagList:
+      case kTagMap: {
+        if (depth >= kMaxValueDepth) return Damaged("nesting too deep");
+        node->kind = tag == kTagList ? Value::Kind::kList : Value::Kind::kMap;
+        uint64_t n;
+        if (!GetVarint64(&in_, &n) || n > in_.size()) {
+          return Damaged("bad container count");
+        }
+        if (open) {
+          *count = n;
+          return absl::OkStatus();
+        }
+        EncodedNode child;
+        for (uint64_t k = 0; k < n; ++k) {
+          if (tag == kTagMap) {
+            absl::StatusOr<absl::string_view> key = Bytes();
+            if (!key.ok()) return key.status();
+          }
+          uint64_t unused;
+          if (absl::Status st = Read(&child, false, &unused, depth + 1);
+              !st.ok()) {
+            return st;
+          }
+        }
+        break;
+      }
+      default:
+        return Damaged("unknown tag");
+    }
+    node->bytes = start.substr(0, start.size() - in_.size());
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<absl::string_view> Bytes() {
+    uint64_t n;
+    if (!GetVarint64(&in_, &n) || n > in_.size()) {
+      return Damaged("bad length");
+    }
+    absl::string_view s = in_.substr(0, static_cast<size_t>(n));
+    in_.remove_prefix(static_cast<size_t>(n));
+    return s;
+  }
+
+  absl::string_view rest() const { return in_; }
+
+ private:
+  static absl::Status Damaged(absl::string_view what) {
+    return absl::DataLossError(absl::StrCat("encoded value: ", what));
+  }
+  absl::string_view in_;
+};
+
 }  // namespace
+
+absl::Status SkipValue(absl::string_view* in) {
+  NodeReader r(*in);
+  EncodedNode node;
+  uint64_t unused;
+  RUNLOG_RETURN_IF_ERROR(r.Read(&node, false, &unused, 0));
+  *in = r.rest();
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::optional<EncodedNode>> FindEncodedPath(
+    absl::string_view root, const std::vector<std::string>& path) {
+  NodeReader r(root);
+  EncodedNode node;
+  uint64_t count = 0;
+  for (size_t depth = 0; depth < path.size(); ++depth) {
+    RUNLOG_RETURN_IF_ERROR(
+        r.Read(&node, /*open=*/true, &count, static_cast<int>(depth)));
+    if (node.kind != Value::Kind::kMap) return std::nullopt;
+    bool found = false;
+    for (uint64_t k = 0; k < count; ++k) {
+      RUNLOG_ASSIGN_OR_RETURN(absl::string_view key, r.Bytes());
+      if (key == path[depth]) {
+        found = true;
+        break;
+      }
+      uint64_t unused;
+      RUNLOG_RETURN_IF_ERROR(
+          r.Read(&node, false, &unused, static_cast<int>(depth) + 1));
+    }
+    if (!found) return std::nullopt;
+  }
+  RUNLOG_RETURN_IF_ERROR(
+      r.Read(&node, false, &count, static_cast<int>(path.size())));
+  return node;
+}
 
 void EncodeValue(const Value& v, std::string* out) {
   switch (v.kind()) {

@@ -27,7 +27,10 @@
 #define RUNLOG_TRACKING_CODEC_VALUE_CODEC_H_
 
 #include <cstddef>
+#include <cstdint>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -51,6 +54,31 @@ size_t EncodedValueSize(const Value& v);
 // unknown tag, a non-shortest varint, unsorted or duplicate map keys, or
 // excessive depth; `*in` is unchanged on error.
 absl::StatusOr<Value> DecodeValue(absl::string_view* in);
+
+// One node of an encoded value, read in place (nothing is allocated): the
+// scalar it holds, or for a list or map only its kind and bytes. Strings
+// and `bytes` point into the encoding.
+struct EncodedNode {
+  Value::Kind kind = Value::Kind::kNull;
+  bool b = false;
+  int64_t i = 0;
+  double d = 0;
+  absl::string_view s;      // kString
+  absl::string_view bytes;  // the whole node, tag included
+};
+
+// Removes one encoded value from the front of `*in` without building it,
+// checking lengths, counts and depth (not key order nor varint canonical
+// form: DecodeValue is the judge of those). DataLoss on damage.
+absl::Status SkipValue(absl::string_view* in);
+
+// The node at `path` inside the encoded value `root` (a map of maps, as
+// params are): nullopt when a component is missing or an intermediate is
+// not a map. Reads only the maps on the way, skipping the other entries, so
+// that listing can evaluate a query on params without decoding them.
+// DataLoss on damage.
+absl::StatusOr<std::optional<EncodedNode>> FindEncodedPath(
+    absl::string_view root, const std::vector<std::string>& path);
 
 }  // namespace runlog
 

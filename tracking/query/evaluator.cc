@@ -31,7 +31,8 @@ std::optional<bool> BoolWord(absl::string_view s) {
   return std::nullopt;
 }
 
-Datum Resolve(const Operand& op, const RunRecord& r, absl::Time now) {
+template <typename Run>
+Datum Resolve(const Operand& op, const Run& r, absl::Time now) {
   return op.field ? FieldDatum(*op.field, r, now) : LiteralDatum(op.literal);
 }
 
@@ -88,7 +89,8 @@ Truth ItemEquals(const Datum& d, const Literal& item) {
 
 // IN is true when the left side equals an item, false when it equals none
 // (items of other kinds are simply unequal), unknown when it is missing.
-Truth EvaluateIn(const Expr& e, const RunRecord& r, absl::Time now) {
+template <typename Run>
+Truth EvaluateIn(const Expr& e, const Run& r, absl::Time now) {
   const Datum d = Resolve(e.lhs, r, now);
   if (d.missing()) return Truth::kUnknown;
   if (!e.in_list) {
@@ -246,12 +248,13 @@ int SortCompare(const Datum& a, const Datum& b) {
   return c.value_or(0);
 }
 
-Truth Evaluate(const Expr& e, const RunRecord& r, absl::Time now) {
+template <typename Run>
+Truth EvaluateRun(const Expr& e, const Run& r, absl::Time now) {
   switch (e.kind) {
     case Expr::Kind::kAnd: {
       Truth out = Truth::kTrue;
       for (const auto& c : e.children) {
-        const Truth t = Evaluate(*c, r, now);
+        const Truth t = EvaluateRun(*c, r, now);
         if (t == Truth::kFalse) return Truth::kFalse;
         if (t == Truth::kUnknown) out = Truth::kUnknown;
       }
@@ -260,14 +263,14 @@ Truth Evaluate(const Expr& e, const RunRecord& r, absl::Time now) {
     case Expr::Kind::kOr: {
       Truth out = Truth::kFalse;
       for (const auto& c : e.children) {
-        const Truth t = Evaluate(*c, r, now);
+        const Truth t = EvaluateRun(*c, r, now);
         if (t == Truth::kTrue) return Truth::kTrue;
         if (t == Truth::kUnknown) out = Truth::kUnknown;
       }
       return out;
     }
     case Expr::Kind::kNot:
-      return Negate(Evaluate(*e.children[0], r, now));
+      return Negate(EvaluateRun(*e.children[0], r, now));
     case Expr::Kind::kCompare:
       return ApplyOp(e.op, Resolve(e.lhs, r, now), Resolve(e.rhs, r, now));
     case Expr::Kind::kLike:
@@ -309,6 +312,14 @@ Truth Evaluate(const Expr& e, const RunRecord& r, absl::Time now) {
     }
   }
   return Truth::kUnknown;
+}
+
+Truth Evaluate(const Expr& e, const RunRecord& r, absl::Time now) {
+  return EvaluateRun(e, r, now);
+}
+
+Truth Evaluate(const Expr& e, const EncodedRun& r, absl::Time now) {
+  return EvaluateRun(e, r, now);
 }
 
 }  // namespace runlog::query

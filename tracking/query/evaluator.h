@@ -13,6 +13,7 @@
 #include "absl/time/time.h"
 #include "tracking/query/ast.h"
 #include "tracking/query/datum.h"
+#include "tracking/query/fields.h"
 #include "tracking/repo.h"
 
 namespace runlog::query {
@@ -21,6 +22,9 @@ enum class Truth { kFalse, kTrue, kUnknown };
 
 // `now` stands for the end of runs that have not ended (duration).
 Truth Evaluate(const Expr& e, const RunRecord& r, absl::Time now);
+// The same over a run not yet decoded; when it sets r.needs_decode the
+// answer is not to be used (evaluate the decoded record instead).
+Truth Evaluate(const Expr& e, const EncodedRun& r, absl::Time now);
 
 // The order of two data for a comparison: <0, 0, >0, or nullopt when they
 // do not compare (a missing side, kinds that do not mix, NaN).

@@ -7,6 +7,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "tracking/codec/value_codec.h"
 
 namespace runlog::query {
 namespace {
@@ -133,6 +134,30 @@ absl::string_view StatusWord(const RunRecord& r) {
   return RunStatusName(r.status);
 }
 
+Datum SummaryDatum(const SeriesSummary& s, Aggregate agg) {
+  const bool scalar = s.kind == SeriesKind::kScalar;
+  switch (agg) {
+    case Aggregate::kCount:
+      return Datum::Int(s.count);
+    case Aggregate::kFirstStep:
+      return s.count ? Datum::Int(s.first_step) : Datum::Missing();
+    case Aggregate::kLastStep:
+      return s.count ? Datum::Int(s.last_step) : Datum::Missing();
+    case Aggregate::kLast:
+      return scalar && s.count ? Datum::Double(s.last) : Datum::Missing();
+    case Aggregate::kFirst:
+      return scalar && s.count ? Datum::Double(s.first) : Datum::Missing();
+    case Aggregate::kMin:
+      // A series of NaNs only has no min or max.
+      return scalar && !std::isnan(s.min) ? Datum::Double(s.min)
+                                          : Datum::Missing();
+    case Aggregate::kMax:
+      return scalar && !std::isnan(s.max) ? Datum::Double(s.max)
+                                          : Datum::Missing();
+  }
+  return Datum::Missing();
+}
+
 const SeriesSummary* FindMetric(const Field& f, const RunRecord& r,
                                 Aggregate* aggregate) {
   if (const SeriesSummary* s = FindSeries(r, f.metric, f.context)) {
@@ -174,29 +199,7 @@ Datum FieldDatum(const Field& f, const RunRecord& r, absl::Time now) {
     case Field::Kind::kMetric: {
       Aggregate agg;
       const SeriesSummary* s = FindMetric(f, r, &agg);
-      if (s == nullptr) return Datum::Missing();
-      const bool scalar = s->kind == SeriesKind::kScalar;
-      switch (agg) {
-        case Aggregate::kCount:
-          return Datum::Int(s->count);
-        case Aggregate::kFirstStep:
-          return s->count ? Datum::Int(s->first_step) : Datum::Missing();
-        case Aggregate::kLastStep:
-          return s->count ? Datum::Int(s->last_step) : Datum::Missing();
-        case Aggregate::kLast:
-          return scalar && s->count ? Datum::Double(s->last) : Datum::Missing();
-        case Aggregate::kFirst:
-          return scalar && s->count ? Datum::Double(s->first)
-                                    : Datum::Missing();
-        case Aggregate::kMin:
-          // A series of NaNs only has no min or max.
-          return scalar && !std::isnan(s->min) ? Datum::Double(s->min)
-                                               : Datum::Missing();
-        case Aggregate::kMax:
-          return scalar && !std::isnan(s->max) ? Datum::Double(s->max)
-                                               : Datum::Missing();
-      }
-      return Datum::Missing();
+      return s == nullptr ? Datum::Missing() : SummaryDatum(*s, agg);
     }
     case Field::Kind::kAttribute:
       switch (f.attribute) {
@@ -233,6 +236,158 @@ Datum FieldDatum(const Field& f, const RunRecord& r, absl::Time now) {
           return r.bytes_on_disk
                      ? Datum::Int(static_cast<int64_t>(*r.bytes_on_disk))
                      : Datum::Missing();
+      }
+  }
+  return Datum::Missing();
+}
+
+namespace {
+
+const RunSummaryView::Series* FindSeriesView(
+    const RunSummaryView& v, absl::string_view name,
+    const std::optional<Context>& context) {
+  const RunSummaryView::Series* only = nullptr;
+  int count = 0;
+  for (const RunSummaryView::Series& s : v.series) {
+    if (s.name != name) continue;
+    if (context) {
+      if (s.context.size() != context->size()) continue;
+      bool same = true;
+      auto it = context->begin();
+      for (const auto& [k, val] : s.context) {
+        if (k != it->first || val != it->second) {
+          same = false;
+          break;
+        }
+        ++it;
+      }
+      if (same) return &s;
+      continue;
+    }
+    if (s.context.empty()) return &s;
+    only = &s;
+    ++count;
+  }
+  return count == 1 ? only : nullptr;
+}
+
+Datum NodeDatum(const EncodedNode& n, const EncodedRun& r) {
+  switch (n.kind) {
+    case Value::Kind::kNull: {
+      Datum d;
+      d.kind = Datum::Kind::kNull;
+      return d;
+    }
+    case Value::Kind::kBool:
+      return Datum::Bool(n.b);
+    case Value::Kind::kInt:
+      return Datum::Int(n.i);
+    case Value::Kind::kDouble:
+      return Datum::Double(n.d);
+    case Value::Kind::kString:
+      return Datum::String(n.s);
+    case Value::Kind::kMap: {
+      Datum d;
+      d.kind = Datum::Kind::kMap;
+      return d;
+    }
+    case Value::Kind::kList:
+      break;  // IN needs its items as Values
+  }
+  r.needs_decode = true;
+  return Datum::Missing();
+}
+
+}  // namespace
+
+Datum FieldDatum(const Field& f, const EncodedRun& r, absl::Time now) {
+  const RunSummaryView& v = *r.summary;
+  const bool series_field =
+      f.kind == Field::Kind::kMetric || (f.kind == Field::Kind::kAttribute &&
+                                         (f.attribute == Attribute::kPoints ||
+                                          f.attribute == Attribute::kSeries));
+  if (series_field && !ParseRunSummaryViewSeries(r.summary).ok()) {
+    r.needs_decode = true;  // the decoded record reports the damage
+    return Datum::Missing();
+  }
+  switch (f.kind) {
+    case Field::Kind::kParam: {
+      absl::StatusOr<std::optional<EncodedNode>> n =
+          FindEncodedPath(v.params, f.path);
+      if (n.ok() && !n->has_value() && f.path.size() > 1) {
+        n = FindEncodedPath(v.params, {absl::StrJoin(f.path, ".")});
+      }
+      if (!n.ok()) {
+        r.needs_decode = true;  // the decoded record reports the damage
+        return Datum::Missing();
+      }
+      return n->has_value() ? NodeDatum(**n, r) : Datum::Missing();
+    }
+    case Field::Kind::kTag: {
+      const std::string prefix = absl::StrCat(f.tag, "=");
+      for (absl::string_view t : v.tags) {
+        if (t == f.tag) return Datum::Bool(true);
+      }
+      for (absl::string_view t : v.tags) {
+        if (absl::StartsWith(t, prefix)) {
+          return Datum::String(t.substr(prefix.size()));
+        }
+      }
+      return Datum::Bool(false);
+    }
+    case Field::Kind::kTags:
+      r.needs_decode = true;  // IN tags looks in a std::set
+      return Datum::Missing();
+    case Field::Kind::kMetric: {
+      const RunSummaryView::Series* s = FindSeriesView(v, f.metric, f.context);
+      Aggregate agg = f.aggregate;
+      if (s == nullptr && f.alt_name) {
+        s = FindSeriesView(v, *f.alt_name, f.context);
+        agg = f.alt_aggregate;
+      }
+      if (s == nullptr) return Datum::Missing();
+      SeriesSummary summary;  // only the numbers: no name, no context
+      summary.kind = s->kind;
+      summary.count = s->count;
+      summary.first_step = s->first_step;
+      summary.last_step = s->last_step;
+      summary.first = s->first;
+      summary.last = s->last;
+      summary.min = s->min;
+      summary.max = s->max;
+      return SummaryDatum(summary, agg);
+    }
+    case Field::Kind::kAttribute:
+      switch (f.attribute) {
+        case Attribute::kId:
+          return Datum::String(*r.id);
+        case Attribute::kExperiment:
+          return Datum::String(v.experiment);
+        case Attribute::kName:
+          return Datum::String(v.name);
+        case Attribute::kDescription:
+          return Datum::String(v.description);
+        case Attribute::kStatus:
+          return Datum::String(RunStatusName(r.status));
+        case Attribute::kState:
+          return Datum::String(storage::RunStateName(r.state));
+        case Attribute::kCreated:
+          return Datum::Time(v.created);
+        case Attribute::kEnded:
+          return r.ended == absl::InfinitePast() ? Datum::Missing()
+                                                 : Datum::Time(r.ended);
+        case Attribute::kDuration:
+          return Datum::Duration(
+              (r.ended == absl::InfinitePast() ? now : r.ended) - v.created);
+        case Attribute::kPoints: {
+          int64_t points = 0;
+          for (const RunSummaryView::Series& s : v.series) points += s.count;
+          return Datum::Int(points);
+        }
+        case Attribute::kSeries:
+          return Datum::Int(static_cast<int64_t>(v.series.size()));
+        case Attribute::kSize:
+          return Datum::Missing();  // the catalog holds no sizes
       }
   }
   return Datum::Missing();

@@ -15,6 +15,7 @@
 #include "tracking/query/ast.h"
 #include "tracking/query/datum.h"
 #include "tracking/repo.h"
+#include "tracking/run_summary.h"
 #include "tracking/value.h"
 
 namespace runlog::query {
@@ -39,11 +40,32 @@ absl::string_view StatusWord(const RunRecord& r);
 // attributes.duration. Strings point into `r` (or static storage).
 Datum FieldDatum(const Field& f, const RunRecord& r, absl::Time now);
 
+// A committed run as the listing has it before describing it: its catalog
+// entry and a view of its encoded summary (run_summary.h). Listing
+// evaluates the query on it and decodes only the runs that match.
+struct EncodedRun {
+  const std::string* id = nullptr;
+  storage::RunState state = storage::RunState::kCommitted;
+  RunStatus status = RunStatus::kFinished;
+  absl::Time ended = absl::InfinitePast();
+  // Its series are parsed on the first metric or attribute that needs
+  // them (ParseRunSummaryViewSeries), hence not const.
+  RunSummaryView* summary = nullptr;
+  // Set by FieldDatum when a field cannot be answered in place (a list
+  // param, damaged params); the caller then evaluates the decoded record.
+  mutable bool needs_decode = false;
+};
+Datum FieldDatum(const Field& f, const EncodedRun& r, absl::Time now);
+
 // The series summary a metric field picks in `r`, and which aggregate of
 // it; nullptr when the run has none (or, with no context given, several
 // series of that name and none without context).
 const SeriesSummary* FindMetric(const Field& f, const RunRecord& r,
                                 Aggregate* aggregate);
+
+// One summary of a series as a Datum; missing where it has none (values
+// of non-scalar series, min/max of a series of NaNs, steps of no points).
+Datum SummaryDatum(const SeriesSummary& s, Aggregate agg);
 
 // The field as a Value for tables and DataFrames: times as RFC 3339 text,
 // durations as seconds (double), the tag set as a list; nullopt when the

@@ -30,6 +30,15 @@ bool RunQuery::Matches(const RunRecord& r, absl::Time now) const {
   return where_ == nullptr || Evaluate(*where_, r, now) == Truth::kTrue;
 }
 
+std::optional<bool> RunQuery::Matches(const EncodedRun& r,
+                                      absl::Time now) const {
+  if (where_ == nullptr) return true;
+  r.needs_decode = false;
+  const Truth t = Evaluate(*where_, r, now);
+  if (r.needs_decode) return std::nullopt;
+  return t == Truth::kTrue;
+}
+
 void RunQuery::SortAndPage(std::vector<RunRecord>* records, size_t offset,
                            std::optional<size_t> limit, absl::Time now) const {
   std::vector<RunRecord>& v = *records;

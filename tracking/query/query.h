@@ -21,6 +21,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "tracking/query/ast.h"
+#include "tracking/query/fields.h"
 #include "tracking/repo.h"
 
 namespace runlog::query {
@@ -34,6 +35,9 @@ class RunQuery {
 
   // Whether the filter is true for `r` (an empty filter is true).
   bool Matches(const RunRecord& r, absl::Time now) const;
+  // The same for a committed run not yet decoded (fields.h); nullopt when
+  // the query needs the decoded record to answer.
+  std::optional<bool> Matches(const EncodedRun& r, absl::Time now) const;
 
   // Sorts by the keys (stable; runs missing a key after the others, ties
   // by run id) — or keeps the order given when there are none — then keeps
