@@ -1,0 +1,428 @@
+#include "tools/serve/api.h"
+
+#include <algorithm>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "nlohmann/json.hpp"
+#include "storage/checksum.h"
+#include "storage/run_id.h"
+#include "tools/serve/envelope.h"
+#include "tools/serve/json_out.h"
+#include "tools/serve/params.h"
+#include "tracking/downsample.h"
+
+namespace runlog::serve {
+namespace {
+
+using json = nlohmann::json;
+
+// Part of every ETag, so answers cached from an older server whose JSON
+// had another shape are not reused.
+constexpr absl::string_view kApiVersion = "runlog-ui-1";
+
+constexpr size_t kDefaultTextLimit = 1'000;
+constexpr size_t kMaxTextLimit = 10'000;
+constexpr size_t kDefaultHistogramSteps = 200;
+constexpr size_t kMaxHistogramSteps = 2'000;
+
+Response Json(const json& body, int status = 200) {
+  Response r;
+  r.status = status;
+  // Invalid UTF-8 in stored strings is replaced rather than failing the
+  // whole answer.
+  r.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
+  return r;
+}
+
+std::string ETagFor(absl::string_view what) {
+  return absl::StrCat(
+      "\"",
+      absl::Hex(storage::Checksum64(absl::StrCat(kApiVersion, "\n", what)),
+                absl::kZeroPad16),
+      "\"");
+}
+
+absl::string_view Get(const Params& params, absl::string_view name) {
+  auto it = params.find(name);
+  return it == params.end() ? absl::string_view()
+                            : absl::string_view(it->second);
+}
+
+bool Has(const Params& params, absl::string_view name) {
+  return params.find(name) != params.end();
+}
+
+// The run a per-run endpoint reads: `run` validated, then opened.
+absl::StatusOr<std::unique_ptr<RunView>> OpenValidRun(Repo& repo,
+                                                      absl::string_view id) {
+  if (id.empty()) return absl::InvalidArgumentError("run: no run id given");
+  if (absl::Status s = storage::ValidateRunId(id); !s.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("run: ", s.message()));
+  }
+  return repo.OpenRun(id);
+}
+
+absl::StatusOr<SeriesKey> KeyFrom(const Params& params) {
+  absl::StatusOr<std::string> name = ParseSeriesName(Get(params, "name"));
+  if (!name.ok()) return name.status();
+  absl::StatusOr<Context> context = ParseContext(Get(params, "context"));
+  if (!context.ok()) return context.status();
+  return SeriesKey{*std::move(name), *std::move(context)};
+}
+
+const SeriesSummary* FindSeries(const RunView& view, const SeriesKey& key) {
+  for (const SeriesSummary& s : view.series()) {
+    if (s.key == key) return &s;
+  }
+  return nullptr;
+}
+
+absl::Status NoSeries(const RunView& view, const SeriesKey& key) {
+  return absl::NotFoundError(
+      absl::StrCat("run ", view.id(), " has no series ", key.ToString()));
+}
+
+absl::Status WrongKind(const RunView& view, const SeriesSummary& s,
+                       SeriesKind want) {
+  return absl::InvalidArgumentError(absl::StrCat(
+      "series ", s.key.ToString(), " of run ", view.id(), " holds ",
+      SeriesKindName(s.kind), " points, not ", SeriesKindName(want)));
+}
+
+bool Committed(const RunView& view) {
+  return view.record().state == storage::RunState::kCommitted;
+}
+
+// How many points of `s` lie in `range`, when the summary tells: the whole
+// series is in range, or its steps are dense (every step from first to last,
+// as "steps default to last + 1" makes them).
+std::optional<int64_t> PointsInRange(const SeriesSummary& s, StepRange range) {
+  if (s.count == 0) return 0;
+  if (range.first <= s.first_step && range.last >= s.last_step) return s.count;
+  if (s.last_step - s.first_step + 1 == s.count) {
+    const int64_t lo = std::max(range.first, s.first_step);
+    const int64_t hi = std::min(range.last, s.last_step);
+    return hi < lo ? 0 : hi - lo + 1;
+  }
+  return std::nullopt;
+}
+
+json TimesJson(const std::vector<int64_t>& times) {
+  json out = json::array();
+  out.get_ref<json::array_t&>().reserve(times.size());
+  for (int64_t t : times) out.push_back(t);
+  return out;
+}
+
+json PointsJson(const ScalarColumns& c) {
+  return {{"step", c.steps},
+          {"value", Numbers(c.values)},
+          {"epoch", Numbers(c.epochs)},
+          {"time_us", TimesJson(c.times_us)}};
+}
+
+json EnvelopeJson(const Envelope& e) {
+  return {{"step", e.steps},
+          {"epoch", Numbers(e.epochs)},
+          {"time_us", TimesJson(e.times_us)},
+          {"min", Numbers(e.min)},
+          {"max", Numbers(e.max)},
+          {"last", Numbers(e.last)}};
+}
+
+// One run's series for /api/series.
+absl::StatusOr<json> ReadSeries(RunView& view, const SeriesKey& key,
+                                StepRange range, size_t max_points) {
+  json out = {{"run", view.id()},
+              {"name", key.name},
+              {"context", ContextJson(key.context)}};
+  const SeriesSummary* s = FindSeries(view, key);
+  if (s == nullptr) {
+    out["missing"] = true;
+    return out;
+  }
+  if (s->kind != SeriesKind::kScalar) {
+    return WrongKind(view, *s, SeriesKind::kScalar);
+  }
+  out["missing"] = false;
+  out["count"] = s->count;
+  const std::optional<int64_t> in_range = PointsInRange(*s, range);
+  const size_t budget = 2 * max_points + 2;  // max_points buckets
+  if (in_range && *in_range <= static_cast<int64_t>(max_points)) {
+    absl::StatusOr<ScalarColumns> cols = view.ReadScalars(key, range);
+    if (!cols.ok()) return cols.status();
+    // A live run may have grown since it was opened.
+    if (cols->size() <= max_points) {
+      out["exact"] = true;
+      out["points"] = PointsJson(*cols);
+      return out;
+    }
+    absl::StatusOr<ScalarColumns> down = Downsample(*std::move(cols), budget);
+    if (!down.ok()) return down.status();
+    out["exact"] = false;
+    out["envelope"] = EnvelopeJson(MakeEnvelope(*down));
+    return out;
+  }
+  absl::StatusOr<ScalarColumns> down =
+      view.ReadScalarsDownsampled(key, budget, range);
+  if (!down.ok()) return down.status();
+  out["exact"] = false;
+  out["envelope"] = EnvelopeJson(MakeEnvelope(*down));
+  return out;
+}
+
+// The steps of `count` items to show when at most `limit` fit: evenly
+// spread indices, always the first and the last.
+std::vector<size_t> Spread(size_t count, size_t limit) {
+  std::vector<size_t> out;
+  if (count <= limit) {
+    for (size_t i = 0; i < count; ++i) out.push_back(i);
+    return out;
+  }
+  for (size_t k = 0; k < limit; ++k) {
+    out.push_back(limit == 1 ? count - 1 : k * (count - 1) / (limit - 1));
+  }
+  return out;
+}
+
+// The content types a browser may be given inline: media that cannot run
+// script in the UI's origin (SVG and HTML can, so they are downloads).
+bool SafeInline(absl::string_view type) {
+  static constexpr absl::string_view kSafe[] = {
+      "image/png", "image/jpeg", "image/gif",  "image/webp",      "image/bmp",
+      "audio/wav", "audio/mpeg", "audio/ogg",  "audio/webm",      "audio/flac",
+      "video/mp4", "video/webm", "text/plain", "application/json"};
+  return std::find(std::begin(kSafe), std::end(kSafe), type) != std::end(kSafe);
+}
+
+}  // namespace
+
+Response ErrorResponse(const absl::Status& status) {
+  int code = 500;
+  if (absl::IsInvalidArgument(status)) code = 400;
+  if (absl::IsNotFound(status)) code = 404;
+  if (absl::IsUnimplemented(status)) code = 501;
+  return Json({{"error", std::string(status.message())}}, code);
+}
+
+Response Api::ListRuns(const Params& params) {
+  RunFilter filter;
+  absl::StatusOr<std::string> where = ParseWhere(Get(params, "where"));
+  if (!where.ok()) return ErrorResponse(where.status());
+  filter.where = *std::move(where);
+  absl::StatusOr<std::vector<std::string>> order =
+      ParseOrderBy(Get(params, "order_by"));
+  if (!order.ok()) return ErrorResponse(order.status());
+  filter.order_by = *std::move(order);
+  if (Has(params, "limit")) {
+    absl::StatusOr<int64_t> limit =
+        ParseBoundedInt("limit", Get(params, "limit"), 0, kMaxListLimit);
+    if (!limit.ok()) return ErrorResponse(limit.status());
+    filter.limit = static_cast<size_t>(*limit);
+  }
+  if (Has(params, "offset")) {
+    absl::StatusOr<int64_t> offset =
+        ParseBoundedInt("offset", Get(params, "offset"), 0, int64_t{1} << 40);
+    if (!offset.ok()) return ErrorResponse(offset.status());
+    filter.offset = static_cast<size_t>(*offset);
+  }
+  absl::StatusOr<std::vector<RunRecord>> runs = repo_->ListRuns(filter);
+  if (!runs.ok()) return ErrorResponse(runs.status());
+  json rows = json::array();
+  for (const RunRecord& r : *runs) rows.push_back(RecordJson(r));
+  return Json({{"runs", std::move(rows)}, {"offset", filter.offset}});
+}
+
+Response Api::GetRun(absl::string_view id) {
+  if (absl::Status s = storage::ValidateRunId(id); !s.ok()) {
+    return ErrorResponse(s);
+  }
+  absl::StatusOr<RunRecord> record = repo_->GetRun(id);
+  if (!record.ok()) return ErrorResponse(record.status());
+  json body = RecordJson(*record);
+  if (record->bytes_on_disk) body["bytes_on_disk"] = *record->bytes_on_disk;
+  Response r = Json(body);
+  // bytes_on_disk changes when a committed run is compacted.
+  if (record->state == storage::RunState::kCommitted) {
+    r.etag = ETagFor(
+        absl::StrCat("run\n", id, "\n", record->bytes_on_disk.value_or(0)));
+  }
+  return r;
+}
+
+Response Api::Series(const Params& params) {
+  absl::StatusOr<std::vector<std::string>> ids =
+      ParseRunIds(Get(params, "runs"));
+  if (!ids.ok()) return ErrorResponse(ids.status());
+  absl::StatusOr<SeriesKey> key = KeyFrom(params);
+  if (!key.ok()) return ErrorResponse(key.status());
+  absl::StatusOr<StepRange> range = ParseStepRange(Get(params, "steps"));
+  if (!range.ok()) return ErrorResponse(range.status());
+  size_t max_points = kDefaultMaxPoints;
+  if (Has(params, "max_points")) {
+    absl::StatusOr<int64_t> n =
+        ParseBoundedInt("max_points", Get(params, "max_points"), kMinMaxPoints,
+                        kMaxPointsLimit);
+    if (!n.ok()) return ErrorResponse(n.status());
+    max_points = static_cast<size_t>(*n);
+  }
+  json series = json::array();
+  bool all_committed = true;
+  for (const std::string& id : *ids) {
+    absl::StatusOr<std::unique_ptr<RunView>> view = repo_->OpenRun(id);
+    if (!view.ok()) return ErrorResponse(view.status());
+    all_committed = all_committed && Committed(**view);
+    absl::StatusOr<json> one = ReadSeries(**view, *key, *range, max_points);
+    if (!one.ok()) return ErrorResponse(one.status());
+    series.push_back(*std::move(one));
+  }
+  Response r = Json({{"series", std::move(series)}});
+  if (all_committed) {
+    r.etag = ETagFor(absl::StrCat("series\n", absl::StrJoin(*ids, ","), "\n",
+                                  key->ToString(), "\n", range->first, ":",
+                                  range->last, "\n", max_points));
+  }
+  return r;
+}
+
+Response Api::Texts(const Params& params) {
+  absl::StatusOr<std::unique_ptr<RunView>> view =
+      OpenValidRun(*repo_, Get(params, "run"));
+  if (!view.ok()) return ErrorResponse(view.status());
+  absl::StatusOr<SeriesKey> key = KeyFrom(params);
+  if (!key.ok()) return ErrorResponse(key.status());
+  absl::StatusOr<StepRange> range = ParseStepRange(Get(params, "steps"));
+  if (!range.ok()) return ErrorResponse(range.status());
+  size_t limit = kDefaultTextLimit;
+  if (Has(params, "limit")) {
+    absl::StatusOr<int64_t> n =
+        ParseBoundedInt("limit", Get(params, "limit"), 1, kMaxTextLimit);
+    if (!n.ok()) return ErrorResponse(n.status());
+    limit = static_cast<size_t>(*n);
+  }
+  const SeriesSummary* s = FindSeries(**view, *key);
+  if (s == nullptr) return ErrorResponse(NoSeries(**view, *key));
+  if (s->kind != SeriesKind::kText) {
+    return ErrorResponse(WrongKind(**view, *s, SeriesKind::kText));
+  }
+  absl::StatusOr<TextColumns> cols = (*view)->ReadTexts(*key, *range);
+  if (!cols.ok()) return ErrorResponse(cols.status());
+  const size_t n = std::min(limit, cols->size());
+  json steps = json::array(), values = json::array();
+  for (size_t i = 0; i < n; ++i) {
+    steps.push_back(cols->steps[i]);
+    values.push_back(cols->values[i]);
+  }
+  return Json({{"run", (*view)->id()},
+               {"step", std::move(steps)},
+               {"value", std::move(values)},
+               {"truncated", cols->size() > n}});
+}
+
+Response Api::Histograms(const Params& params) {
+  absl::StatusOr<std::unique_ptr<RunView>> view =
+      OpenValidRun(*repo_, Get(params, "run"));
+  if (!view.ok()) return ErrorResponse(view.status());
+  absl::StatusOr<SeriesKey> key = KeyFrom(params);
+  if (!key.ok()) return ErrorResponse(key.status());
+  absl::StatusOr<StepRange> range = ParseStepRange(Get(params, "steps"));
+  if (!range.ok()) return ErrorResponse(range.status());
+  size_t max_steps = kDefaultHistogramSteps;
+  if (Has(params, "max_steps")) {
+    absl::StatusOr<int64_t> n = ParseBoundedInt(
+        "max_steps", Get(params, "max_steps"), 1, kMaxHistogramSteps);
+    if (!n.ok()) return ErrorResponse(n.status());
+    max_steps = static_cast<size_t>(*n);
+  }
+  const SeriesSummary* s = FindSeries(**view, *key);
+  if (s == nullptr) return ErrorResponse(NoSeries(**view, *key));
+  if (s->kind != SeriesKind::kHistogram) {
+    return ErrorResponse(WrongKind(**view, *s, SeriesKind::kHistogram));
+  }
+  absl::StatusOr<HistogramColumns> cols = (*view)->ReadHistograms(*key, *range);
+  if (!cols.ok()) return ErrorResponse(cols.status());
+  json steps = json::array(), edges = json::array(), counts = json::array();
+  for (size_t i : Spread(cols->size(), max_steps)) {
+    steps.push_back(cols->steps[i]);
+    edges.push_back(Numbers(cols->values[i].edges));
+    counts.push_back(Numbers(cols->values[i].counts));
+  }
+  Response r = Json({{"run", (*view)->id()},
+                     {"step", std::move(steps)},
+                     {"edges", std::move(edges)},
+                     {"counts", std::move(counts)}});
+  return r;
+}
+
+Response Api::Blobs(const Params& params) {
+  absl::StatusOr<std::unique_ptr<RunView>> view =
+      OpenValidRun(*repo_, Get(params, "run"));
+  if (!view.ok()) return ErrorResponse(view.status());
+  absl::StatusOr<SeriesKey> key = KeyFrom(params);
+  if (!key.ok()) return ErrorResponse(key.status());
+  absl::StatusOr<StepRange> range = ParseStepRange(Get(params, "steps"));
+  if (!range.ok()) return ErrorResponse(range.status());
+  const SeriesSummary* s = FindSeries(**view, *key);
+  if (s == nullptr) return ErrorResponse(NoSeries(**view, *key));
+  if (s->kind != SeriesKind::kBlob) {
+    return ErrorResponse(WrongKind(**view, *s, SeriesKind::kBlob));
+  }
+  absl::StatusOr<BlobColumns> cols = (*view)->ReadBlobs(*key, *range);
+  if (!cols.ok()) return ErrorResponse(cols.status());
+  json steps = json::array(), types = json::array(), sizes = json::array();
+  for (size_t i = 0; i < cols->size(); ++i) {
+    steps.push_back(cols->steps[i]);
+    types.push_back(cols->values[i].content_type);
+    sizes.push_back(cols->values[i].data.size());
+  }
+  Response r = Json({{"run", (*view)->id()},
+                     {"step", std::move(steps)},
+                     {"content_type", std::move(types)},
+                     {"bytes", std::move(sizes)}});
+  return r;
+}
+
+Response Api::Blob(const Params& params) {
+  absl::StatusOr<std::unique_ptr<RunView>> view =
+      OpenValidRun(*repo_, Get(params, "run"));
+  if (!view.ok()) return ErrorResponse(view.status());
+  absl::StatusOr<SeriesKey> key = KeyFrom(params);
+  if (!key.ok()) return ErrorResponse(key.status());
+  absl::StatusOr<int64_t> step = ParseBoundedInt(
+      "step", Get(params, "step"), std::numeric_limits<int64_t>::min(),
+      std::numeric_limits<int64_t>::max());
+  if (!step.ok()) return ErrorResponse(step.status());
+  const SeriesSummary* s = FindSeries(**view, *key);
+  if (s == nullptr) return ErrorResponse(NoSeries(**view, *key));
+  if (s->kind != SeriesKind::kBlob) {
+    return ErrorResponse(WrongKind(**view, *s, SeriesKind::kBlob));
+  }
+  absl::StatusOr<BlobColumns> cols =
+      (*view)->ReadBlobs(*key, StepRange{*step, *step});
+  if (!cols.ok()) return ErrorResponse(cols.status());
+  if (cols->size() == 0) {
+    return ErrorResponse(absl::NotFoundError(
+        absl::StrCat("run ", (*view)->id(), " has no blob of ", key->ToString(),
+                     " at step ", *step)));
+  }
+  Response r;
+  const runlog::Blob& blob = cols->values.front();
+  r.attachment = !SafeInline(blob.content_type);
+  r.content_type =
+      r.attachment ? "application/octet-stream" : blob.content_type;
+  r.body = blob.data;
+  if (Committed(**view)) {
+    r.etag = ETagFor(absl::StrCat("blob\n", (*view)->id(), "\n",
+                                  key->ToString(), "\n", *step));
+  }
+  return r;
+}
+
+}  // namespace runlog::serve

@@ -1,0 +1,70 @@
+// The web UI's read-only JSON API (docs/ui.md), independent of HTTP: each
+// handler takes the request's decoded query parameters and returns the
+// status, body and caching of the answer. tools/serve/server.h puts it on
+// HTTP.
+//
+// The repository is read only through Repo and RunView. Every run id is
+// validated (storage/run_id.h) before the repository is asked about it, and
+// every parameter is bounded (tools/serve/params.h). Bad input is 400 with a
+// JSON error {"error": message, "param": name}, an unknown run 404.
+//
+// Thread-safety: an Api may be used by many threads at once (Repo is
+// thread-safe; each request opens its own RunViews).
+#ifndef RUNLOG_TOOLS_SERVE_API_H_
+#define RUNLOG_TOOLS_SERVE_API_H_
+
+#include <map>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "tracking/repo.h"
+
+namespace runlog::serve {
+
+// Query parameters, decoded; a parameter given twice is refused by the
+// server before it gets here.
+using Params = std::map<std::string, std::string, std::less<>>;
+
+struct Response {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  // Set only for answers that can never change (they read committed runs
+  // only): a strong ETag, and the server lets clients cache them.
+  std::string etag;
+  // For blobs of a type that is not safe to show inline.
+  bool attachment = false;
+};
+
+// 400 for InvalidArgument, 404 NotFound, 501 Unimplemented, 500 otherwise;
+// the body is {"error": message}.
+Response ErrorResponse(const absl::Status& status);
+
+class Api {
+ public:
+  // `repo` is not owned and must outlive the Api.
+  explicit Api(Repo* repo) : repo_(repo) {}
+
+  // GET /api/runs?where=&order_by=&limit=&offset=
+  Response ListRuns(const Params& params);
+  // GET /api/runs/{id}
+  Response GetRun(absl::string_view id);
+  // GET /api/series?runs=&name=&context=&steps=&max_points=
+  Response Series(const Params& params);
+  // GET /api/texts?run=&name=&context=&steps=&limit=
+  Response Texts(const Params& params);
+  // GET /api/histograms?run=&name=&context=&steps=&max_steps=
+  Response Histograms(const Params& params);
+  // GET /api/blobs?run=&name=&context=&steps= (steps, types, sizes)
+  Response Blobs(const Params& params);
+  // GET /api/blob?run=&name=&context=&step= (the bytes)
+  Response Blob(const Params& params);
+
+ private:
+  Repo* repo_;
+};
+
+}  // namespace runlog::serve
+
+#endif  // RUNLOG_TOOLS_SERVE_API_H_
