@@ -3,10 +3,8 @@
 #include <pthread.h>
 #include <signal.h>
 
-#include <atomic>
 #include <thread>
 
-#include "absl/synchronization/mutex.h"
 #include "tools/serve/assets.h"
 #include "tools/serve/host_check.h"
 #include "tracking/repo.h"
@@ -57,22 +55,15 @@ int RunServe(const ServeArgs& args, std::ostream& out, std::ostream& err) {
   out.flush();
 
   absl::Status served;
-  std::atomic<bool> done{false};
   const pthread_t main_thread = pthread_self();
   std::thread listener([&] {
     served = (*server)->Run();
-    done.store(true);
     // Wakes sigwait when serving ended without a signal (a failed listen).
     pthread_kill(main_thread, SIGTERM);
   });
   int sig = 0;
   sigwait(&signals, &sig);
-  // Stop may be asked before the listener has begun to listen; Run returns
-  // at once then, or the next Stop ends it.
-  while (!done.load()) {
-    (*server)->Stop();
-    absl::SleepFor(absl::Milliseconds(10));
-  }
+  (*server)->Stop();
   listener.join();
   // The listener's own SIGTERM may still be pending; take it before the
   // mask is restored, or it would kill the process.

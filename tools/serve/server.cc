@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <thread>
 #include <utility>
 
 #include "absl/strings/match.h"
@@ -78,6 +79,8 @@ struct Server::Impl {
   httplib::Server http;
   int port = 0;
   std::atomic<bool> stop_requested{false};
+  std::atomic<bool> run_entered{false};
+  std::atomic<bool> run_returned{false};
 
   void Route();
   void ApiRoute(const std::string& pattern,
@@ -219,8 +222,26 @@ std::string Server::url() const {
 }
 
 absl::Status Server::Run() {
-  if (impl_->stop_requested.load()) return absl::OkStatus();
-  if (!impl_->http.listen_after_bind() && !impl_->stop_requested.load()) {
+  Impl& impl = *impl_;
+  impl.run_entered.store(true);
+  bool listened = false;
+  if (impl.stop_requested.load()) {
+    // Stop came first; listening and stopping at once closes the bound
+    // socket, which only the listen loop can do.
+    std::thread stopper([&impl] {
+      while (!impl.run_returned.load() && !impl.http.is_running()) {
+        std::this_thread::yield();
+      }
+      impl.http.stop();
+    });
+    impl.http.listen_after_bind();
+    impl.run_returned.store(true);
+    stopper.join();
+    return absl::OkStatus();
+  }
+  listened = impl.http.listen_after_bind();
+  impl.run_returned.store(true);
+  if (!listened && !impl.stop_requested.load()) {
     return absl::UnavailableError(
         absl::StrCat("serving on ", url(), " failed"));
   }
@@ -228,8 +249,15 @@ absl::Status Server::Run() {
 }
 
 void Server::Stop() {
-  impl_->stop_requested.store(true);
-  impl_->http.stop();
+  Impl& impl = *impl_;
+  impl.stop_requested.store(true);
+  // Run may have been entered without listening yet; a stop() then would be
+  // lost, so wait (a few instructions) until its loop runs.
+  while (impl.run_entered.load() && !impl.run_returned.load() &&
+         !impl.http.is_running()) {
+    std::this_thread::yield();
+  }
+  impl.http.stop();
 }
 
 }  // namespace runlog::serve
