@@ -6,10 +6,10 @@ set -euo pipefail
 
 packages=(
   cmake ninja-build g++ pkg-config
-  libabsl-dev libxxhash-dev libzstd-dev nlohmann-json3-dev
+  libabsl-dev libxxhash-dev libzstd-dev nlohmann-json3-dev libre2-dev
   libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev
   clang-format
-  pybind11-dev python3-dev python3-numpy python3-pytest
+  pybind11-dev python3-dev python3-numpy python3-pytest python3-pandas
 )
 
 # The peers bench/peer_bench.cc compares runlog with (issue 5): installed for

@@ -18,6 +18,7 @@
 #include "tracking/compaction/compacted_run.h"
 #include "tracking/downsample.h"
 #include "tracking/open_run_registry.h"
+#include "tracking/query/query.h"
 
 namespace runlog {
 namespace {
@@ -227,10 +228,11 @@ absl::StatusOr<RunRecord> Repo::Describe(const storage::RunEntry& entry,
 }
 
 absl::StatusOr<std::vector<RunRecord>> Repo::ListRuns(const RunFilter& filter) {
-  if (!filter.where.empty() || !filter.order_by.empty()) {
-    return absl::UnimplementedError(
-        "RunFilter::where and order_by: the query language is not built yet");
-  }
+  // Compiled before listing, so a malformed query costs no I/O.
+  RUNLOG_ASSIGN_OR_RETURN(
+      query::RunQuery q,
+      query::RunQuery::Compile(filter.where, filter.order_by));
+  const absl::Time now = store_->clock()->Now();
   RUNLOG_ASSIGN_OR_RETURN(
       std::vector<storage::RunEntry> entries,
       store_->ListRuns(filter.disk_usage
@@ -247,15 +249,10 @@ absl::StatusOr<std::vector<RunRecord>> Repo::ListRuns(const RunFilter& filter) {
       continue;
     }
     if (filter.tag && r->summary.tags.count(*filter.tag) == 0) continue;
+    if (!q.Matches(*r, now)) continue;
     out.push_back(*std::move(r));
   }
-  const size_t begin = std::min(filter.offset, out.size());
-  const size_t end =
-      filter.limit ? std::min(out.size(), begin + std::min(*filter.limit,
-                                                           out.size() - begin))
-                   : out.size();
-  out.erase(out.begin() + end, out.end());
-  out.erase(out.begin(), out.begin() + begin);
+  q.SortAndPage(&out, filter.offset, filter.limit, now);
   return out;
 }
 
