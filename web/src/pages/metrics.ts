@@ -25,6 +25,11 @@ interface ChartState {
   lines: RunLine[];
   runLines: { run: string; index: number }[];
   fetches: number;
+  // The first run's points with x in [a, b] as first read, before any zoom
+  // (for tests: a zoom must bring more).
+  overviewCount: (a: number, b: number) => number;
+  // Milliseconds from the end of the last zoom's drag to its redraw.
+  zoomMs: number;
 }
 
 declare global {
@@ -116,7 +121,9 @@ export async function renderMetrics(main: HTMLElement, params: URLSearchParams):
     return out;
   }
 
-  function build(chart: ChartState, box: HTMLElement, readout: HTMLElement) {
+  // `keepScale`: new data for the same series (a zoom's merge): the chart
+  // is updated in place and keeps its zoomed x range.
+  function build(chart: ChartState, box: HTMLElement, readout: HTMLElement, keepScale = false) {
     const colors = runColors();
     const tables: Table[] = [];
     const series: uPlot.Series[] = [{ label: st.x }];
@@ -145,6 +152,10 @@ export async function renderMetrics(main: HTMLElement, params: URLSearchParams):
     }
     const joined = join(tables);
     const data = [joined.x, ...joined.ys] as uPlot.AlignedData;
+    if (keepScale && chart.u && chart.u.series.length === series.length) {
+      chart.u.setData(data, false);
+      return;
+    }
     if (chart.u) {
       chart.u.destroy();
       chart.u = null;
@@ -190,6 +201,7 @@ export async function renderMetrics(main: HTMLElement, params: URLSearchParams):
   // Re-reads the steps between x = a and b at full resolution for every run
   // and merges them into the overview.
   async function zoom(chart: ChartState, box: HTMLElement, readout: HTMLElement, a: number, b: number) {
+    const started = performance.now();
     let first = Infinity;
     let last = -Infinity;
     for (const rl of chart.lines) {
@@ -209,8 +221,10 @@ export async function renderMetrics(main: HTMLElement, params: URLSearchParams):
       if (l) chart.lines[i].line = mergeRange(chart.lines[i].line, l, first, last);
     });
     const scale = chart.u ? { min: chart.u.scales.x.min!, max: chart.u.scales.x.max! } : null;
-    build(chart, box, readout);
-    if (scale && chart.u) chart.u.setScale('x', scale);
+    const reused = chart.u;
+    build(chart, box, readout, true);
+    if (scale && chart.u && chart.u !== reused) chart.u.setScale('x', scale);
+    chart.zoomMs = performance.now() - started;
     box.dataset.fetches = String(chart.fetches);
   }
 
@@ -222,6 +236,9 @@ export async function renderMetrics(main: HTMLElement, params: URLSearchParams):
     // getSeries answers in the order of ids; the runs without this series
     // are left out of the chart.
     chart.lines = toLines(series);
+    const first = chart.lines[0];
+    const xs = first ? xValues(first.line, st.x, first.t0) : [];
+    chart.overviewCount = (a, b) => xs.filter((x) => x >= a && x <= b).length;
     build(chart, box, readout);
     box.dataset.fetches = String(chart.fetches);
     box.dataset.ready = '1';
@@ -229,7 +246,7 @@ export async function renderMetrics(main: HTMLElement, params: URLSearchParams):
 
   const pending: Promise<void>[] = [];
   for (const [key, k] of sorted) {
-    const chart: ChartState = { key, name: k.name, context: k.context, u: null, lines: [], runLines: [], fetches: 0 };
+    const chart: ChartState = { key, name: k.name, context: k.context, u: null, lines: [], runLines: [], fetches: 0, overviewCount: () => 0, zoomMs: NaN };
     charts.push(chart);
     const box = el('div', { class: 'chart', 'data-key': key });
     const readout = el('div', { class: 'readout' });
