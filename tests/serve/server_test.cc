@@ -350,6 +350,17 @@ TEST_F(ServerTest, TextsHistogramsAndBlobs) {
   EXPECT_EQ(html->get_header_value("Content-Type"), "application/octet-stream");
   EXPECT_EQ(html->get_header_value("Content-Disposition"), "attachment");
 
+  for (const std::string& path : {"/api/texts?" + run + "&name=notes",
+                                  "/api/histograms?" + run + "&name=weights",
+                                  "/api/blobs?" + run + "&name=image"}) {
+    auto first = client_->Get(path.c_str());
+    ASSERT_TRUE(first);
+    const std::string etag = first->get_header_value("ETag");
+    EXPECT_FALSE(etag.empty()) << path;
+    auto again = client_->Get(path.c_str(), {{"If-None-Match", etag}});
+    ASSERT_TRUE(again);
+    EXPECT_EQ(again->status, 304) << path;
+  }
   ExpectError("/api/blob?" + run + "&name=image&step=8", 404, "step 8");
   ExpectError("/api/texts?" + run + "&name=acc", 400, "not text");
   ExpectError("/api/histograms?" + run + "&name=nosuch", 404, "nosuch");

@@ -320,10 +320,16 @@ Response Api::Texts(const Params& params) {
     steps.push_back(cols->steps[i]);
     values.push_back(cols->values[i]);
   }
-  return Json({{"run", (*view)->id()},
-               {"step", std::move(steps)},
-               {"value", std::move(values)},
-               {"truncated", cols->size() > n}});
+  Response r = Json({{"run", (*view)->id()},
+                     {"step", std::move(steps)},
+                     {"value", std::move(values)},
+                     {"truncated", cols->size() > n}});
+  if (Committed(**view)) {
+    r.etag = ETagFor(absl::StrCat("texts\n", (*view)->id(), "\n",
+                                  key->ToString(), "\n", range->first, ":",
+                                  range->last, "\n", limit));
+  }
+  return r;
 }
 
 Response Api::Histograms(const Params& params) {
@@ -358,6 +364,11 @@ Response Api::Histograms(const Params& params) {
                      {"step", std::move(steps)},
                      {"edges", std::move(edges)},
                      {"counts", std::move(counts)}});
+  if (Committed(**view)) {
+    r.etag = ETagFor(absl::StrCat("histograms\n", (*view)->id(), "\n",
+                                  key->ToString(), "\n", range->first, ":",
+                                  range->last, "\n", max_steps));
+  }
   return r;
 }
 
@@ -386,6 +397,11 @@ Response Api::Blobs(const Params& params) {
                      {"step", std::move(steps)},
                      {"content_type", std::move(types)},
                      {"bytes", std::move(sizes)}});
+  if (Committed(**view)) {
+    r.etag =
+        ETagFor(absl::StrCat("blobs\n", (*view)->id(), "\n", key->ToString(),
+                             "\n", range->first, ":", range->last));
+  }
   return r;
 }
 

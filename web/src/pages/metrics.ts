@@ -23,7 +23,8 @@ interface ChartState {
   context: Context;
   u: uPlot | null;
   lines: RunLine[];
-  runLines: { run: string; index: number }[];
+  // Per run: the drawn (smoothed) line's column and the raw values' column.
+  runLines: { run: string; index: number; raw: number }[];
   fetches: number;
   // The first run's points with x in [a, b] as first read, before any zoom
   // (for tests: a zoom must bring more).
@@ -35,6 +36,8 @@ interface ChartState {
 declare global {
   interface Window {
     __runlogCharts?: ChartState[];
+    // performance.now() when every chart had its first draw.
+    __runlogReadyMs?: number;
   }
 }
 
@@ -137,16 +140,21 @@ export async function renderMetrics(main: HTMLElement, params: URLSearchParams):
       const base = series.length;
       if (rl.line.lo && rl.line.hi) {
         ys.push(clean(rl.line.hi), clean(rl.line.lo));
-        series.push({ label: `${rl.run.name} max`, stroke: c, width: 0, points: { show: false } });
-        series.push({ label: `${rl.run.name} min`, stroke: c, width: 0, points: { show: false } });
+        // Runs' buckets start at different steps, so on the joined x axis
+        // most rows of a run are empty: spanning them keeps each band and
+        // line one path (thousands of gaps made drawing take seconds).
+        series.push({ label: `${rl.run.name} max`, stroke: c, width: 0, spanGaps: true, points: { show: false } });
+        series.push({ label: `${rl.run.name} min`, stroke: c, width: 0, spanGaps: true, points: { show: false } });
         bands.push({ series: [base, base + 1], fill: c + '33' });
       }
+      // Without smoothing the drawn line is the raw one.
+      const raw = series.length;
       if (st.smoothing > 0) {
         ys.push(clean(rl.line.y));
-        series.push({ label: `${rl.run.name} raw`, stroke: c + '55', width: 1, points: { show: false } });
+        series.push({ label: `${rl.run.name} raw`, stroke: c + '55', width: 1, spanGaps: true, points: { show: false } });
       }
       ys.push(clean(smooth(rl.line.y, st.smoothing)));
-      chart.runLines.push({ run: rl.run.id, index: series.length });
+      chart.runLines.push({ run: rl.run.id, index: series.length, raw });
       series.push({ label: rl.run.name || rl.run.id, stroke: c, width: 1.5, spanGaps: true, points: { show: false } });
       tables.push({ x, ys });
     }
@@ -177,10 +185,12 @@ export async function renderMetrics(main: HTMLElement, params: URLSearchParams):
               readout.textContent = '';
               return;
             }
-            const parts = chart.runLines.map(({ run, index }) => {
-              const v = u.data[index][i];
+            const parts = chart.runLines.map(({ run, index, raw }) => {
+              const v = u.data[raw][i];
+              const sm = u.data[index][i];
               const r = runs.find((x) => x.id === run)!;
-              return el('span', { style: `color:${colors.get(run)}` }, `${r.name || r.id}: ${v === null || v === undefined ? '–' : fmt(v)}`);
+              const text = v === null || v === undefined ? '–' : fmt(v) + (raw !== index && sm !== null && sm !== undefined ? ` (smoothed ${fmt(sm)})` : '');
+              return el('span', { style: `color:${colors.get(run)}` }, `${r.name || r.id}: ${text}`);
             });
             readout.replaceChildren(el('span', {}, `${st.x} ${fmt(u.data[0][i])}`), ...parts);
           },
@@ -287,6 +297,7 @@ export async function renderMetrics(main: HTMLElement, params: URLSearchParams):
   });
   runColors();
   await Promise.all(pending);
+  window.__runlogReadyMs = performance.now();
   main.dataset.ready = '1';
   return () => {
     alive = false;
