@@ -126,6 +126,8 @@ class ServerTest : public ::testing::Test {
     if (!res) return json();
     EXPECT_EQ(res->status, want_status) << path << ": " << res->body;
     EXPECT_EQ(res->get_header_value("X-Content-Type-Options"), "nosniff");
+    EXPECT_EQ(res->get_header_value("Content-Type"),
+              "application/json; charset=utf-8");
     json j = json::parse(res->body, nullptr, false);
     EXPECT_FALSE(j.is_discarded()) << path << ": " << res->body;
     return j;

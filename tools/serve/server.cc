@@ -189,7 +189,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(Repo* repo,
   http.set_read_timeout(timeout);
   http.set_write_timeout(timeout);
   http.set_keep_alive_timeout(
-      std::max<time_t>(1, absl::ToInt64Seconds(options.timeout)));
+      std::max<time_t>(1, absl::ToInt64Seconds(options.keep_alive)));
   http.set_payload_max_length(kMaxBodyBytes);
   // Headers and body go out in separate writes; without this, Nagle holds
   // the second until the client's delayed ACK (~40 ms a request).

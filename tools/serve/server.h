@@ -30,7 +30,11 @@ struct ServerOptions {
   std::string host = "127.0.0.1";
   int port = kDefaultPort;  // 0: an ephemeral port (see Server::port)
   absl::Duration timeout = absl::Seconds(5);  // per read and per write
-  int threads = 4;
+  // An idle keep-alive connection holds a worker until it times out;
+  // browsers keep 6 connections per host open, so there must be more
+  // workers than that, and idle ones must be let go soon.
+  absl::Duration keep_alive = absl::Seconds(1);
+  int threads = 16;
 };
 
 class Server {
