@@ -179,6 +179,7 @@ try {
   await until(page, () => document.querySelector('main')?.dataset.ready === '1', null, 'the run page');
   const params = await page.textContent('#params');
   check(/lr/.test(params) && /batch_size/.test(params) && /seed/.test(params), 'the run page shows the params', params.replace(/\s+/g, ' ').slice(0, 80));
+  check(!(await page.$$eval('main > *', (es) => es.some((e) => e.textContent.trim() === 'null'))), 'the run page shows no stray "null"');
   await until(page, () => { const i = document.querySelector('img.blob'); return i && i.complete && i.naturalWidth > 0; }, null, 'the image blob');
   const img = await page.$eval('img.blob', (i) => `${i.naturalWidth}x${i.naturalHeight} ${i.src.replace(/^.*\/api/, '/api')}`);
   check(/^16x16/.test(img), 'the run page shows an image blob', img);

@@ -54,7 +54,7 @@ function heatmap(h: { step: number[]; edges: number[][]; counts: number[][] }): 
 
 export async function renderRun(main: HTMLElement, id: string): Promise<() => void> {
   const r = await getRun(id);
-  main.append(
+  const parts: (HTMLElement | null)[] = [
     el('h2', { id: 'run-title' }, r.name || r.id),
     el('p', { class: 'meta' },
       `${r.id} · ${r.experiment} · `, el('span', { class: `status ${r.status}` }, r.status),
@@ -64,7 +64,8 @@ export async function renderRun(main: HTMLElement, id: string): Promise<() => vo
     el('p', { class: 'tags' }, ...r.tags.map((t) => el('span', { class: 'tag' }, t))),
     el('h3', {}, 'Params'), el('div', { id: 'params' }, paramsTree(r.params)),
     el('h3', {}, 'Series'), summaryTable(r.series),
-  );
+  ];
+  main.append(...parts.filter((p): p is HTMLElement => p !== null));
   const jobs: Promise<void>[] = [];
   for (const s of r.series) {
     const section = el('section', { class: 'extra' }, el('h3', {}, `${s.kind}: ${s.name}${contextText(s.context) ? ' {' + contextText(s.context) + '}' : ''}`));
