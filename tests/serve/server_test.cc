@@ -189,6 +189,18 @@ TEST_F(ServerTest, ListsRunsWithParamsTagsAndSummaries) {
   EXPECT_TRUE(found);
 }
 
+TEST_F(ServerTest, ListShowsALiveRunCommittedAfterAListing) {
+  json before = GetJson("/api/runs", 200);
+  ASSERT_EQ(before["runs"][1]["status"], "running");
+  ASSERT_THAT(live_run_->Commit(), IsOk());
+  json after = GetJson("/api/runs", 200);
+  EXPECT_EQ(after["runs"][1]["status"], "finished");
+  EXPECT_EQ(after["runs"][1]["state"], "committed");
+  // The committed run's row, listed again, is the same.
+  EXPECT_EQ(after["runs"][0], before["runs"][0]);
+  EXPECT_EQ(GetJson("/api/runs", 200)["runs"][1], after["runs"][1]);
+}
+
 TEST_F(ServerTest, PagesWithLimitAndOffset) {
   json j = GetJson("/api/runs?limit=1&offset=1", 200);
   ASSERT_THAT(j["runs"], SizeIs(1));

@@ -31,6 +31,8 @@ constexpr size_t kDefaultTextLimit = 1'000;
 constexpr size_t kMaxTextLimit = 10'000;
 constexpr size_t kDefaultHistogramSteps = 200;
 constexpr size_t kMaxHistogramSteps = 2'000;
+// About 2 KB each, so at most some 40 MB.
+constexpr size_t kMaxCachedRows = 20'000;
 
 Response Json(const json& body, int status = 200) {
   Response r;
@@ -235,9 +237,32 @@ Response Api::ListRuns(const Params& params) {
   }
   absl::StatusOr<std::vector<RunRecord>> runs = repo_->ListRuns(filter);
   if (!runs.ok()) return ErrorResponse(runs.status());
-  json rows = json::array();
-  for (const RunRecord& r : *runs) rows.push_back(RecordJson(r));
-  return Json({{"runs", std::move(rows)}, {"offset", filter.offset}});
+  Response r;
+  r.body = absl::StrCat("{\"offset\":", filter.offset, ",\"runs\":[");
+  for (size_t i = 0; i < runs->size(); ++i) {
+    if (i > 0) r.body += ',';
+    r.body += RowJson((*runs)[i]);
+  }
+  r.body += "]}";
+  return r;
+}
+
+std::string Api::RowJson(const RunRecord& record) {
+  const bool immutable =
+      record.state == storage::RunState::kCommitted && record.error.ok();
+  if (immutable) {
+    absl::MutexLock lock(&mu_);
+    auto it = rows_.find(record.id);
+    if (it != rows_.end()) return it->second;
+  }
+  std::string row =
+      RecordJson(record).dump(-1, ' ', false, json::error_handler_t::replace);
+  if (immutable) {
+    absl::MutexLock lock(&mu_);
+    if (rows_.size() >= kMaxCachedRows) rows_.clear();
+    rows_.emplace(record.id, row);
+  }
+  return row;
 }
 
 Response Api::GetRun(absl::string_view id) {

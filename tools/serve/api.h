@@ -16,8 +16,11 @@
 #include <map>
 #include <string>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
 #include "tracking/repo.h"
 
 namespace runlog::serve {
@@ -66,7 +69,15 @@ class Api {
   Response Blob(const Params& params);
 
  private:
+  // The JSON row of a run, from the cache when the run is committed.
+  std::string RowJson(const RunRecord& r);
+
   Repo* repo_;
+  // Committed runs never change, so their rows are kept: the run list is
+  // then mostly a copy of these strings, not a JSON tree built per request
+  // (which was most of its time). Bounded by kMaxCachedRows.
+  absl::Mutex mu_;
+  absl::flat_hash_map<std::string, std::string> rows_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace runlog::serve
