@@ -72,26 +72,23 @@ export function xValues(line: Line, mode: XMode, t0Us: number): number[] {
   }
 }
 
-// The steps of the points whose x lies in [a, b], as [first, last]; null
-// when none does.
+// The steps to read again for the x range [a, b]: from the last point at or
+// before a to the first at or after b, so that the buckets the range cuts
+// through are read whole; null when the range misses the line.
 export function stepRangeFor(line: Line, mode: XMode, t0Us: number, a: number, b: number): [number, number] | null {
   const xs = xValues(line, mode, t0Us);
-  let first = Infinity;
-  let last = -Infinity;
-  for (let i = 0; i < xs.length; i++) {
-    if (xs[i] >= a && xs[i] <= b) {
-      first = Math.min(first, line.step[i]);
-      last = Math.max(last, line.step[i]);
+  const n = xs.length;
+  if (n === 0 || b < xs[0] || a > xs[n - 1]) return null;
+  let lo = 0;
+  let hi = n - 1;
+  for (let i = 0; i < n; i++) {
+    if (xs[i] <= a) lo = i;
+    if (xs[i] >= b) {
+      hi = i;
+      break;
     }
   }
-  // A zoom between two buckets still asks for the steps around it.
-  if (first === Infinity) {
-    for (let i = 0; i + 1 < xs.length; i++) {
-      if (xs[i] < a && xs[i + 1] > b) return [line.step[i], line.step[i + 1]];
-    }
-    return null;
-  }
-  return [first, last];
+  return [line.step[lo], line.step[hi]];
 }
 
 export interface Table {

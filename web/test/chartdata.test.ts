@@ -50,13 +50,16 @@ describe('axis modes', () => {
     expect(xValues(l, 'relative', l.time_us[0])).toEqual([0, 5, 10]);
     expect(xValues(l, 'wall', 0)).toEqual([100, 105, 110]);
   });
-  it('turns an x range back into steps in every mode', () => {
-    expect(stepRangeFor(l, 'step', 0, 4, 11)).toEqual([5, 10]);
-    expect(stepRangeFor(l, 'relative', l.time_us[0], 4, 6)).toEqual([5, 5]);
-    expect(stepRangeFor(l, 'wall', 0, 104, 111)).toEqual([5, 10]);
-    // Between two points: the two around it.
+  it('turns an x range back into the steps around it in every mode', () => {
+    expect(stepRangeFor(l, 'step', 0, 5, 10)).toEqual([5, 10]);
+    expect(stepRangeFor(l, 'step', 0, 4, 11)).toEqual([0, 10]);
     expect(stepRangeFor(l, 'step', 0, 6, 7)).toEqual([5, 10]);
+    expect(stepRangeFor(l, 'relative', l.time_us[0], 4, 6)).toEqual([0, 10]);
+    expect(stepRangeFor(l, 'relative', l.time_us[0], 5, 5)).toEqual([5, 5]);
+    expect(stepRangeFor(l, 'wall', 0, 105, 111)).toEqual([5, 10]);
+    expect(stepRangeFor(l, 'epoch', 0, 0.5, 0.7)).toEqual([5, 10]);
     expect(stepRangeFor(l, 'step', 0, 20, 30)).toBeNull();
+    expect(stepRangeFor(l, 'step', 0, -9, -1)).toBeNull();
   });
 });
 
