@@ -2,12 +2,12 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "nlohmann/json.hpp"
@@ -100,6 +100,45 @@ absl::Status WrongKind(const RunView& view, const SeriesSummary& s,
 
 bool Committed(const RunView& view) {
   return view.record().state == storage::RunState::kCommitted;
+}
+
+// One series of one run as the per-run endpoints address it: `run`, `name`,
+// `context` and (with `with_steps`) `steps`, each validated; the series must
+// exist and hold `kind` points.
+struct SeriesAt {
+  std::unique_ptr<RunView> view;
+  SeriesKey key;
+  StepRange range;
+
+  // The ETag of an answer that depends on this series and `extra`, when the
+  // run is committed; empty otherwise.
+  std::string ETag(absl::string_view endpoint, absl::string_view extra) const {
+    if (!Committed(*view)) return "";
+    return ETagFor(absl::StrCat(endpoint, "\n", view->id(), "\n",
+                                key.ToString(), "\n", range.first, ":",
+                                range.last, "\n", extra));
+  }
+};
+
+absl::StatusOr<SeriesAt> OpenSeries(Repo& repo, const Params& params,
+                                    SeriesKind kind, bool with_steps) {
+  SeriesAt at;
+  absl::StatusOr<std::unique_ptr<RunView>> view =
+      OpenValidRun(repo, Get(params, "run"));
+  if (!view.ok()) return view.status();
+  at.view = *std::move(view);
+  absl::StatusOr<SeriesKey> key = KeyFrom(params);
+  if (!key.ok()) return key.status();
+  at.key = *std::move(key);
+  if (with_steps) {
+    absl::StatusOr<StepRange> range = ParseStepRange(Get(params, "steps"));
+    if (!range.ok()) return range.status();
+    at.range = *range;
+  }
+  const SeriesSummary* s = FindSeries(*at.view, at.key);
+  if (s == nullptr) return NoSeries(*at.view, at.key);
+  if (s->kind != kind) return WrongKind(*at.view, *s, kind);
+  return at;
 }
 
 // How many points of `s` lie in `range`, when the summary tells: the whole
@@ -318,13 +357,9 @@ Response Api::Series(const Params& params) {
 }
 
 Response Api::Texts(const Params& params) {
-  absl::StatusOr<std::unique_ptr<RunView>> view =
-      OpenValidRun(*repo_, Get(params, "run"));
-  if (!view.ok()) return ErrorResponse(view.status());
-  absl::StatusOr<SeriesKey> key = KeyFrom(params);
-  if (!key.ok()) return ErrorResponse(key.status());
-  absl::StatusOr<StepRange> range = ParseStepRange(Get(params, "steps"));
-  if (!range.ok()) return ErrorResponse(range.status());
+  absl::StatusOr<SeriesAt> at =
+      OpenSeries(*repo_, params, SeriesKind::kText, /*with_steps=*/true);
+  if (!at.ok()) return ErrorResponse(at.status());
   size_t limit = kDefaultTextLimit;
   if (Has(params, "limit")) {
     absl::StatusOr<int64_t> n =
@@ -332,12 +367,7 @@ Response Api::Texts(const Params& params) {
     if (!n.ok()) return ErrorResponse(n.status());
     limit = static_cast<size_t>(*n);
   }
-  const SeriesSummary* s = FindSeries(**view, *key);
-  if (s == nullptr) return ErrorResponse(NoSeries(**view, *key));
-  if (s->kind != SeriesKind::kText) {
-    return ErrorResponse(WrongKind(**view, *s, SeriesKind::kText));
-  }
-  absl::StatusOr<TextColumns> cols = (*view)->ReadTexts(*key, *range);
+  absl::StatusOr<TextColumns> cols = at->view->ReadTexts(at->key, at->range);
   if (!cols.ok()) return ErrorResponse(cols.status());
   const size_t n = std::min(limit, cols->size());
   json steps = json::array(), values = json::array();
@@ -345,26 +375,18 @@ Response Api::Texts(const Params& params) {
     steps.push_back(cols->steps[i]);
     values.push_back(cols->values[i]);
   }
-  Response r = Json({{"run", (*view)->id()},
+  Response r = Json({{"run", at->view->id()},
                      {"step", std::move(steps)},
                      {"value", std::move(values)},
                      {"truncated", cols->size() > n}});
-  if (Committed(**view)) {
-    r.etag = ETagFor(absl::StrCat("texts\n", (*view)->id(), "\n",
-                                  key->ToString(), "\n", range->first, ":",
-                                  range->last, "\n", limit));
-  }
+  r.etag = at->ETag("texts", absl::StrCat(limit));
   return r;
 }
 
 Response Api::Histograms(const Params& params) {
-  absl::StatusOr<std::unique_ptr<RunView>> view =
-      OpenValidRun(*repo_, Get(params, "run"));
-  if (!view.ok()) return ErrorResponse(view.status());
-  absl::StatusOr<SeriesKey> key = KeyFrom(params);
-  if (!key.ok()) return ErrorResponse(key.status());
-  absl::StatusOr<StepRange> range = ParseStepRange(Get(params, "steps"));
-  if (!range.ok()) return ErrorResponse(range.status());
+  absl::StatusOr<SeriesAt> at =
+      OpenSeries(*repo_, params, SeriesKind::kHistogram, /*with_steps=*/true);
+  if (!at.ok()) return ErrorResponse(at.status());
   size_t max_steps = kDefaultHistogramSteps;
   if (Has(params, "max_steps")) {
     absl::StatusOr<int64_t> n = ParseBoundedInt(
@@ -372,12 +394,8 @@ Response Api::Histograms(const Params& params) {
     if (!n.ok()) return ErrorResponse(n.status());
     max_steps = static_cast<size_t>(*n);
   }
-  const SeriesSummary* s = FindSeries(**view, *key);
-  if (s == nullptr) return ErrorResponse(NoSeries(**view, *key));
-  if (s->kind != SeriesKind::kHistogram) {
-    return ErrorResponse(WrongKind(**view, *s, SeriesKind::kHistogram));
-  }
-  absl::StatusOr<HistogramColumns> cols = (*view)->ReadHistograms(*key, *range);
+  absl::StatusOr<HistogramColumns> cols =
+      at->view->ReadHistograms(at->key, at->range);
   if (!cols.ok()) return ErrorResponse(cols.status());
   json steps = json::array(), edges = json::array(), counts = json::array();
   for (size_t i : Spread(cols->size(), max_steps)) {
@@ -385,32 +403,19 @@ Response Api::Histograms(const Params& params) {
     edges.push_back(Numbers(cols->values[i].edges));
     counts.push_back(Numbers(cols->values[i].counts));
   }
-  Response r = Json({{"run", (*view)->id()},
+  Response r = Json({{"run", at->view->id()},
                      {"step", std::move(steps)},
                      {"edges", std::move(edges)},
                      {"counts", std::move(counts)}});
-  if (Committed(**view)) {
-    r.etag = ETagFor(absl::StrCat("histograms\n", (*view)->id(), "\n",
-                                  key->ToString(), "\n", range->first, ":",
-                                  range->last, "\n", max_steps));
-  }
+  r.etag = at->ETag("histograms", absl::StrCat(max_steps));
   return r;
 }
 
 Response Api::Blobs(const Params& params) {
-  absl::StatusOr<std::unique_ptr<RunView>> view =
-      OpenValidRun(*repo_, Get(params, "run"));
-  if (!view.ok()) return ErrorResponse(view.status());
-  absl::StatusOr<SeriesKey> key = KeyFrom(params);
-  if (!key.ok()) return ErrorResponse(key.status());
-  absl::StatusOr<StepRange> range = ParseStepRange(Get(params, "steps"));
-  if (!range.ok()) return ErrorResponse(range.status());
-  const SeriesSummary* s = FindSeries(**view, *key);
-  if (s == nullptr) return ErrorResponse(NoSeries(**view, *key));
-  if (s->kind != SeriesKind::kBlob) {
-    return ErrorResponse(WrongKind(**view, *s, SeriesKind::kBlob));
-  }
-  absl::StatusOr<BlobColumns> cols = (*view)->ReadBlobs(*key, *range);
+  absl::StatusOr<SeriesAt> at =
+      OpenSeries(*repo_, params, SeriesKind::kBlob, /*with_steps=*/true);
+  if (!at.ok()) return ErrorResponse(at.status());
+  absl::StatusOr<BlobColumns> cols = at->view->ReadBlobs(at->key, at->range);
   if (!cols.ok()) return ErrorResponse(cols.status());
   json steps = json::array(), types = json::array(), sizes = json::array();
   for (size_t i = 0; i < cols->size(); ++i) {
@@ -418,40 +423,29 @@ Response Api::Blobs(const Params& params) {
     types.push_back(cols->values[i].content_type);
     sizes.push_back(cols->values[i].data.size());
   }
-  Response r = Json({{"run", (*view)->id()},
+  Response r = Json({{"run", at->view->id()},
                      {"step", std::move(steps)},
                      {"content_type", std::move(types)},
                      {"bytes", std::move(sizes)}});
-  if (Committed(**view)) {
-    r.etag =
-        ETagFor(absl::StrCat("blobs\n", (*view)->id(), "\n", key->ToString(),
-                             "\n", range->first, ":", range->last));
-  }
+  r.etag = at->ETag("blobs", "");
   return r;
 }
 
 Response Api::Blob(const Params& params) {
-  absl::StatusOr<std::unique_ptr<RunView>> view =
-      OpenValidRun(*repo_, Get(params, "run"));
-  if (!view.ok()) return ErrorResponse(view.status());
-  absl::StatusOr<SeriesKey> key = KeyFrom(params);
-  if (!key.ok()) return ErrorResponse(key.status());
+  absl::StatusOr<SeriesAt> at =
+      OpenSeries(*repo_, params, SeriesKind::kBlob, /*with_steps=*/false);
+  if (!at.ok()) return ErrorResponse(at.status());
   absl::StatusOr<int64_t> step = ParseBoundedInt(
       "step", Get(params, "step"), std::numeric_limits<int64_t>::min(),
       std::numeric_limits<int64_t>::max());
   if (!step.ok()) return ErrorResponse(step.status());
-  const SeriesSummary* s = FindSeries(**view, *key);
-  if (s == nullptr) return ErrorResponse(NoSeries(**view, *key));
-  if (s->kind != SeriesKind::kBlob) {
-    return ErrorResponse(WrongKind(**view, *s, SeriesKind::kBlob));
-  }
-  absl::StatusOr<BlobColumns> cols =
-      (*view)->ReadBlobs(*key, StepRange{*step, *step});
+  at->range = StepRange{*step, *step};
+  absl::StatusOr<BlobColumns> cols = at->view->ReadBlobs(at->key, at->range);
   if (!cols.ok()) return ErrorResponse(cols.status());
   if (cols->size() == 0) {
     return ErrorResponse(absl::NotFoundError(
-        absl::StrCat("run ", (*view)->id(), " has no blob of ", key->ToString(),
-                     " at step ", *step)));
+        absl::StrCat("run ", at->view->id(), " has no blob of ",
+                     at->key.ToString(), " at step ", *step)));
   }
   Response r;
   const runlog::Blob& blob = cols->values.front();
@@ -459,10 +453,7 @@ Response Api::Blob(const Params& params) {
   r.content_type =
       r.attachment ? "application/octet-stream" : blob.content_type;
   r.body = blob.data;
-  if (Committed(**view)) {
-    r.etag = ETagFor(absl::StrCat("blob\n", (*view)->id(), "\n",
-                                  key->ToString(), "\n", *step));
-  }
+  r.etag = at->ETag("blob", "");
   return r;
 }
 
