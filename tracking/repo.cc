@@ -7,7 +7,9 @@
 #include <utility>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "storage/commit_manifest.h"
 #include "storage/format.h"
 #include "storage/run_id.h"
@@ -242,6 +244,7 @@ absl::StatusOr<std::vector<RunRecord>> Repo::ListRuns(const RunFilter& filter) {
   out.reserve(entries.size());
   for (const storage::RunEntry& entry : entries) {
     if (filter.status && StatusOf(entry) != *filter.status) continue;
+    if (filter.state && entry.state != *filter.state) continue;
     absl::StatusOr<RunRecord> r = Describe(entry, filter.disk_usage);
     if (absl::IsNotFound(r.status())) continue;
     RUNLOG_RETURN_IF_ERROR(r.status());
@@ -264,6 +267,32 @@ absl::StatusOr<RunRecord> Repo::GetRun(absl::string_view id) {
         absl::StrCat("run ", id, " not found in ", path()));
   }
   return r;
+}
+
+absl::StatusOr<std::string> Repo::ResolveRunId(absl::string_view prefix) {
+  RUNLOG_RETURN_IF_ERROR(storage::ValidateRunId(prefix));
+  RUNLOG_ASSIGN_OR_RETURN(std::vector<std::string> names,
+                          store_->fs()->ListDir(storage::JoinPath(
+                              path(), storage::format::kRunsDirName)));
+  std::vector<std::string> matches;
+  for (std::string& name : names) {
+    if (!storage::IsValidRunId(name)) continue;  // .creating.<id> and such
+    if (name == prefix) return std::move(name);
+    if (absl::StartsWith(name, prefix)) matches.push_back(std::move(name));
+  }
+  if (matches.size() == 1) return std::move(matches[0]);
+  if (matches.empty()) {
+    return absl::NotFoundError(absl::StrCat("run ", prefix, " not found in ",
+                                            path(),
+                                            " (no run id begins with it)"));
+  }
+  std::sort(matches.begin(), matches.end());
+  const size_t shown = std::min<size_t>(matches.size(), 5);
+  return absl::InvalidArgumentError(absl::StrCat(
+      "run id prefix '", prefix, "' is ambiguous: ", matches.size(),
+      " runs begin with it (",
+      absl::StrJoin(matches.begin(), matches.begin() + shown, ", "),
+      matches.size() > shown ? ", ..." : "", ")"));
 }
 
 absl::StatusOr<std::unique_ptr<RunView>> Repo::OpenRun(absl::string_view id) {

@@ -66,6 +66,7 @@ struct RunFilter {
   std::optional<std::string> experiment;
   std::optional<std::string> tag;
   std::optional<RunStatus> status;
+  std::optional<storage::RunState> state;
   // A filter in the query language of docs/query.md (tracking/query/), e.g.
   // "metrics.acc > 0.9 and params.model = 'resnet'"; empty selects every
   // run. Evaluated over summaries only: no point is decoded. A malformed
@@ -160,6 +161,13 @@ class Repo {
   // uncommitted ones by decoding their records.
   absl::StatusOr<std::vector<RunRecord>> ListRuns(const RunFilter& filter = {});
   absl::StatusOr<RunRecord> GetRun(absl::string_view id);
+
+  // The run whose id is `prefix` or begins with it, as git takes a unique
+  // prefix of a hash: an exact id wins; otherwise exactly one run must
+  // start with `prefix`. InvalidArgument for characters outside run ids or
+  // a prefix several runs share (the message names up to five); NotFound
+  // when none does. Reads the runs/ directory only.
+  absl::StatusOr<std::string> ResolveRunId(absl::string_view prefix);
 
   // A reader of one run (committed or live).
   absl::StatusOr<std::unique_ptr<RunView>> OpenRun(absl::string_view id);

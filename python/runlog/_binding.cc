@@ -328,10 +328,20 @@ absl::string_view ActionKindName(storage::RecoveryAction::Kind kind) {
       return "salvage_abandoned_run";
     case K::kRemoveStaleCompaction:
       return "remove_stale_compaction";
+    case K::kRecheckRemoval:
+      return "recheck_removal";
+    case K::kRemoveOldManifest:
+      return "remove_old_manifest";
+    case K::kRepairManifest:
+      return "repair_manifest";
+    case K::kRemoveUnfinishedCreation:
+      return "remove_unfinished_creation";
   }
   return "unknown";
 }
 
+// One word per concept, as records print them: a status is how a run
+// ended (or that it has not), a state where it stands on disk.
 std::optional<RunStatus> ParseStatus(const std::optional<std::string>& s) {
   if (!s.has_value()) return std::nullopt;
   for (RunStatus st :
@@ -339,10 +349,29 @@ std::optional<RunStatus> ParseStatus(const std::optional<std::string>& s) {
         RunStatus::kCrashed, RunStatus::kAbandoned}) {
     if (RunStatusName(st) == *s) return st;
   }
-  throw StatusError{absl::InvalidArgumentError(
-      absl::StrCat("state '", *s,
-                   "' is not one of running, finished, failed, crashed, "
-                   "abandoned"))};
+  throw StatusError{absl::InvalidArgumentError(absl::StrCat(
+      "status '", *s,
+      "' is not one of running, finished, failed, crashed, abandoned",
+      *s == "committed" || *s == "live" || *s == "unknown"
+          ? absl::StrCat(" ('", *s, "' is a state: pass state='", *s, "')")
+          : ""))};
+}
+
+std::optional<storage::RunState> ParseState(
+    const std::optional<std::string>& s) {
+  if (!s.has_value()) return std::nullopt;
+  for (storage::RunState st :
+       {storage::RunState::kCommitted, storage::RunState::kLive,
+        storage::RunState::kAbandoned, storage::RunState::kUnknown}) {
+    if (storage::RunStateName(st) == *s) return st;
+  }
+  const bool is_status =
+      *s == "running" || *s == "finished" || *s == "failed" || *s == "crashed";
+  throw StatusError{absl::InvalidArgumentError(absl::StrCat(
+      "state '", *s, "' is not one of committed, live, abandoned, unknown",
+      is_status
+          ? absl::StrCat(" ('", *s, "' is a status: pass status='", *s, "')")
+          : ""))};
 }
 
 // ---- the wrapped objects
@@ -664,12 +693,21 @@ class PyRepo {
 
   py::list Runs(const std::optional<std::string>& experiment,
                 const std::optional<std::string>& tag,
-                const std::optional<std::string>& state, bool disk_usage) {
+                const std::optional<std::string>& status,
+                const std::optional<std::string>& state,
+                const std::string& where,
+                const std::vector<std::string>& order_by, size_t offset,
+                std::optional<size_t> limit, bool disk_usage) {
     RunFilter filter;
     filter.disk_usage = disk_usage;
     filter.experiment = experiment;
     filter.tag = tag;
-    filter.status = ParseStatus(state);
+    filter.status = ParseStatus(status);
+    filter.state = ParseState(state);
+    filter.where = where;
+    filter.order_by = order_by;
+    filter.offset = offset;
+    filter.limit = limit;
     std::vector<RunRecord> records =
         ValueOrThrow(Unlocked([&] { return repo_->ListRuns(filter); }));
     py::list out;
@@ -820,7 +858,10 @@ PYBIND11_MODULE(_runlog, m) {
       .def("delete_run", &PyRepo::DeleteRun, py::arg("id"),
            py::arg("force") = false)
       .def("_runs", &PyRepo::Runs, py::arg("experiment") = py::none(),
-           py::arg("tag") = py::none(), py::arg("state") = py::none(),
+           py::arg("tag") = py::none(), py::arg("status") = py::none(),
+           py::arg("state") = py::none(), py::arg("where") = "",
+           py::arg("order_by") = std::vector<std::string>(),
+           py::arg("offset") = 0, py::arg("limit") = py::none(),
            py::arg("disk_usage") = false)
       .def("_get_run", &PyRepo::GetRun, py::arg("id"))
       .def("_open_run", &PyRepo::OpenRun, py::arg("id"))

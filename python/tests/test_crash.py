@@ -35,7 +35,7 @@ def test_sigkilled_run_is_abandoned_readable_and_recovered(repo, repo_path):
     assert record.id == run_id
     assert record.status == "abandoned"
     assert record.params == {"seed": 7}
-    assert repo.runs(state="abandoned")[0].id == run_id
+    assert repo.runs(status="abandoned")[0].id == run_id
 
     series = repo.open_run(run_id).series("loss")
     np.testing.assert_array_equal(series.steps, np.arange(50))

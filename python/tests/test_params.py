@@ -86,5 +86,5 @@ def test_tags_and_metadata(repo):
     assert (record.name, record.description) == ("first", "d")
     assert repo.runs(experiment="other") == []
     assert repo.runs(tag="c") == []
-    assert repo.runs(state="finished")[0].id == run.id
-    assert repo.runs(state="failed") == []
+    assert repo.runs(status="finished")[0].id == run.id
+    assert repo.runs(status="failed") == []

@@ -93,7 +93,7 @@ def test_live_run_is_readable_after_flush(repo):
     run = repo.create_run(experiment="e")
     run.track(1.5, name="loss", step=0)
     run.flush()
-    (record,) = repo.runs(state="running")
+    (record,) = repo.runs(status="running")
     assert record.id == run.id
     assert repo.open_run(run.id).series("loss").values.tolist() == [1.5]
     run.commit()

@@ -34,6 +34,15 @@ MATCHER_P2(StatusIs, code, message_matcher, "") {
              message_matcher, std::string(s.message()), result_listener);
 }
 
+// A StatusOr that is OK and holds a value matching `value_matcher`.
+MATCHER_P(IsOkAndHolds, value_matcher, "") {
+  if (!arg.ok()) {
+    *result_listener << "status: " << arg.status();
+    return false;
+  }
+  return ::testing::ExplainMatchResult(value_matcher, *arg, result_listener);
+}
+
 #define RUNLOG_ASSERT_OK(expr) ASSERT_THAT((expr), ::runlog::testing::IsOk())
 #define RUNLOG_EXPECT_OK(expr) EXPECT_THAT((expr), ::runlog::testing::IsOk())
 

@@ -17,6 +17,10 @@ class ErrorsTest : public SegtoolTest {
   // line on stderr containing `message`, and that no file changed.
   CliResult ExpectError(const std::vector<std::string>& args, int code,
                         const std::string& message) {
+    // Listing may refresh the run catalog, a cache of what COMMIT files say
+    // (storage/run_catalog.h); make it current first, so that any other
+    // change is the command's.
+    Segtool({"ls", "<REPO>"});
     const Snapshot before = TakeSnapshot(repo_path_);
     CliResult r = Segtool(args);
     EXPECT_EQ(r.code, code) << r.out << r.err;
@@ -145,6 +149,29 @@ TEST_F(ErrorsTest, VerifyNamesFileAndOffsetOfABitFlip) {
               MatchesRegex("(.|\n)*<RUN1> +runs/<RUN1>/000001.seg +[0-9]+ "
                            "+DATA_LOSS(.|\n)*"));
   EXPECT_EQ(before, TakeSnapshot(repo_path_));
+}
+
+TEST_F(ErrorsTest, MalformedQuery) {
+  ExpectError({"ls", "<REPO>", "--where", "metrics.loss > 1 and metrcs.x = 2"},
+              kExitUsage,
+              "segtool: query:1:22: unknown field 'metrcs' (did you mean "
+              "'metrics'?)");
+  ExpectError({"ls", "<REPO>", "--sort", "naem"}, kExitUsage,
+              "order_by[0]:1:1: unknown field 'naem' (did you mean 'name'?)");
+  ExpectError({"ls", "<REPO>", "--sort", "name:sideways"}, kExitUsage,
+              "--sort name:sideways: the direction after ':' is desc or asc");
+  ExpectError({"ls", "<REPO>", "--columns", "params.lr,,name"}, kExitUsage,
+              "--columns item 2:1:1: expected a field");
+  ExpectError({"ls", "<REPO>", "--where", std::string(5000, '(')}, kExitUsage,
+              "query: query is 5000 bytes, over the limit of 4096");
+}
+
+TEST_F(ErrorsTest, AmbiguousIdPrefix) {
+  const std::string common = run_ids_[0].substr(0, 4);
+  ASSERT_EQ(run_ids_[1].substr(0, 4), common);
+  ExpectError({"show", "<REPO>", common}, kExitProblem,
+              "is ambiguous: 3 runs begin with it");
+  ExpectError({"rm", "<REPO>", common}, kExitProblem, "is ambiguous");
 }
 
 TEST_F(ErrorsTest, DamagedCommit) {

@@ -23,6 +23,7 @@ namespace {
 
 using ::runlog::testing::FakeSystemProbe;
 using ::runlog::testing::IsOk;
+using ::runlog::testing::IsOkAndHolds;
 using ::runlog::testing::StatusIs;
 using ::testing::AllOf;
 using ::testing::ElementsAre;
@@ -208,6 +209,70 @@ TEST_F(RepoTest, FiltersCombine) {
   EXPECT_THAT(
       ListIds({.experiment = "b", .tag = "x", .status = RunStatus::kFinished}),
       ElementsAre(want));
+}
+
+// ---- queries (tracking/query/, docs/query.md)
+// ---------------------------------
+
+TEST_F(RepoTest, WhereSelectsCommittedAndLiveRunsBySummaries) {
+  std::vector<std::string> ids;
+  std::unique_ptr<runlog::Run> live;  // kept open: a dropped Run commits
+  for (int i = 0; i < 4; ++i) {
+    auto run = NewRun({.params = Value(Value::Map{{"lr", 0.001 * (i + 1)}})});
+    for (int s = 0; s < 10; ++s) {
+      ASSERT_THAT(run->Track("loss", 1.0 / (s + 1 + i)), IsOk());
+    }
+    if (i < 3) {
+      ASSERT_THAT(run->Commit(), IsOk());
+    } else {
+      ASSERT_THAT(run->Flush(), IsOk());
+    }
+    ids.push_back(run->id());
+    if (i == 3) live = std::move(run);
+  }
+  EXPECT_THAT(ListIds({.where = "params.lr >= 0.002 and metrics.loss < 0.1"}),
+              ElementsAre(ids[1], ids[2], ids[3]));
+  EXPECT_THAT(ListIds({.where = "state = 'live'"}), ElementsAre(ids[3]));
+  EXPECT_THAT(ListIds({.where = "params.lr > 0.0015",
+                       .order_by = {"metrics.loss.last DESC"}}),
+              ElementsAre(ids[1], ids[2], ids[3]));
+  EXPECT_THAT(
+      ListIds({.order_by = {"params.lr DESC"}, .offset = 1, .limit = 2}),
+      ElementsAre(ids[2], ids[1]));
+  // The query composes with the older filters.
+  EXPECT_THAT(
+      ListIds({.status = RunStatus::kFinished, .where = "params.lr > 0.0025"}),
+      ElementsAre(ids[2]));
+}
+
+TEST_F(RepoTest, MalformedQueryIsInvalidArgumentNamingThePlace) {
+  Committed();
+  EXPECT_THAT(repo_->ListRuns({.where = "metrics.loss > 1 and metrcs.x = 2"}),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("query:1:22: unknown field 'metrcs' (did you "
+                                 "mean 'metrics'?)")));
+  EXPECT_THAT(repo_->ListRuns({.order_by = {"name", "created up"}}),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("order_by[1]:1:9:")));
+}
+
+TEST_F(RepoTest, ResolveRunIdTakesAUniquePrefix) {
+  const std::string a = Committed();
+  const std::string b = Committed();
+  EXPECT_THAT(repo_->ResolveRunId(a), IsOkAndHolds(a));
+  // Ids made a second apart share their first digits, then differ.
+  size_t common = 0;
+  while (a[common] == b[common]) ++common;
+  EXPECT_THAT(repo_->ResolveRunId(a.substr(0, common + 1)), IsOkAndHolds(a));
+  EXPECT_THAT(repo_->ResolveRunId(b.substr(0, common + 1)), IsOkAndHolds(b));
+  EXPECT_THAT(repo_->ResolveRunId(a.substr(0, common)),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("is ambiguous: 2 runs begin with it")));
+  EXPECT_THAT(repo_->ResolveRunId("zzzz"),
+              StatusIs(absl::StatusCode::kNotFound,
+                       HasSubstr("run zzzz not found in /repo (no run id begins with it)")));
+  EXPECT_THAT(repo_->ResolveRunId("../x"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("../x")));
 }
 
 TEST_F(RepoTest, LiveRunIsDescribedFromItsRecords) {

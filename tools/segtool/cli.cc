@@ -94,10 +94,12 @@ int RunCli(const std::vector<std::string>& args, const Env& env,
 
   // ---- ls ----
   LsArgs ls_args;
-  std::string ls_state, ls_status, ls_experiment, ls_tag;
+  std::string ls_state, ls_status, ls_experiment, ls_tag, ls_columns;
+  size_t ls_limit = 0;
   CLI::App* ls = app.add_subcommand("ls", "List the runs of a repository");
   ls->add_option("repo", ls_args.repo, "Repository directory")->required();
-  ls->add_flag("--json", ls_args.json, "JSON output");
+  CLI::Option* ls_json_opt =
+      ls->add_flag("--json", ls_args.json, "JSON output");
   CLI::Option* ls_exp_opt = ls->add_option("--experiment", ls_experiment,
                                            "Only runs of this experiment");
   CLI::Option* ls_tag_opt =
@@ -109,6 +111,21 @@ int RunCli(const std::vector<std::string>& args, const Env& env,
       ls->add_option("--status", ls_status, "Only runs with this status")
           ->check(
               CLI::IsMember(Names(std::begin(kStatuses), std::end(kStatuses))));
+  ls->add_option("--where", ls_args.where,
+                 "Only runs the query selects (docs/query.md), e.g. "
+                 "\"metrics.acc > 0.9 and params.model = 'resnet'\"");
+  ls->add_option("--sort", ls_args.sort,
+                 "Sort by FIELD[:desc] (repeatable; missing values last)");
+  CLI::Option* ls_limit_opt =
+      ls->add_option("--limit", ls_limit, "At most N runs")
+          ->check(CLI::NonNegativeNumber);
+  ls->add_option("--offset", ls_args.offset, "Skip the first N runs")
+      ->check(CLI::NonNegativeNumber);
+  CLI::Option* ls_columns_opt = ls->add_option(
+      "--columns", ls_columns,
+      "Comma-separated fields to show, e.g. params.lr,metrics.loss.min "
+      "(default: params that differ and the last value of shared metrics)");
+  ls->add_flag("--csv", ls_args.csv, "CSV output")->excludes(ls_json_opt);
 
   // ---- show ----
   ShowArgs show_args;
@@ -241,6 +258,8 @@ int RunCli(const std::vector<std::string>& args, const Env& env,
     if (ls_tag_opt->count()) ls_args.tag = ls_tag;
     if (ls_state_opt->count()) ls_args.state = ls_state;
     if (ls_status_opt->count()) ls_args.status = ls_status;
+    if (ls_limit_opt->count()) ls_args.limit = ls_limit;
+    if (ls_columns_opt->count()) ls_args.columns = ls_columns;
     return Ls(ls_args, env, out, err);
   }
   if (show->parsed()) return Show(show_args, env, out, err);

@@ -9,7 +9,8 @@
 // run, file or argument. Results go to `out` only.
 //
 // Repositories are opened with create_if_missing = false. Only rm, recover
-// and compact change a repository; every other command only reads. Run ids
+// and compact change a repository; every other command only reads, except
+// that ls may refresh the run catalog (a cache, storage/run_catalog.h). Run ids
 // from the command line are validated (storage/run_id.h) before any file is
 // touched, so no argument can address a path outside the repository.
 //
@@ -48,11 +49,22 @@ struct Env {
   // Draw progress of long operations on `err` (main sets it when stderr is
   // a terminal; tests leave it off so outputs stay exact).
   bool progress = false;
+  // Columns of the terminal `out` is; 0 when it is none (no limit). ls fits
+  // its default columns within it.
+  size_t terminal_width = 0;
 };
 
+// Run ids given to any command may be unique prefixes (Repo::ResolveRunId).
 struct LsArgs {
   std::string repo;
   bool json = false;
+  bool csv = false;
+  std::string where;              // the query of docs/query.md
+  std::vector<std::string> sort;  // "FIELD", "FIELD:desc" or "FIELD:asc"
+  std::optional<size_t> limit;
+  size_t offset = 0;
+  // Comma-separated fields; empty: the default columns (run_table.h).
+  std::optional<std::string> columns;
   std::optional<std::string> experiment;
   std::optional<std::string> tag;
   std::optional<std::string> state;   // committed|live|abandoned|unknown

@@ -99,8 +99,9 @@ absl::Status NoSuchSeries(const RunView& view, const SeriesKey& key) {
 
 }  // namespace
 
-int Cat(const CatArgs& args, const Env& env, std::ostream& out,
+int Cat(const CatArgs& given, const Env& env, std::ostream& out,
         std::ostream& err) {
+  CatArgs args = given;
   if (absl::Status s = storage::ValidateRunId(args.run); !s.ok()) {
     PrintRunError(err, args.run, s);
     return kExitProblem;
@@ -112,6 +113,14 @@ int Cat(const CatArgs& args, const Env& env, std::ostream& out,
   absl::StatusOr<std::unique_ptr<Repo>> repo = OpenRepo(args.repo, env);
   if (!repo.ok()) {
     PrintError(err, repo.status());
+    return kExitProblem;
+  }
+  // A unique prefix names the run, as git takes one of a hash.
+  if (absl::StatusOr<std::string> id = (*repo)->ResolveRunId(args.run);
+      id.ok()) {
+    args.run = *std::move(id);
+  } else {
+    PrintRunError(err, args.run, id.status());
     return kExitProblem;
   }
   absl::StatusOr<std::unique_ptr<RunView>> view = (*repo)->OpenRun(args.run);

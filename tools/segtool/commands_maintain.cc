@@ -55,7 +55,14 @@ int Rm(const RmArgs& args, const Env& env, std::ostream& out,
     return kExitProblem;
   }
   bool failed = false;
-  for (const std::string& id : args.runs) {
+  for (const std::string& given : args.runs) {
+    absl::StatusOr<std::string> resolved = (*repo)->ResolveRunId(given);
+    if (!resolved.ok()) {
+      PrintRunError(err, given, resolved.status());
+      failed = true;
+      continue;
+    }
+    const std::string& id = *resolved;
     DeleteOptions options;
     options.force = args.force;
     absl::Status s = (*repo)->DeleteRun(id, options);

@@ -60,12 +60,13 @@ absl::StatusOr<std::vector<std::string>> SelectRuns(
     return ids;
   }
   for (const std::string& id : given) {
-    if (absl::Status s = storage::ValidateRunId(id); !s.ok()) {
-      PrintRunError(err, id, s);
+    absl::StatusOr<std::string> resolved = repo.ResolveRunId(id);
+    if (!resolved.ok()) {
+      PrintRunError(err, id, resolved.status());
       *failed = true;
       continue;
     }
-    ids.push_back(id);
+    ids.push_back(*std::move(resolved));
   }
   return ids;
 }

@@ -28,9 +28,11 @@ void PrintError(std::ostream& err, const absl::Status& status);
 void PrintRunError(std::ostream& err, absl::string_view run,
                    const absl::Status& status);
 
-// The runs a command works on: the valid ids given, in the order given, or
-// every run of the repository when none are given. Invalid ids are reported
-// on `err` and left out; `*failed` is set when any was.
+// The runs a command works on: the ids given (or the one run each given
+// unique prefix names, Repo::ResolveRunId), in the order given, or every
+// run of the repository when none are given. Invalid, unknown and
+// ambiguous ids are reported on `err` and left out; `*failed` is set when
+// any was.
 absl::StatusOr<std::vector<std::string>> SelectRuns(
     Repo& repo, const std::vector<std::string>& given, std::ostream& err,
     bool* failed);

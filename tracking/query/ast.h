@@ -31,6 +31,9 @@ enum class Attribute {
   kCreated,
   kEnded,
   kDuration,
+  kPoints,  // points of every series
+  kSeries,  // number of series
+  kSize,    // bytes on disk; only when the listing measured them
 };
 
 // A metric summary picked by metrics.<name>.<aggregate>.

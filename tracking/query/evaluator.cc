@@ -300,6 +300,10 @@ Truth Evaluate(const Expr& e, const RunRecord& r, absl::Time now) {
     }
     case Expr::Kind::kTruth: {
       const Datum d = Resolve(e.lhs, r, now);
+      // A bare tags.x asks whether the run has the tag (valued or not).
+      if (e.lhs.field && e.lhs.field->kind == Field::Kind::kTag) {
+        return Of(!(d.kind == Datum::Kind::kBool && !d.b));
+      }
       if (d.kind == Datum::Kind::kBool) return Of(d.b);
       return Truth::kUnknown;
     }

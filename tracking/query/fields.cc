@@ -26,6 +26,9 @@ constexpr AttributeAlias kAttributes[] = {
     {"created", Attribute::kCreated},
     {"ended", Attribute::kEnded},
     {"duration", Attribute::kDuration},
+    {"points", Attribute::kPoints},
+    {"series", Attribute::kSeries},
+    {"size", Attribute::kSize},
     // MLflow's names for the same things.
     {"run_id", Attribute::kId},
     {"run_uuid", Attribute::kId},
@@ -219,6 +222,17 @@ Datum FieldDatum(const Field& f, const RunRecord& r, absl::Time now) {
               r.ended == absl::InfinitePast() ? now : r.ended;
           return Datum::Duration(end - r.summary.created);
         }
+        case Attribute::kPoints: {
+          int64_t points = 0;
+          for (const SeriesSummary& s : r.summary.series) points += s.count;
+          return Datum::Int(points);
+        }
+        case Attribute::kSeries:
+          return Datum::Int(static_cast<int64_t>(r.summary.series.size()));
+        case Attribute::kSize:
+          return r.bytes_on_disk
+                     ? Datum::Int(static_cast<int64_t>(*r.bytes_on_disk))
+                     : Datum::Missing();
       }
   }
   return Datum::Missing();
