@@ -10,7 +10,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "nlohmann/json.hpp"
 #include "storage/checksum.h"
 #include "storage/run_id.h"
 #include "tools/serve/envelope.h"
@@ -20,8 +19,6 @@
 
 namespace runlog::serve {
 namespace {
-
-using json = nlohmann::json;
 
 // Part of every ETag, so answers cached from an older server whose JSON
 // had another shape are not reused.
@@ -34,12 +31,10 @@ constexpr size_t kMaxHistogramSteps = 2'000;
 // About 2 KB each, so at most some 40 MB.
 constexpr size_t kMaxCachedRows = 20'000;
 
-Response Json(const json& body, int status = 200) {
+Response Json(std::string body, int status = 200) {
   Response r;
   r.status = status;
-  // Invalid UTF-8 in stored strings is replaced rather than failing the
-  // whole answer.
-  r.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
+  r.body = std::move(body);
   return r;
 }
 
@@ -155,45 +150,19 @@ std::optional<int64_t> PointsInRange(const SeriesSummary& s, StepRange range) {
   return std::nullopt;
 }
 
-json TimesJson(const std::vector<int64_t>& times) {
-  json out = json::array();
-  out.get_ref<json::array_t&>().reserve(times.size());
-  for (int64_t t : times) out.push_back(t);
-  return out;
-}
-
-json PointsJson(const ScalarColumns& c) {
-  return {{"step", c.steps},
-          {"value", Numbers(c.values)},
-          {"epoch", Numbers(c.epochs)},
-          {"time_us", TimesJson(c.times_us)}};
-}
-
-json EnvelopeJson(const Envelope& e) {
-  return {{"step", e.steps},
-          {"epoch", Numbers(e.epochs)},
-          {"time_us", TimesJson(e.times_us)},
-          {"min", Numbers(e.min)},
-          {"max", Numbers(e.max)},
-          {"last", Numbers(e.last)}};
-}
-
 // One run's series for /api/series.
-absl::StatusOr<json> ReadSeries(RunView& view, const SeriesKey& key,
-                                StepRange range, size_t max_points) {
-  json out = {{"run", view.id()},
-              {"name", key.name},
-              {"context", ContextJson(key.context)}};
+absl::StatusOr<SeriesAnswer> ReadSeries(RunView& view, const SeriesKey& key,
+                                        StepRange range, size_t max_points) {
+  SeriesAnswer out;
   const SeriesSummary* s = FindSeries(view, key);
   if (s == nullptr) {
-    out["missing"] = true;
+    out.missing = true;
     return out;
   }
   if (s->kind != SeriesKind::kScalar) {
     return WrongKind(view, *s, SeriesKind::kScalar);
   }
-  out["missing"] = false;
-  out["count"] = s->count;
+  out.count = s->count;
   const std::optional<int64_t> in_range = PointsInRange(*s, range);
   const size_t budget = 2 * max_points + 2;  // max_points buckets
   if (in_range && *in_range <= static_cast<int64_t>(max_points)) {
@@ -201,21 +170,19 @@ absl::StatusOr<json> ReadSeries(RunView& view, const SeriesKey& key,
     if (!cols.ok()) return cols.status();
     // A live run may have grown since it was opened.
     if (cols->size() <= max_points) {
-      out["exact"] = true;
-      out["points"] = PointsJson(*cols);
+      out.exact = true;
+      out.points = *std::move(cols);
       return out;
     }
     absl::StatusOr<ScalarColumns> down = Downsample(*std::move(cols), budget);
     if (!down.ok()) return down.status();
-    out["exact"] = false;
-    out["envelope"] = EnvelopeJson(MakeEnvelope(*down));
+    out.envelope = MakeEnvelope(*down);
     return out;
   }
   absl::StatusOr<ScalarColumns> down =
       view.ReadScalarsDownsampled(key, budget, range);
   if (!down.ok()) return down.status();
-  out["exact"] = false;
-  out["envelope"] = EnvelopeJson(MakeEnvelope(*down));
+  out.envelope = MakeEnvelope(*down);
   return out;
 }
 
@@ -250,7 +217,7 @@ Response ErrorResponse(const absl::Status& status) {
   if (absl::IsInvalidArgument(status)) code = 400;
   if (absl::IsNotFound(status)) code = 404;
   if (absl::IsUnimplemented(status)) code = 501;
-  return Json({{"error", std::string(status.message())}}, code);
+  return Json(ErrorJson(status.message()), code);
 }
 
 Response Api::ListRuns(const Params& params) {
@@ -294,8 +261,7 @@ std::string Api::RowJson(const RunRecord& record) {
     auto it = rows_.find(record.id);
     if (it != rows_.end()) return it->second;
   }
-  std::string row =
-      RecordJson(record).dump(-1, ' ', false, json::error_handler_t::replace);
+  std::string row = RunJson(record);
   if (immutable) {
     absl::MutexLock lock(&mu_);
     if (rows_.size() >= kMaxCachedRows) rows_.clear();
@@ -310,9 +276,7 @@ Response Api::GetRun(absl::string_view id) {
   }
   absl::StatusOr<RunRecord> record = repo_->GetRun(id);
   if (!record.ok()) return ErrorResponse(record.status());
-  json body = RecordJson(*record);
-  if (record->bytes_on_disk) body["bytes_on_disk"] = *record->bytes_on_disk;
-  Response r = Json(body);
+  Response r = Json(RunJson(*record, record->bytes_on_disk));
   // bytes_on_disk changes when a committed run is compacted.
   if (record->state == storage::RunState::kCommitted) {
     r.etag = ETagFor(
@@ -337,17 +301,18 @@ Response Api::Series(const Params& params) {
     if (!n.ok()) return ErrorResponse(n.status());
     max_points = static_cast<size_t>(*n);
   }
-  json series = json::array();
+  std::vector<std::string> series;
   bool all_committed = true;
   for (const std::string& id : *ids) {
     absl::StatusOr<std::unique_ptr<RunView>> view = repo_->OpenRun(id);
     if (!view.ok()) return ErrorResponse(view.status());
     all_committed = all_committed && Committed(**view);
-    absl::StatusOr<json> one = ReadSeries(**view, *key, *range, max_points);
+    absl::StatusOr<SeriesAnswer> one =
+        ReadSeries(**view, *key, *range, max_points);
     if (!one.ok()) return ErrorResponse(one.status());
-    series.push_back(*std::move(one));
+    series.push_back(SeriesAnswerJson(id, *key, *one));
   }
-  Response r = Json({{"series", std::move(series)}});
+  Response r = Json(SeriesListJson(series));
   if (all_committed) {
     r.etag = ETagFor(absl::StrCat("series\n", absl::StrJoin(*ids, ","), "\n",
                                   key->ToString(), "\n", range->first, ":",
@@ -369,16 +334,7 @@ Response Api::Texts(const Params& params) {
   }
   absl::StatusOr<TextColumns> cols = at->view->ReadTexts(at->key, at->range);
   if (!cols.ok()) return ErrorResponse(cols.status());
-  const size_t n = std::min(limit, cols->size());
-  json steps = json::array(), values = json::array();
-  for (size_t i = 0; i < n; ++i) {
-    steps.push_back(cols->steps[i]);
-    values.push_back(cols->values[i]);
-  }
-  Response r = Json({{"run", at->view->id()},
-                     {"step", std::move(steps)},
-                     {"value", std::move(values)},
-                     {"truncated", cols->size() > n}});
+  Response r = Json(TextsJson(at->view->id(), *cols, limit));
   r.etag = at->ETag("texts", absl::StrCat(limit));
   return r;
 }
@@ -397,16 +353,8 @@ Response Api::Histograms(const Params& params) {
   absl::StatusOr<HistogramColumns> cols =
       at->view->ReadHistograms(at->key, at->range);
   if (!cols.ok()) return ErrorResponse(cols.status());
-  json steps = json::array(), edges = json::array(), counts = json::array();
-  for (size_t i : Spread(cols->size(), max_steps)) {
-    steps.push_back(cols->steps[i]);
-    edges.push_back(Numbers(cols->values[i].edges));
-    counts.push_back(Numbers(cols->values[i].counts));
-  }
-  Response r = Json({{"run", at->view->id()},
-                     {"step", std::move(steps)},
-                     {"edges", std::move(edges)},
-                     {"counts", std::move(counts)}});
+  Response r = Json(
+      HistogramsJson(at->view->id(), *cols, Spread(cols->size(), max_steps)));
   r.etag = at->ETag("histograms", absl::StrCat(max_steps));
   return r;
 }
@@ -417,16 +365,7 @@ Response Api::Blobs(const Params& params) {
   if (!at.ok()) return ErrorResponse(at.status());
   absl::StatusOr<BlobColumns> cols = at->view->ReadBlobs(at->key, at->range);
   if (!cols.ok()) return ErrorResponse(cols.status());
-  json steps = json::array(), types = json::array(), sizes = json::array();
-  for (size_t i = 0; i < cols->size(); ++i) {
-    steps.push_back(cols->steps[i]);
-    types.push_back(cols->values[i].content_type);
-    sizes.push_back(cols->values[i].data.size());
-  }
-  Response r = Json({{"run", at->view->id()},
-                     {"step", std::move(steps)},
-                     {"content_type", std::move(types)},
-                     {"bytes", std::move(sizes)}});
+  Response r = Json(BlobsJson(at->view->id(), *cols));
   r.etag = at->ETag("blobs", "");
   return r;
 }
