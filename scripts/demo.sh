@@ -17,3 +17,8 @@ for args in "ls $repo" "compact $repo" "verify $repo" "ls $repo"; do
   # shellcheck disable=SC2086
   "$build"/tools/segtool $args
 done
+
+# The same repository in the web UI (docs/ui.md).
+echo
+echo "Open the runs in the web UI (Ctrl-C stops it):"
+echo "  $build/tools/segtool serve $repo"

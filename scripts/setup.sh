@@ -10,7 +10,14 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev
   clang-format
   pybind11-dev python3-dev python3-numpy python3-pytest python3-pandas
+  libcpp-httplib-dev chromium
 )
+# The web UI (web/) is built with Node.js and npm (Vite needs Node >= 20.19).
+# A node that came from elsewhere (e.g. NodeSource's nodejs, which carries
+# its own npm) is used as it is: Debian's npm package would conflict with it.
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  packages+=(nodejs npm)
+fi
 
 # The peers bench/peer_bench.cc compares runlog with (issue 5): installed for
 # benchmark builds only (scripts/bench.sh passes --bench-peers); the library,
@@ -53,4 +60,15 @@ if ((${#missing[@]})); then
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 else
   echo "setup: all packages present" >&2
+fi
+
+# The web UI's npm packages (Vite, uPlot, Vitest, playwright-core), exactly
+# as web/package-lock.json pins them; again only when they changed.
+web=$(dirname "$0")/../web
+if command -v npm >/dev/null 2>&1 && [[ -f "$web/package-lock.json" ]]; then
+  if [[ ! -f "$web/node_modules/.package-lock.json" ||
+        "$web/package-lock.json" -nt "$web/node_modules/.package-lock.json" ]]; then
+    echo "setup: npm ci in web/" >&2
+    (cd "$web" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+  fi
 fi

@@ -8,6 +8,7 @@
 #include "absl/time/time.h"
 #include "tools/segtool/format.h"
 #include "tools/segtool/version.h"
+#include "tools/serve/serve_command.h"
 
 namespace runlog::segtool {
 namespace {
@@ -214,10 +215,24 @@ int RunCli(const std::vector<std::string>& args, const Env& env,
   exp->add_option("--output", export_args.output,
                   "Write to FILE instead of standard output");
 
+  // ---- serve ----
+  serve::ServeArgs serve_args;
+  CLI::App* serve_cmd = app.add_subcommand(
+      "serve", "Serve the web UI and its JSON API until Ctrl-C (docs/ui.md)");
+  serve_cmd->add_option("repo", serve_args.repo, "Repository directory")
+      ->required();
+  serve_cmd->add_option("--host", serve_args.host,
+                        "Address to listen on (default 127.0.0.1; another "
+                        "one makes the runs readable from the network)");
+  serve_cmd
+      ->add_option("--port", serve_args.port,
+                   "Port (default 43800; 0 picks a free one)")
+      ->check(CLI::Range(0, 65535));
+
   // A first word that is not an option nor a command would otherwise be
   // reported as an unexpected argument; name it as the unknown command.
-  const std::vector<CLI::App*> commands = {ls,      show,   cat,     rm,
-                                           recover, verify, compact, exp};
+  const std::vector<CLI::App*> commands = {
+      ls, show, cat, rm, recover, verify, compact, exp, serve_cmd};
   if (!args.empty() && !args[0].empty() && args[0][0] != '-' &&
       std::none_of(commands.begin(), commands.end(),
                    [&](CLI::App* c) { return c->get_name() == args[0]; })) {
@@ -299,6 +314,7 @@ int RunCli(const std::vector<std::string>& args, const Env& env,
         export_format == "csv" ? ExportFormat::kCsv : ExportFormat::kJsonl;
     return Export(export_args, env, out, err);
   }
+  if (serve_cmd->parsed()) return serve::RunServe(serve_args, out, err);
   err << "segtool: no command given (try segtool --help)\n";
   return kExitUsage;
 }
