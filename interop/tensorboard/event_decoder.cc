@@ -376,6 +376,25 @@ absl::Status EventDecoder::Decode(absl::string_view bytes,
     auto it = plugins_.find(tag);
     static const std::string kNone;
     const std::string& plugin = it == plugins_.end() ? kNone : it->second;
+    if (plugin == "hparams") {
+      tb::HParamsPluginData& hp = proto_->hparams;
+      if (!hp.ParseFromString(v.metadata().plugin_data().content())) {
+        out->skipped.push_back("hparams: content does not parse");
+      } else if (hp.has_session_start_info()) {
+        Value::Map m;
+        for (const auto& [k, hv] : hp.session_start_info().hparams()) {
+          m[k] = FromStructValue(hv, 0);
+        }
+        out->hparams = Value(std::move(m));
+      } else {
+        // The experiment (the hparams' domains) and the session's end
+        // carry no values of the run.
+        out->skipped.push_back(absl::StrCat(
+            "hparams ", hp.has_experiment() ? "experiment" : "session end",
+            ": not imported"));
+      }
+      continue;
+    }
     switch (v.value_case()) {
       case tb::Summary::Value::kSimpleValue: {
         TbPoint p;
@@ -424,25 +443,6 @@ absl::Status EventDecoder::Decode(absl::string_view bytes,
         break;
       }
       case tb::Summary::Value::kTensor: {
-        if (plugin == "hparams") {
-          tb::HParamsPluginData& hp = proto_->hparams;
-          if (!hp.ParseFromString(v.metadata().plugin_data().content())) {
-            out->skipped.push_back("hparams: content does not parse");
-          } else if (hp.has_session_start_info()) {
-            Value::Map m;
-            for (const auto& [k, hv] : hp.session_start_info().hparams()) {
-              m[k] = FromStructValue(hv, 0);
-            }
-            out->hparams = Value(std::move(m));
-          } else {
-            // The experiment (the hparams' domains) and the session's end
-            // carry no values of the run.
-            out->skipped.push_back(absl::StrCat(
-                "hparams ", hp.has_experiment() ? "experiment" : "session end",
-                ": not imported"));
-          }
-          break;
-        }
         std::string why;
         if (!DecodeTensor(v.tensor(), plugin, tag, &out->points, &why)) {
           out->skipped.push_back(absl::StrCat(why, ": not imported"));

@@ -1,0 +1,110 @@
+// import (every format) and export --format tensorboard: thin shells over
+// interop/.
+#include <memory>
+
+#include "absl/strings/str_cat.h"
+#include "interop/csv/importer.h"
+#include "interop/import_session.h"
+#include "interop/tensorboard/exporter.h"
+#include "interop/tensorboard/importer.h"
+#include "tools/segtool/commands.h"
+#include "tools/segtool/common.h"
+#include "tools/segtool/format.h"
+
+namespace runlog::segtool {
+namespace {
+
+const char* FormatName(ImportFormat f) {
+  switch (f) {
+    case ImportFormat::kTensorBoard:
+      return interop::kTensorBoardFormat;
+    case ImportFormat::kMlflow:
+      return "mlflow";
+    case ImportFormat::kWandb:
+      return "wandb";
+    case ImportFormat::kCsv:
+      return interop::kCsvFormat;
+  }
+  return "";
+}
+
+}  // namespace
+
+int Import(const ImportArgs& args, const Env& env, std::ostream& out,
+           std::ostream& err) {
+  interop::ImportOptions options;
+  options.experiment = args.experiment;
+  options.dry_run = args.dry_run;
+  options.update = args.update;
+  options.skip_damaged = args.skip_damaged;
+  Progress progress(err, env.progress, "importing", 0);
+  if (env.progress) {
+    options.progress = [&](size_t i, size_t, absl::string_view name) {
+      progress.Step(i, name);
+    };
+  }
+  RepoOptions repo_options;
+  repo_options.fs = env.fs;
+  repo_options.clock = env.clock;
+  repo_options.file_system_clock = env.file_system_clock;
+  repo_options.probe = env.probe;
+  repo_options.staleness = env.staleness;
+  absl::StatusOr<std::unique_ptr<interop::ImportSession>> session =
+      interop::ImportSession::Open(args.repo, repo_options,
+                                   FormatName(args.format), options);
+  if (!session.ok()) {
+    PrintError(err, session.status());
+    return kExitProblem;
+  }
+  absl::Status s;
+  switch (args.format) {
+    case ImportFormat::kTensorBoard:
+      s = interop::ImportTensorBoard(args.source, session->get());
+      break;
+    case ImportFormat::kCsv:
+      s = interop::ImportCsv(args.source, session->get());
+      break;
+    case ImportFormat::kMlflow:
+    case ImportFormat::kWandb:
+      s = absl::UnimplementedError(
+          absl::StrCat(FormatName(args.format), " import is not built yet"));
+      break;
+  }
+  progress.Clear();
+  const interop::ImportReport& report = (*session)->report();
+  out << interop::FormatImportReport(report);
+  if (!s.ok()) {
+    PrintError(err, s);
+    return kExitProblem;
+  }
+  return report.failed() > 0 ? kExitProblem : kExitOk;
+}
+
+int ExportTensorBoard(const TensorBoardExportArgs& args, const Env& env,
+                      std::ostream& out, std::ostream& err) {
+  std::optional<Selection> selection =
+      OpenAndSelect(args.repo, args.runs, env, err);
+  if (!selection) return kExitProblem;
+  auto& [repo, ids, failed] = *selection;
+  Progress progress(err, env.progress, "exporting", ids.size());
+  for (size_t i = 0; i < ids.size(); ++i) {
+    progress.Step(i, ids[i]);
+    absl::StatusOr<interop::TensorBoardExport> e =
+        interop::ExportRunToTensorBoard(*repo, ids[i], args.output, env.fs);
+    if (!e.ok()) {
+      progress.Clear();
+      PrintRunError(err, ids[i], e.status());
+      failed = true;
+      continue;
+    }
+    out << "exported " << ids[i] << ": " << e->series << " series, "
+        << e->points << " points to " << e->file << '\n';
+    for (const auto& [why, n] : e->skipped) {
+      out << "  skipped " << n << " x " << why << '\n';
+    }
+  }
+  progress.Clear();
+  return failed ? kExitProblem : kExitOk;
+}
+
+}  // namespace runlog::segtool
