@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "interop/csv/importer.h"
 #include "interop/import_session.h"
+#include "interop/mlflow/importer.h"
 #include "interop/tensorboard/exporter.h"
 #include "interop/tensorboard/importer.h"
 #include "tools/segtool/commands.h"
@@ -19,7 +20,7 @@ const char* FormatName(ImportFormat f) {
     case ImportFormat::kTensorBoard:
       return interop::kTensorBoardFormat;
     case ImportFormat::kMlflow:
-      return "mlflow";
+      return interop::kMlflowFormat;
     case ImportFormat::kWandb:
       return "wandb";
     case ImportFormat::kCsv:
@@ -65,6 +66,9 @@ int Import(const ImportArgs& args, const Env& env, std::ostream& out,
       s = interop::ImportCsv(args.source, session->get());
       break;
     case ImportFormat::kMlflow:
+      s = interop::ImportMlflow(args.source, args.experiment_ids,
+                                session->get());
+      break;
     case ImportFormat::kWandb:
       s = absl::UnimplementedError(
           absl::StrCat(FormatName(args.format), " import is not built yet"));
