@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <cstring>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/string_view.h"
 
@@ -68,6 +70,25 @@ inline std::string PluginMetadata(absl::string_view plugin,
   if (!content.empty()) Bytes(&pd, 2, content);
   Bytes(&md, 1, pd);
   Bytes(&out, 9, md);
+  return out;
+}
+
+// `depth` length-delimited fields `field`, each holding the next: built
+// outside in, in linear time.
+inline std::string Nested(int field, int depth, absl::string_view core = "") {
+  std::vector<std::string> headers;
+  size_t size = core.size();
+  for (int i = 0; i < depth; ++i) {
+    std::string h;
+    Key(&h, field, 2);
+    Varint(&h, size);
+    size += h.size();
+    headers.push_back(std::move(h));
+  }
+  std::string out;
+  out.reserve(size);
+  for (auto it = headers.rbegin(); it != headers.rend(); ++it) out += *it;
+  out.append(core.data(), core.size());
   return out;
 }
 

@@ -8,6 +8,7 @@
 #include "interop/mlflow/importer.h"
 #include "interop/tensorboard/exporter.h"
 #include "interop/tensorboard/importer.h"
+#include "interop/wandb/importer.h"
 #include "tools/segtool/commands.h"
 #include "tools/segtool/common.h"
 #include "tools/segtool/format.h"
@@ -22,7 +23,7 @@ const char* FormatName(ImportFormat f) {
     case ImportFormat::kMlflow:
       return interop::kMlflowFormat;
     case ImportFormat::kWandb:
-      return "wandb";
+      return interop::kWandbFormat;
     case ImportFormat::kCsv:
       return interop::kCsvFormat;
   }
@@ -70,8 +71,7 @@ int Import(const ImportArgs& args, const Env& env, std::ostream& out,
                                 session->get());
       break;
     case ImportFormat::kWandb:
-      s = absl::UnimplementedError(
-          absl::StrCat(FormatName(args.format), " import is not built yet"));
+      s = interop::ImportWandb(args.source, session->get());
       break;
   }
   progress.Clear();
