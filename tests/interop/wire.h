@@ -75,12 +75,15 @@ inline std::string PluginMetadata(absl::string_view plugin,
 
 // `depth` length-delimited fields `field`, each holding the next: built
 // outside in, in linear time.
-inline std::string Nested(int field, int depth, absl::string_view core = "") {
+// With two fields, they alternate from the inside out (for mutually
+// recursive messages such as google.protobuf.Value and ListValue).
+inline std::string Nested(int field, int depth, absl::string_view core = "",
+                          int other_field = 0) {
   std::vector<std::string> headers;
   size_t size = core.size();
   for (int i = 0; i < depth; ++i) {
     std::string h;
-    Key(&h, field, 2);
+    Key(&h, other_field != 0 && i % 2 == 1 ? other_field : field, 2);
     Varint(&h, size);
     size += h.size();
     headers.push_back(std::move(h));
