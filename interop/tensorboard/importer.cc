@@ -66,47 +66,55 @@ absl::Status WriteEvent(TbEvent& event, RunSink& sink) {
   return absl::OkStatus();
 }
 
-absl::Status ImportRunDir(const std::string& dir_real,
-                          const std::vector<const SourceFile*>& files,
+absl::Status ImportRunDir(const std::vector<const SourceFile*>& files,
                           RunSink& sink, ImportReport& report,
                           bool skip_damaged) {
   EventDecoder decoder;
-  TbEvent event;
   for (const SourceFile* f : files) {
     absl::StatusOr<std::string> bytes = ReadSourceFile(f->path);
     if (!bytes.ok()) return bytes.status();
     report.bytes_read += bytes->size();
-    TFRecordScan scan;
-    absl::Status s = ScanTFRecords(
-        *bytes, f->path, skip_damaged,
-        [&](absl::string_view record, uint64_t offset) -> absl::Status {
-          absl::Status d = decoder.Decode(
-              record, absl::StrCat(f->path, ": offset ", offset), &event);
-          if (!d.ok()) {
-            if (!skip_damaged) return d;
-            ++sink.report().skipped["record that is not an Event"];
-            return absl::OkStatus();
-          }
-          return WriteEvent(event, sink);
-        },
-        &scan);
+    absl::Status s = ImportEventFileBytes(*bytes, f->path, f->relative,
+                                          skip_damaged, decoder, sink);
     if (!s.ok()) return s;
-    if (scan.torn_at) {
-      sink.report().warnings.push_back(
-          absl::StrCat(f->relative, ": torn record at offset ", *scan.torn_at,
-                       " (", bytes->size() - *scan.torn_at,
-                       " bytes); imported the records before it"));
-    }
-    for (const std::string& d : scan.damage) {
-      sink.report().warnings.push_back(
-          absl::StrCat(f->relative, ": skipped damage: ", d));
-    }
   }
-  (void)dir_real;
   return absl::OkStatus();
 }
 
 }  // namespace
+
+absl::Status ImportEventFileBytes(absl::string_view bytes,
+                                  absl::string_view path,
+                                  absl::string_view label, bool skip_damaged,
+                                  EventDecoder& decoder, RunSink& sink) {
+  TbEvent event;
+  TFRecordScan scan;
+  absl::Status s = ScanTFRecords(
+      bytes, path, skip_damaged,
+      [&](absl::string_view record, uint64_t offset) -> absl::Status {
+        absl::Status d = decoder.Decode(
+            record, absl::StrCat(path, ": offset ", offset), &event);
+        if (!d.ok()) {
+          if (!skip_damaged) return d;
+          ++sink.report().skipped["record that is not an Event"];
+          return absl::OkStatus();
+        }
+        return WriteEvent(event, sink);
+      },
+      &scan);
+  if (!s.ok()) return s;
+  if (scan.torn_at) {
+    sink.report().warnings.push_back(
+        absl::StrCat(label, ": torn record at offset ", *scan.torn_at, " (",
+                     bytes.size() - *scan.torn_at,
+                     " bytes); imported the records before it"));
+  }
+  for (const std::string& d : scan.damage) {
+    sink.report().warnings.push_back(
+        absl::StrCat(label, ": skipped damage: ", d));
+  }
+  return absl::OkStatus();
+}
 
 absl::Status ImportTensorBoard(const std::string& logdir,
                                ImportSession* session) {
@@ -150,8 +158,8 @@ absl::Status ImportTensorBoard(const std::string& logdir,
     absl::StatusOr<std::unique_ptr<RunSink>> sink = session->Begin(source);
     if (!sink.ok()) return sink.status();
     if (*sink == nullptr) continue;
-    absl::Status s = ImportRunDir(dir, files, **sink, report,
-                                  session->options().skip_damaged);
+    absl::Status s =
+        ImportRunDir(files, **sink, report, session->options().skip_damaged);
     if (!s.ok()) {
       session->Abandon(*std::move(sink), s);
       continue;

@@ -19,6 +19,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 #include "interop/import_session.h"
 
 namespace runlog::interop {
@@ -27,6 +28,17 @@ inline constexpr char kTensorBoardFormat[] = "tensorboard";
 
 absl::Status ImportTensorBoard(const std::string& logdir,
                                ImportSession* session);
+
+class EventDecoder;
+class RunSink;
+// One event file's bytes into `sink`: its torn tail and skipped damage become
+// warnings naming `label`; `path` names the file in errors. `decoder` keeps
+// the tags' plugins across the files of one run. (ImportTensorBoard's inner
+// loop; also the fuzz target's entry.)
+absl::Status ImportEventFileBytes(absl::string_view bytes,
+                                  absl::string_view path,
+                                  absl::string_view label, bool skip_damaged,
+                                  EventDecoder& decoder, RunSink& sink);
 
 }  // namespace runlog::interop
 

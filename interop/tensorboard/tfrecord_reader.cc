@@ -49,8 +49,14 @@ absl::Status ScanTFRecords(
     }
     const uint64_t length = storage::DecodeFixed64(bytes.data() + pos);
     if (length > kMaxPlausibleLength) {
-      return absl::DataLossError(absl::StrCat(
-          file, ": offset ", pos, ": implausible record length ", length));
+      if (!skip_damaged) {
+        return absl::DataLossError(absl::StrCat(
+            file, ": offset ", pos, ": implausible record length ", length));
+      }
+      scan->damage.push_back(absl::StrCat("offset ", pos,
+                                          ": implausible record length ",
+                                          length, "; the rest is skipped"));
+      return absl::OkStatus();
     }
     if (length > left - kHeader || left - kHeader - length < kFooter) {
       // A sound length that runs past the end: the writer stopped here.

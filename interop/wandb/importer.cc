@@ -234,13 +234,15 @@ std::optional<wandb::RunRecord> FindRunRecord(absl::string_view bytes,
   return found;
 }
 
-absl::Status ImportFile(const SourceFile& f, const std::string& bytes,
-                        RunSink& sink, bool skip_damaged) {
+}  // namespace
+
+absl::Status ImportWandbBytes(absl::string_view bytes, absl::string_view path,
+                              bool skip_damaged, RunSink& sink) {
   RunState state;
   wandb::Record r;
   WandbLogScan scan;
   absl::Status s = ScanWandbLog(
-      bytes, f.path, skip_damaged,
+      bytes, path, skip_damaged,
       [&](absl::string_view data, uint64_t offset) -> absl::Status {
         if (!r.ParseFromArray(data.data(), static_cast<int>(data.size()))) {
           if (skip_damaged) {
@@ -248,7 +250,7 @@ absl::Status ImportFile(const SourceFile& f, const std::string& bytes,
             return absl::OkStatus();
           }
           return absl::DataLossError(
-              absl::StrCat(f.path, ": offset ", offset, ": not a W&B Record (",
+              absl::StrCat(path, ": offset ", offset, ": not a W&B Record (",
                            data.size(), " bytes that do not parse)"));
         }
         return ApplyRecord(r, sink, state);
@@ -278,8 +280,6 @@ absl::Status ImportFile(const SourceFile& f, const std::string& bytes,
   }
   return absl::OkStatus();
 }
-
-}  // namespace
 
 absl::Status ImportWandb(const std::string& dir, ImportSession* session) {
   ImportReport& report = session->report();
@@ -324,8 +324,8 @@ absl::Status ImportWandb(const std::string& dir, ImportSession* session) {
     absl::StatusOr<std::unique_ptr<RunSink>> sink = session->Begin(src);
     if (!sink.ok()) return sink.status();
     if (*sink == nullptr) continue;
-    absl::Status s =
-        ImportFile(f, *bytes, **sink, session->options().skip_damaged);
+    absl::Status s = ImportWandbBytes(*bytes, f.path,
+                                      session->options().skip_damaged, **sink);
     if (!s.ok()) {
       session->Abandon(*std::move(sink), s);
       continue;

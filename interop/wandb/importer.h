@@ -29,6 +29,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 #include "interop/import_session.h"
 
 namespace runlog::interop {
@@ -36,6 +37,12 @@ namespace runlog::interop {
 inline constexpr char kWandbFormat[] = "wandb";
 
 absl::Status ImportWandb(const std::string& dir, ImportSession* session);
+
+class RunSink;
+// One .wandb file's bytes into `sink`, `path` naming it in messages
+// (ImportWandb's inner step; also the fuzz target's entry).
+absl::Status ImportWandbBytes(absl::string_view bytes, absl::string_view path,
+                              bool skip_damaged, RunSink& sink);
 
 }  // namespace runlog::interop
 
