@@ -211,6 +211,7 @@ absl::Status ImportWide(absl::string_view text, char delimiter,
   std::vector<std::string> columns;
   int step_column = -1;
   int epoch_column = -1;
+  std::vector<bool> index_columns;  // step and episode counters, epoch
   int64_t row = 0;
   auto skip = [&](const std::string& why) { ++sink->report().skipped[why]; };
   absl::Status read = ReadCsv(
@@ -220,14 +221,21 @@ absl::Status ImportWide(absl::string_view text, char delimiter,
           for (absl::string_view c : f) {
             columns.emplace_back(absl::StripAsciiWhitespace(c));
           }
+          std::vector<bool> index(columns.size(), false);
           for (const char* name : kStepColumns) {
-            for (size_t i = 0; i < columns.size() && step_column < 0; ++i) {
-              if (columns[i] == name) step_column = static_cast<int>(i);
+            for (size_t i = 0; i < columns.size(); ++i) {
+              if (absl::AsciiStrToLower(columns[i]) != name) continue;
+              index[i] = true;
+              if (step_column < 0) step_column = static_cast<int>(i);
             }
           }
           for (size_t i = 0; i < columns.size(); ++i) {
-            if (columns[i] == "epoch") epoch_column = static_cast<int>(i);
+            if (absl::AsciiStrToLower(columns[i]) == "epoch") {
+              epoch_column = static_cast<int>(i);
+              index[i] = true;
+            }
           }
+          index_columns = std::move(index);
           return absl::OkStatus();
         }
         const int64_t this_row = row++;
@@ -255,10 +263,7 @@ absl::Status ImportWide(absl::string_view text, char delimiter,
           }
         }
         for (size_t i = 0; i < f.size(); ++i) {
-          if (static_cast<int>(i) == step_column ||
-              static_cast<int>(i) == epoch_column) {
-            continue;
-          }
+          if (index_columns[i]) continue;
           const absl::string_view cell = absl::StripAsciiWhitespace(f[i]);
           if (cell.empty()) continue;
           double v;

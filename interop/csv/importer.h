@@ -10,7 +10,8 @@
 //         one row per step: the step is the row's cell in the first column
 //         named step, global_step, steps_done, "total timesteps",
 //         total_timesteps or timesteps, else episode or num_episodes, else
-//         the row number (0-based); an `epoch` column gives the epoch; every
+//         the row number (0-based), names compared without case; an `epoch`
+//         column gives the epoch; these index columns are not series; every
 //         other column is a series of the non-empty cells (trimmed of
 //         blanks; numbers parse exactly, "nan" and "inf" included), as
 //         Lightning's CSVLogger and Ultralytics write. One run per file,

@@ -205,7 +205,8 @@ int RunCli(const std::vector<std::string>& args, const Env& env,
   ImportArgs import_args;
   std::string import_experiment;
   CLI::App* imp = app.add_subcommand(
-      "import", "Import TensorBoard, MLflow, W&B offline or CSV logs");
+      "import",
+      "Import TensorBoard, MLflow, W&B offline, CSV or HF Trainer logs");
   imp->require_subcommand(1);
   std::vector<std::pair<CLI::App*, ImportFormat>> import_formats;
   for (const auto& [name, format, source_help] :
@@ -214,7 +215,9 @@ int RunCli(const std::vector<std::string>& args, const Env& env,
            {"mlflow", ImportFormat::kMlflow, "mlruns directory or mlflow.db"},
            {"wandb", ImportFormat::kWandb,
             "wandb directory (offline runs run-*/run-*.wandb)"},
-           {"csv", ImportFormat::kCsv, "CSV or TSV file"}}) {
+           {"csv", ImportFormat::kCsv, "CSV or TSV file"},
+           {"hf-trainer-state", ImportFormat::kHfTrainerState,
+            "Hugging Face Trainer trainer_state.json"}}) {
     CLI::App* sub = imp->add_subcommand(name, source_help);
     sub->add_option("source", import_args.source, source_help)->required();
     sub->add_option("repo", import_args.repo, "Repository directory")

@@ -129,7 +129,13 @@ int Export(const ExportArgs& args, const Env& env, std::ostream& out,
 // import: another tracker's logs into a repository (created when missing),
 // through interop/ (docs/interop.md). Prints the per-source report on `out`;
 // exit 1 when a source run failed to import.
-enum class ImportFormat { kTensorBoard, kMlflow, kWandb, kCsv };
+enum class ImportFormat {
+  kTensorBoard,
+  kMlflow,
+  kWandb,
+  kCsv,
+  kHfTrainerState
+};
 struct ImportArgs {
   ImportFormat format = ImportFormat::kTensorBoard;
   std::string source;  // LOGDIR, MLRUNS_DIR or mlflow.db, WANDB_DIR, FILE

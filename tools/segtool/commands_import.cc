@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "interop/csv/importer.h"
+#include "interop/hf/trainer_state_importer.h"
 #include "interop/import_session.h"
 #include "interop/mlflow/importer.h"
 #include "interop/tensorboard/exporter.h"
@@ -26,6 +27,8 @@ const char* FormatName(ImportFormat f) {
       return interop::kWandbFormat;
     case ImportFormat::kCsv:
       return interop::kCsvFormat;
+    case ImportFormat::kHfTrainerState:
+      return interop::kTrainerStateFormat;
   }
   return "";
 }
@@ -65,6 +68,9 @@ int Import(const ImportArgs& args, const Env& env, std::ostream& out,
       break;
     case ImportFormat::kCsv:
       s = interop::ImportCsv(args.source, session->get());
+      break;
+    case ImportFormat::kHfTrainerState:
+      s = interop::ImportTrainerState(args.source, session->get());
       break;
     case ImportFormat::kMlflow:
       s = interop::ImportMlflow(args.source, args.experiment_ids,

@@ -10,6 +10,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "interop/import_session.h"
+#include "tests/interop/real_curves_check.h"
 #include "tests/testing/temp_dir.h"
 #include "tracking/repo.h"
 
@@ -106,6 +107,11 @@ TEST_F(CsvImportTest, EveryRealCsvFileImports) {
     ASSERT_EQ(report.runs.size(), 1u) << e.path();
     EXPECT_EQ(report.failed(), 0) << FormatImportReport(report);
     EXPECT_GT(report.points(), 0) << e.path();
+    auto repo = Repo::Open(repo_);
+    auto view = (*repo)->OpenRun(report.runs[0].run_id);
+    ASSERT_TRUE(view.ok());
+    ExpectSameAsLoader(**view,
+                       absl::StrCat("csv/", e.path().filename().string()));
     ++files;
   }
   EXPECT_EQ(files, 15);

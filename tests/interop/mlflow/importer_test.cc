@@ -14,6 +14,7 @@
 #include "gtest/gtest.h"
 #include "interop/import_session.h"
 #include "interop/mlflow/metric_line.h"
+#include "tests/interop/real_curves_check.h"
 #include "tests/testing/temp_dir.h"
 #include "tracking/repo.h"
 
@@ -144,7 +145,9 @@ TEST_F(MlflowImportTest, RealMetricFilesImportExactly) {
     WriteFile(d + "/meta.yaml",
               absl::StrCat("run_id: run", i, "\nstatus: 3\n"));
     std::filesystem::create_directories(d + "/metrics");
-    std::filesystem::copy_file(dir + "/" + names[i], d + "/metrics/m");
+    std::filesystem::copy_file(
+        dir + "/" + names[i],
+        d + "/metrics/" + bench::MlflowMetricName(names[i]));
     std::ifstream in(dir + "/" + names[i]);
     for (std::string l; std::getline(in, l);) lines += !l.empty();
   }
@@ -153,6 +156,13 @@ TEST_F(MlflowImportTest, RealMetricFilesImportExactly) {
   EXPECT_EQ(report.failed(), 0);
   EXPECT_EQ(static_cast<size_t>(report.points()), lines)
       << FormatImportReport(report);
+  auto repo = Repo::Open(repo_);
+  for (const ImportedRun& run : report.runs) {
+    const size_t i = std::stoul(run.name.substr(3));
+    auto view = (*repo)->OpenRun(run.run_id);
+    ASSERT_TRUE(view.ok());
+    ExpectSameAsLoader(**view, "mlflow/" + names[i]);
+  }
 }
 
 TEST_F(MlflowImportTest, SqliteStore) {
