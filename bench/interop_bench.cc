@@ -139,9 +139,12 @@ void ImportLoop(benchmark::State& state, const std::string& logdir) {
                           static_cast<int64_t>(logdir_bytes));
   // Size after compaction, once, outside the timing.
   auto r = Repo::Open(repo);
-  for (const RunRecord& run : *(*r)->ListRuns()) {
-    (*r)->CompactRun(run.id).IgnoreError();
+  auto runs = (*r)->ListRuns();
+  if (!runs.ok()) {
+    state.SkipWithError("cannot list the imported runs");
+    return;
   }
+  for (const RunRecord& run : *runs) (*r)->CompactRun(run.id).IgnoreError();
   const uint64_t repo_bytes = TreeBytes(repo);
   state.counters["logdir_MB"] = static_cast<double>(logdir_bytes) / 1e6;
   state.counters["points"] = static_cast<double>(points);

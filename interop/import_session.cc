@@ -6,20 +6,6 @@
 #include "storage/status_macros.h"
 
 namespace runlog::interop {
-namespace {
-
-std::string SeriesId(absl::string_view name, const Context& context,
-                     std::string* scratch) {
-  scratch->assign(name.data(), name.size());
-  for (const auto& [k, v] : context) {
-    absl::StrAppend(scratch, absl::string_view("\0", 1), k,
-                    absl::string_view("\0", 1), v);
-  }
-  return *scratch;
-}
-
-}  // namespace
-
 // ---- RunSink ----------------------------------------------------------------
 
 void RunSink::SetTime(int64_t time_us) {
@@ -30,86 +16,100 @@ void RunSink::SetTime(int64_t time_us) {
   }
 }
 
-absl::Status RunSink::Count(absl::string_view name, const Context& context,
-                            SeriesKind kind, absl::Status s) {
-  if (!s.ok()) return s;
-  const std::string id = SeriesId(name, context, &key_scratch_);
-  auto [it, inserted] = kinds_.try_emplace(id, kind);
-  if (!inserted && it->second != kind) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("series ", name, " holds ", SeriesKindName(it->second),
-                     " points, not ", SeriesKindName(kind)));
+absl::StatusOr<RunSink::SeriesEntry*> RunSink::Entry(absl::string_view name,
+                                                     const Context& context,
+                                                     SeriesKind kind) {
+  absl::string_view id = name;
+  if (!context.empty()) {
+    key_scratch_.assign(name.data(), name.size());
+    for (const auto& [k, v] : context) {
+      absl::StrAppend(&key_scratch_, absl::string_view("\0", 1), k,
+                      absl::string_view("\0", 1), v);
+    }
+    id = key_scratch_;
   }
-  if (inserted) ++report_.series;
-  ++report_.points;
-  return absl::OkStatus();
-}
-
-absl::StatusOr<ScalarSeries*> RunSink::ScalarHandle(absl::string_view name,
-                                                    const Context& context) {
-  const std::string& id = SeriesId(name, context, &key_scratch_);
-  auto it = scalars_.find(id);
-  if (it != scalars_.end()) return &it->second;
-  RUNLOG_ASSIGN_OR_RETURN(ScalarSeries s, run_->Series(name, context));
-  return &scalars_.emplace(id, s).first->second;
+  if (auto it = series_.find(id); it != series_.end()) {
+    if (it->second.kind != kind) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "series ", name, " holds ", SeriesKindName(it->second.kind),
+          " points, not ", SeriesKindName(kind)));
+    }
+    return &it->second;
+  }
+  SeriesEntry entry{kind, {}};
+  if (run_ != nullptr && kind == SeriesKind::kScalar) {
+    absl::StatusOr<ScalarSeries> s = run_->Series(name, context);
+    if (!s.ok()) return s.status();
+    entry.scalar = *s;
+  } else if (absl::Status v =
+                 ValidateSeriesKey(SeriesKey{std::string(name), context});
+             !v.ok()) {
+    return v;
+  }
+  ++report_.series;
+  return &series_.emplace(std::string(id), entry).first->second;
 }
 
 absl::Status RunSink::Scalar(absl::string_view name, const Context& context,
                              int64_t step, double value, int64_t time_us,
                              double epoch) {
-  absl::Status s;
+  absl::StatusOr<SeriesEntry*> e = Entry(name, context, SeriesKind::kScalar);
+  if (!e.ok()) return e.status();
   if (run_ != nullptr) {
-    absl::StatusOr<ScalarSeries*> series = ScalarHandle(name, context);
-    if (!series.ok()) return series.status();
     SetTime(time_us);
-    s = std::isnan(epoch) ? (*series)->Track(step, value)
-                          : (*series)->Track(step, value, epoch);
+    absl::Status s = std::isnan(epoch) ? (*e)->scalar.Track(step, value)
+                                       : (*e)->scalar.Track(step, value, epoch);
     clock_->Unset();
-  } else {
-    s = ValidateSeriesKey(SeriesKey{std::string(name), context});
+    if (!s.ok()) return s;
   }
-  return Count(name, context, SeriesKind::kScalar, std::move(s));
+  ++report_.points;
+  return absl::OkStatus();
 }
 
 absl::Status RunSink::Text(absl::string_view name, const Context& context,
                            int64_t step, absl::string_view text,
                            int64_t time_us) {
-  absl::Status s;
+  absl::StatusOr<SeriesEntry*> e = Entry(name, context, SeriesKind::kText);
+  if (!e.ok()) return e.status();
   if (run_ != nullptr) {
     SetTime(time_us);
-    s = run_->TrackText(name, text, step, context);
+    absl::Status s = run_->TrackText(name, text, step, context);
     clock_->Unset();
-  } else {
-    s = ValidateSeriesKey(SeriesKey{std::string(name), context});
+    if (!s.ok()) return s;
   }
-  return Count(name, context, SeriesKind::kText, std::move(s));
+  ++report_.points;
+  return absl::OkStatus();
 }
 
 absl::Status RunSink::Hist(absl::string_view name, const Context& context,
                            int64_t step, Histogram histogram, int64_t time_us) {
-  absl::Status s = ValidateHistogram(histogram);
-  if (s.ok() && run_ != nullptr) {
+  if (absl::Status v = ValidateHistogram(histogram); !v.ok()) return v;
+  absl::StatusOr<SeriesEntry*> e = Entry(name, context, SeriesKind::kHistogram);
+  if (!e.ok()) return e.status();
+  if (run_ != nullptr) {
     SetTime(time_us);
-    s = run_->TrackHistogram(name, std::move(histogram), step, context);
+    absl::Status s =
+        run_->TrackHistogram(name, std::move(histogram), step, context);
     clock_->Unset();
-  } else if (s.ok()) {
-    s = ValidateSeriesKey(SeriesKey{std::string(name), context});
+    if (!s.ok()) return s;
   }
-  return Count(name, context, SeriesKind::kHistogram, std::move(s));
+  ++report_.points;
+  return absl::OkStatus();
 }
 
 absl::Status RunSink::BlobPoint(absl::string_view name, const Context& context,
                                 int64_t step, const Blob& blob,
                                 int64_t time_us) {
-  absl::Status s;
+  absl::StatusOr<SeriesEntry*> e = Entry(name, context, SeriesKind::kBlob);
+  if (!e.ok()) return e.status();
   if (run_ != nullptr) {
     SetTime(time_us);
-    s = run_->TrackBlob(name, blob, step, context);
+    absl::Status s = run_->TrackBlob(name, blob, step, context);
     clock_->Unset();
-  } else {
-    s = ValidateSeriesKey(SeriesKey{std::string(name), context});
+    if (!s.ok()) return s;
   }
-  return Count(name, context, SeriesKind::kBlob, std::move(s));
+  ++report_.points;
+  return absl::OkStatus();
 }
 
 absl::Status RunSink::Param(absl::string_view key, Value value) {

@@ -91,10 +91,15 @@ class RunSink {
   friend class ImportSession;
   RunSink(std::unique_ptr<Run> run, ReplayClock* clock, ImportedRun report)
       : run_(std::move(run)), clock_(clock), report_(std::move(report)) {}
-  absl::Status Count(absl::string_view name, const Context& context,
-                     SeriesKind kind, absl::Status s);
-  absl::StatusOr<ScalarSeries*> ScalarHandle(absl::string_view name,
-                                             const Context& context);
+  struct SeriesEntry {
+    SeriesKind kind;
+    ScalarSeries scalar;  // scalar series of a real run
+  };
+  // The series `name` + `context` of `kind`, created on first use (a kind
+  // other than its first is InvalidArgument). One hash lookup, without
+  // building a key, for a series without context.
+  absl::StatusOr<SeriesEntry*> Entry(absl::string_view name,
+                                     const Context& context, SeriesKind kind);
   void SetTime(int64_t time_us);
 
   std::unique_ptr<Run> run_;  // null in a dry run
@@ -103,9 +108,8 @@ class RunSink {
   std::optional<std::string> failure_;
   std::string replaces_;     // run id the import replaces (update)
   std::string fingerprint_;  // of the source, once committed
-  // Series seen, by "name\0context" (kind checks in a dry run, counts).
-  absl::flat_hash_map<std::string, SeriesKind> kinds_;
-  absl::flat_hash_map<std::string, ScalarSeries> scalars_;
+  // Series by name, or by "name\0k\0v..." for those with a context.
+  absl::flat_hash_map<std::string, SeriesEntry> series_;
   std::string key_scratch_;
 };
 

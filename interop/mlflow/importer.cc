@@ -57,7 +57,8 @@ absl::Status ImportMlflow(const std::string& source,
     if (src.name.empty()) src.name = run.id;
     src.tags = {"imported"};
     if (session->options().progress) {
-      session->options().progress(index, 0, src.name);
+      // The total is unknown until the store is read: the count so far.
+      session->options().progress(index, index + 1, src.name);
     }
     ++index;
     absl::StatusOr<std::unique_ptr<RunSink>> sink = session->Begin(src);

@@ -28,11 +28,11 @@
 #define RUNLOG_INTEROP_TENSORBOARD_EVENT_DECODER_H_
 
 #include <cstdint>
-#include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "tracking/series.h"
@@ -41,20 +41,27 @@
 namespace runlog::interop {
 
 struct TbPoint {
-  enum class Kind { kScalar, kHistogram, kText, kBlob };
-  Kind kind = Kind::kScalar;
+  enum class Kind { kHistogram, kText, kBlob };
+  Kind kind = Kind::kHistogram;
   std::string tag;
   Context context;
-  double scalar = 0;
   Histogram histogram;
   std::string text;
   Blob blob;
 };
 
+// A scalar, the common case, kept light: its tag views the decoder's
+// message and is valid until the next Decode.
+struct TbScalar {
+  absl::string_view tag;
+  double value = 0;
+};
+
 struct TbEvent {
   double wall_time = 0;
   int64_t step = 0;
-  std::vector<TbPoint> points;
+  std::vector<TbScalar> scalars;
+  std::vector<TbPoint> points;  // the other kinds
   // Kinds of content not imported ("graph_def: not imported").
   std::vector<std::string> skipped;
   Value hparams;  // null unless the event carried hparams
@@ -67,18 +74,20 @@ class EventDecoder {
   EventDecoder(const EventDecoder&) = delete;
   EventDecoder& operator=(const EventDecoder&) = delete;
 
-  // Decodes one record into `out` (cleared first). `where` names the file
-  // and offset in errors.
-  absl::Status Decode(absl::string_view bytes, absl::string_view where,
-                      TbEvent* out);
+  // Decodes one record into `out` (cleared first). `file` and `offset` name
+  // the record in errors.
+  absl::Status Decode(absl::string_view bytes, absl::string_view file,
+                      uint64_t offset, TbEvent* out);
 
   // The plugin of every tag seen so far.
-  const std::map<std::string, std::string>& plugins() const { return plugins_; }
+  const absl::flat_hash_map<std::string, std::string>& plugins() const {
+    return plugins_;
+  }
 
  private:
   struct Proto;
-  std::unique_ptr<Proto> proto_;  // a reused Event message
-  std::map<std::string, std::string> plugins_;
+  std::unique_ptr<Proto> proto_;  // the arena the messages are parsed in
+  absl::flat_hash_map<std::string, std::string> plugins_;
 };
 
 // "image/png", "image/jpeg", "image/gif" from the magic bytes, else

@@ -39,12 +39,19 @@ absl::Status WriteEvent(TbEvent& event, RunSink& sink) {
       return s;
     }
   }
+  static const Context kNoContext;
+  for (const TbScalar& p : event.scalars) {
+    absl::Status s = sink.Scalar(p.tag, kNoContext, event.step, p.value, time);
+    if (absl::IsInvalidArgument(s)) {
+      ++sink.report()
+            .skipped[absl::StrCat("point of ", p.tag, ": ", s.message())];
+    } else if (!s.ok()) {
+      return s;
+    }
+  }
   for (TbPoint& p : event.points) {
     absl::Status s;
     switch (p.kind) {
-      case TbPoint::Kind::kScalar:
-        s = sink.Scalar(p.tag, p.context, event.step, p.scalar, time);
-        break;
       case TbPoint::Kind::kHistogram:
         s = sink.Hist(p.tag, p.context, event.step, std::move(p.histogram),
                       time);
@@ -92,8 +99,7 @@ absl::Status ImportEventFileBytes(absl::string_view bytes,
   absl::Status s = ScanTFRecords(
       bytes, path, skip_damaged,
       [&](absl::string_view record, uint64_t offset) -> absl::Status {
-        absl::Status d = decoder.Decode(
-            record, absl::StrCat(path, ": offset ", offset), &event);
+        absl::Status d = decoder.Decode(record, path, offset, &event);
         if (!d.ok()) {
           if (!skip_damaged) return d;
           ++sink.report().skipped["record that is not an Event"];

@@ -1,6 +1,7 @@
 // import (every format) and export --format tensorboard: thin shells over
 // interop/.
 #include <memory>
+#include <optional>
 
 #include "absl/strings/str_cat.h"
 #include "interop/csv/importer.h"
@@ -42,10 +43,16 @@ int Import(const ImportArgs& args, const Env& env, std::ostream& out,
   options.dry_run = args.dry_run;
   options.update = args.update;
   options.skip_damaged = args.skip_damaged;
-  Progress progress(err, env.progress, "importing", 0);
+  // Drawn once the importer knows how many source runs there are.
+  std::optional<Progress> progress;
+  size_t drawn_total = 0;
   if (env.progress) {
-    options.progress = [&](size_t i, size_t, absl::string_view name) {
-      progress.Step(i, name);
+    options.progress = [&](size_t i, size_t total, absl::string_view name) {
+      if (!progress || total != drawn_total) {
+        progress.emplace(err, true, "importing", total);
+        drawn_total = total;
+      }
+      progress->Step(i, name);
     };
   }
   RepoOptions repo_options;
@@ -80,7 +87,7 @@ int Import(const ImportArgs& args, const Env& env, std::ostream& out,
       s = interop::ImportWandb(args.source, session->get());
       break;
   }
-  progress.Clear();
+  if (progress) progress->Clear();
   const interop::ImportReport& report = (*session)->report();
   out << interop::FormatImportReport(report);
   if (!s.ok()) {

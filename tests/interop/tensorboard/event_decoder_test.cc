@@ -49,7 +49,7 @@ std::string Packed(int field, const void* data, size_t n) {
 
 TbEvent Decode(EventDecoder& d, const std::string& bytes) {
   TbEvent e;
-  absl::Status s = d.Decode(bytes, "f: offset 0", &e);
+  absl::Status s = d.Decode(bytes, "f", 0, &e);
   EXPECT_TRUE(s.ok()) << s;
   return e;
 }
@@ -61,9 +61,9 @@ TEST(EventDecoderTest, SimpleValueScalar) {
   TbEvent e = Decode(d, wire::Event(12.5, 3, v));
   EXPECT_EQ(e.wall_time, 12.5);
   EXPECT_EQ(e.step, 3);
-  ASSERT_EQ(e.points.size(), 1u);
-  EXPECT_EQ(e.points[0].tag, "loss");
-  EXPECT_EQ(e.points[0].scalar, static_cast<double>(0.1f));
+  ASSERT_EQ(e.scalars.size(), 1u);
+  EXPECT_EQ(e.scalars[0].tag, "loss");
+  EXPECT_EQ(e.scalars[0].value, static_cast<double>(0.1f));
 }
 
 TEST(EventDecoderTest, Tf2ScalarTensorsAndRememberedPlugin) {
@@ -74,24 +74,24 @@ TEST(EventDecoderTest, Tf2ScalarTensorsAndRememberedPlugin) {
       d, wire::Event(
              1, 0,
              TensorValue("acc", "scalars", Tensor(1, "", Packed(5, &f, 4)))));
-  ASSERT_EQ(a.points.size(), 1u);
-  EXPECT_EQ(a.points[0].scalar, static_cast<double>(f));
+  ASSERT_EQ(a.scalars.size(), 1u);
+  EXPECT_EQ(a.scalars[0].value, static_cast<double>(f));
   // The plugin came with the first value only; tensor_content this time.
   std::string content;
   wire::Bytes(&content, 4,
               absl::string_view(reinterpret_cast<const char*>(&x), 8));
   TbEvent b = Decode(
       d, wire::Event(1, 1, TensorValue("acc", "", Tensor(2, "", content))));
-  ASSERT_EQ(b.points.size(), 1u);
-  EXPECT_EQ(b.points[0].scalar, x);
+  ASSERT_EQ(b.scalars.size(), 1u);
+  EXPECT_EQ(b.scalars[0].value, x);
   EXPECT_EQ(d.plugins().at("acc"), "scalars");
   // half: 0x3c00 is 1.0
   std::string half;
   wire::Bytes(&half, 13, std::string("\x80\x78", 2));  // varint 0x3c00
   TbEvent h = Decode(
       d, wire::Event(1, 2, TensorValue("h", "scalars", Tensor(19, "", half))));
-  ASSERT_EQ(h.points.size(), 1u);
-  EXPECT_EQ(h.points[0].scalar, 1.0);
+  ASSERT_EQ(h.scalars.size(), 1u);
+  EXPECT_EQ(h.scalars[0].value, 1.0);
 }
 
 TEST(EventDecoderTest, Histograms) {
@@ -210,13 +210,13 @@ TEST(EventDecoderTest, HostileInputIsDataLossOrSkipped) {
   EventDecoder d;
   TbEvent e;
   // Not a protobuf at all.
-  EXPECT_TRUE(absl::IsDataLoss(d.Decode("\xff\xff\xff", "f: offset 9", &e)));
+  EXPECT_TRUE(absl::IsDataLoss(d.Decode("\xff\xff\xff", "f", 9, &e)));
   // A string declaring 1 GB it does not hold.
   std::string big;
   wire::Key(&big, 3, 2);
   wire::Varint(&big, uint64_t{1} << 30);
   big += "tiny";
-  absl::Status s = d.Decode(big, "f: offset 9", &e);
+  absl::Status s = d.Decode(big, "f", 9, &e);
   EXPECT_TRUE(absl::IsDataLoss(s)) << s;
   EXPECT_THAT(s.message(), HasSubstr("f: offset 9"));
   // Summaries nested 100,000 deep: Summary.Value.tensor... is not recursive,
