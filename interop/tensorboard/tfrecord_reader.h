@@ -4,12 +4,14 @@
 // Every CRC is checked.
 //
 // Damage: a record cut short at the end of the file (a writer killed
-// mid-record) ends the records with `torn_at` set; that is not an error. A
-// CRC mismatch, or a declared length past the end of the file that is not
-// a tear, is DataLoss naming the file and the byte offset of the record,
+// mid-record: fewer than 12 header bytes, or a sound length running past the
+// end) ends the records with `torn_at` set; that is not an error. A CRC
+// mismatch, or a sound length over 2^40 (no writer makes one; a hostile
+// file may), is DataLoss naming the file and the byte offset of the record,
 // unless `skip_damaged`: then a record whose length CRC holds but whose data
-// CRC does not is skipped, and after a bad length the reader looks for the
-// next offset whose length CRC holds; each skip is listed in `damage`.
+// CRC does not is skipped, after a bad length CRC the reader looks for the
+// next offset whose length CRC holds, and an implausible length ends the
+// file; each skip is listed in `damage`.
 // Allocation: none; records are views into the caller's bytes.
 //
 // Thread-safety: pure functions.
