@@ -3,6 +3,7 @@
 // import give the same points.
 #include <cmath>
 #include <cstring>
+#include <filesystem>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -122,6 +123,7 @@ TEST_F(SegtoolImportTest, UsageAndMissingSources) {
   r = Cli({"import", "tensorboard", tmp_.path() + "/nope", tmp_.path() + "/r"});
   EXPECT_EQ(r.code, kExitProblem);
   EXPECT_THAT(r.err, HasSubstr("nope"));
+  EXPECT_FALSE(std::filesystem::exists(tmp_.path() + "/r"));  // not created
   r = Cli({"import", "parquet", "x", "y"});
   EXPECT_EQ(r.code, kExitUsage);
 }

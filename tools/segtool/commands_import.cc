@@ -8,6 +8,7 @@
 #include "interop/hf/trainer_state_importer.h"
 #include "interop/import_session.h"
 #include "interop/mlflow/importer.h"
+#include "interop/source_files.h"
 #include "interop/tensorboard/exporter.h"
 #include "interop/tensorboard/importer.h"
 #include "interop/wandb/importer.h"
@@ -55,6 +56,12 @@ int Import(const ImportArgs& args, const Env& env, std::ostream& out,
       progress->Step(i, name);
     };
   }
+  // A missing source must not leave a new, empty repository behind.
+  if (absl::StatusOr<std::string> source = interop::CanonicalPath(args.source);
+      !source.ok()) {
+    PrintError(err, source.status());
+    return kExitProblem;
+  }
   RepoOptions repo_options;
   repo_options.fs = env.fs;
   repo_options.clock = env.clock;
@@ -89,11 +96,11 @@ int Import(const ImportArgs& args, const Env& env, std::ostream& out,
   }
   if (progress) progress->Clear();
   const interop::ImportReport& report = (*session)->report();
-  out << interop::FormatImportReport(report);
   if (!s.ok()) {
     PrintError(err, s);
     return kExitProblem;
   }
+  out << interop::FormatImportReport(report);
   return report.failed() > 0 ? kExitProblem : kExitOk;
 }
 
