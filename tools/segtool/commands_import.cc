@@ -96,11 +96,14 @@ int Import(const ImportArgs& args, const Env& env, std::ostream& out,
   }
   if (progress) progress->Clear();
   const interop::ImportReport& report = (*session)->report();
+  // What was imported before an error is reported too.
+  if (s.ok() || !report.runs.empty()) {
+    out << interop::FormatImportReport(report);
+  }
   if (!s.ok()) {
     PrintError(err, s);
     return kExitProblem;
   }
-  out << interop::FormatImportReport(report);
   return report.failed() > 0 ? kExitProblem : kExitOk;
 }
 
