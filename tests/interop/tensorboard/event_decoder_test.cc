@@ -7,6 +7,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/interop/wire.h"
+#include "tests/testing/decoder_probes.h"
 
 namespace runlog::interop {
 namespace {
@@ -216,7 +217,9 @@ TEST(EventDecoderTest, HostileInputIsDataLossOrSkipped) {
   wire::Key(&big, 3, 2);
   wire::Varint(&big, uint64_t{1} << 30);
   big += "tiny";
+  testing::AllocationProbe probe;
   absl::Status s = d.Decode(big, "f", 9, &e);
+  EXPECT_LT(probe.largest(), size_t{1} << 20);
   EXPECT_TRUE(absl::IsDataLoss(s)) << s;
   EXPECT_THAT(s.message(), HasSubstr("f: offset 9"));
   // Summaries nested 100,000 deep: Summary.Value.tensor... is not recursive,

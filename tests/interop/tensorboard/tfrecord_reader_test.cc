@@ -8,6 +8,7 @@
 #include "gtest/gtest.h"
 #include "interop/tensorboard/crc32c.h"
 #include "storage/coding.h"
+#include "tests/testing/decoder_probes.h"
 
 namespace runlog::interop {
 namespace {
@@ -110,7 +111,9 @@ TEST(TFRecordReaderTest, HostileLengthIsAnErrorNotAnAllocation) {
   file += "tail";
   TFRecordScan scan;
   absl::Status s;
+  testing::AllocationProbe probe;
   Scan(file, false, &scan, &s);
+  EXPECT_LT(probe.largest(), size_t{1} << 20);
   EXPECT_TRUE(absl::IsDataLoss(s)) << s;
   EXPECT_THAT(s.message(), HasSubstr("implausible record length"));
 }

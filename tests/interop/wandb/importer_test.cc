@@ -13,6 +13,7 @@
 #include "interop/import_session.h"
 #include "interop/wandb/log_reader.h"
 #include "tests/interop/wire.h"
+#include "tests/testing/decoder_probes.h"
 #include "tests/testing/temp_dir.h"
 #include "tracking/repo.h"
 
@@ -246,7 +247,9 @@ TEST_F(WandbImportTest, HostileRecords) {
   wire::Varint(&one_gb, uint64_t{1} << 30);
   one_gb += "short";
   WriteFile(file_, Frame({wire::Nested(2, 100000), Record(17, one_gb)}));
+  testing::AllocationProbe probe;
   ImportReport report = Import();
+  EXPECT_LT(probe.largest(), size_t{64} << 20);
   ASSERT_EQ(report.runs.size(), 1u);
   EXPECT_EQ(report.runs[0].action, "failed");
   EXPECT_THAT(report.runs[0].error, HasSubstr("not a W&B Record"));
