@@ -8,6 +8,7 @@ packages=(
   cmake ninja-build g++ pkg-config
   libabsl-dev libxxhash-dev libzstd-dev nlohmann-json3-dev libre2-dev
   libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev
+  libprotobuf-dev protobuf-compiler libsqlite3-dev
   clang-format
   pybind11-dev python3-dev python3-numpy python3-pytest python3-pandas
   libcpp-httplib-dev chromium
@@ -32,7 +33,7 @@ for arg in "$@"; do
   esac
 done
 if [[ "$bench_peers" == 1 ]]; then
-  packages+=(librocksdb-dev libsqlite3-dev)
+  packages+=(librocksdb-dev)
 fi
 # The libFuzzer builds (scripts/fuzz.sh passes --fuzz): clang and its runtime
 # libraries (libclang_rt.fuzzer, asan, ubsan come with libclang-rt-14-dev).

@@ -1,6 +1,8 @@
 #include "tools/segtool/cli.h"
 
 #include <algorithm>
+#include <tuple>
+#include <utility>
 
 #include "CLI/CLI.hpp"
 #include "absl/strings/numbers.h"
@@ -210,10 +212,50 @@ int RunCli(const std::vector<std::string>& args, const Env& env,
       "export", "Every point (and, in JSONL, the metadata) of runs");
   exp->add_option("repo", export_args.repo, "Repository directory")->required();
   exp->add_option("runs", export_args.runs, "Run ids (default: all runs)");
-  exp->add_option("--format", export_format, "csv or jsonl (default jsonl)")
-      ->check(CLI::IsMember({"csv", "jsonl"}));
+  exp->add_option("--format", export_format,
+                  "csv, jsonl or tensorboard (default jsonl)")
+      ->check(CLI::IsMember({"csv", "jsonl", "tensorboard"}));
   exp->add_option("--output", export_args.output,
-                  "Write to FILE instead of standard output");
+                  "Write to FILE instead of standard output (tensorboard: "
+                  "the directory to write one event file per run into)");
+
+  // ---- import ----
+  ImportArgs import_args;
+  std::string import_experiment;
+  CLI::App* imp = app.add_subcommand(
+      "import",
+      "Import TensorBoard, MLflow, W&B offline, CSV or HF Trainer logs");
+  imp->require_subcommand(1);
+  std::vector<std::pair<CLI::App*, ImportFormat>> import_formats;
+  for (const auto& [name, format, source_help] :
+       std::vector<std::tuple<const char*, ImportFormat, const char*>>{
+           {"tensorboard", ImportFormat::kTensorBoard, "TensorBoard logdir"},
+           {"mlflow", ImportFormat::kMlflow, "mlruns directory or mlflow.db"},
+           {"wandb", ImportFormat::kWandb,
+            "wandb directory (offline runs run-*/run-*.wandb)"},
+           {"csv", ImportFormat::kCsv, "CSV or TSV file"},
+           {"hf-trainer-state", ImportFormat::kHfTrainerState,
+            "Hugging Face Trainer trainer_state.json"}}) {
+    CLI::App* sub = imp->add_subcommand(name, source_help);
+    sub->add_option("source", import_args.source, source_help)->required();
+    sub->add_option("repo", import_args.repo, "Repository directory")
+        ->required();
+    sub->add_option("--experiment", import_experiment,
+                    "Experiment of the runs made");
+    sub->add_flag("--dry-run", import_args.dry_run,
+                  "Read everything, report what would be imported, write "
+                  "nothing");
+    sub->add_flag("--update", import_args.update,
+                  "Import sources that changed since their import again, "
+                  "replacing the old run");
+    sub->add_flag("--skip-damaged", import_args.skip_damaged,
+                  "Skip damaged records instead of failing the run");
+    if (format == ImportFormat::kMlflow) {
+      sub->add_option("--experiment-id", import_args.experiment_ids,
+                      "Only runs of this MLflow experiment (repeatable)");
+    }
+    import_formats.emplace_back(sub, format);
+  }
 
   // ---- serve ----
   serve::ServeArgs serve_args;
@@ -232,7 +274,7 @@ int RunCli(const std::vector<std::string>& args, const Env& env,
   // A first word that is not an option nor a command would otherwise be
   // reported as an unexpected argument; name it as the unknown command.
   const std::vector<CLI::App*> commands = {
-      ls, show, cat, rm, recover, verify, compact, exp, serve_cmd};
+      ls, show, cat, rm, recover, verify, compact, exp, imp, serve_cmd};
   if (!args.empty() && !args[0].empty() && args[0][0] != '-' &&
       std::none_of(commands.begin(), commands.end(),
                    [&](CLI::App* c) { return c->get_name() == args[0]; })) {
@@ -309,6 +351,25 @@ int RunCli(const std::vector<std::string>& args, const Env& env,
   }
   if (verify->parsed()) return Verify(verify_args, env, out, err);
   if (compact->parsed()) return Compact(compact_args, env, out, err);
+  if (exp->parsed() && export_format == "tensorboard") {
+    if (export_args.output.empty()) {
+      err << "segtool: export --format tensorboard needs --output DIR\n";
+      return kExitUsage;
+    }
+    return ExportTensorBoard(
+        {export_args.repo, export_args.runs, export_args.output}, env, out,
+        err);
+  }
+  for (const auto& [sub, format] : import_formats) {
+    if (!sub->parsed()) continue;
+    import_args.format = format;
+    for (const auto& [other, unused] : import_formats) {
+      if (other->get_option("--experiment")->count()) {
+        import_args.experiment = import_experiment;
+      }
+    }
+    return Import(import_args, env, out, err);
+  }
   if (exp->parsed()) {
     export_args.format =
         export_format == "csv" ? ExportFormat::kCsv : ExportFormat::kJsonl;

@@ -138,6 +138,38 @@ struct ExportArgs {
 int Export(const ExportArgs& args, const Env& env, std::ostream& out,
            std::ostream& err);
 
+// import: another tracker's logs into a repository (created when missing),
+// through interop/ (docs/interop.md). Prints the per-source report on `out`;
+// exit 1 when a source run failed to import.
+enum class ImportFormat {
+  kTensorBoard,
+  kMlflow,
+  kWandb,
+  kCsv,
+  kHfTrainerState
+};
+struct ImportArgs {
+  ImportFormat format = ImportFormat::kTensorBoard;
+  std::string source;  // LOGDIR, MLRUNS_DIR or mlflow.db, WANDB_DIR, FILE
+  std::string repo;
+  std::optional<std::string> experiment;
+  std::vector<std::string> experiment_ids;  // mlflow: only these
+  bool dry_run = false;
+  bool update = false;
+  bool skip_damaged = false;
+};
+int Import(const ImportArgs& args, const Env& env, std::ostream& out,
+           std::ostream& err);
+
+// export --format tensorboard: one event file per run under `output`.
+struct TensorBoardExportArgs {
+  std::string repo;
+  std::vector<std::string> runs;  // empty: every run
+  std::string output;
+};
+int ExportTensorBoard(const TensorBoardExportArgs& args, const Env& env,
+                      std::ostream& out, std::ostream& err);
+
 }  // namespace runlog::segtool
 
 #endif  // RUNLOG_TOOLS_SEGTOOL_COMMANDS_H_
