@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "interop/mlflow/mlflow_run.h"
 #include "interop/source_files.h"
+#include "tracking/codec/record_format.h"
 
 namespace runlog::interop {
 
@@ -56,6 +57,16 @@ absl::Status ImportMlflow(const std::string& source,
     }
     if (src.name.empty()) src.name = run.id;
     src.tags = {"imported"};
+    // Also as runlog tags "key=value", which the query language reads as
+    // MLflow's valued tags (tags.mlflow.user = 'ann', docs/query.md); the
+    // whole set stays in the param map mlflow_tags.
+    for (const auto& [k, v] : run.tags) {
+      if (src.tags.size() >= record::kMaxTags) break;
+      std::string tag = absl::StrCat(k, "=", v);
+      if (tag.size() <= record::kMaxMetaStringLength) {
+        src.tags.push_back(std::move(tag));
+      }
+    }
     if (session->options().progress) {
       // The total is unknown until the store is read: the count so far.
       session->options().progress(index, index + 1, src.name);

@@ -100,6 +100,7 @@ TEST_F(MlflowImportTest, FileStore) {
     EXPECT_EQ(
         r.summary.params.Find("mlflow_tags")->Find("mlflow.user")->as_string(),
         "ann");
+    EXPECT_EQ(r.summary.tags.count("mlflow.user=ann"), 1u);
     if (r.summary.name == "name-aaa") {
       EXPECT_EQ(r.status, RunStatus::kFinished);
       auto view = (*repo)->OpenRun(r.id);
@@ -114,6 +115,10 @@ TEST_F(MlflowImportTest, FileStore) {
     }
   }
   EXPECT_EQ(Import(store_, repo_).runs[0].action, "unchanged");
+  // MLflow's filters on tags work as written on the imported runs.
+  auto tagged = (*repo)->ListRuns({.where = "tags.`mlflow.user` = 'ann'"});
+  ASSERT_TRUE(tagged.ok()) << tagged.status();
+  EXPECT_EQ(tagged->size(), 2u);
 }
 
 TEST_F(MlflowImportTest, TenMillionBadLinesAreCountedNotStored) {
