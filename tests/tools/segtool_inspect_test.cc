@@ -90,6 +90,18 @@ TEST_F(InspectTest, LsJsonWithColumns) {
                 "--columns", "name,params.hparams.lr,size"});
 }
 
+TEST_F(InspectTest, LsMeasuresSizesOnlyWhenSizeIsRead) {
+  // Measuring stats every file of every run: only for attributes.size, not
+  // for a param whose name holds "size".
+  CliResult plain = Segtool({"ls", "<REPO>", "--json", "--where",
+                             "params.batch_size = 1 or params.seed = 7"});
+  EXPECT_EQ(plain.code, kExitOk) << plain.err;
+  EXPECT_THAT(plain.out, ::testing::Not(HasSubstr("bytes_on_disk")));
+  CliResult sized = Segtool({"ls", "<REPO>", "--json", "--sort", "size:desc"});
+  EXPECT_EQ(sized.code, kExitOk) << sized.err;
+  EXPECT_THAT(sized.out, HasSubstr("\"bytes_on_disk\": 2413"));
+}
+
 TEST_F(InspectTest, LsDefaultColumnsFitTheTerminal) {
   env_.terminal_width = 120;
   CliResult r = ExpectGolden("ls_narrow", {"ls", "<REPO>"});

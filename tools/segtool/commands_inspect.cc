@@ -13,6 +13,7 @@
 #include "tools/segtool/run_table.h"
 #include "tools/segtool/text_table.h"
 #include "tracking/query/fields.h"
+#include "tracking/query/query.h"
 #include "tracking/value_json.h"
 
 namespace runlog::segtool {
@@ -72,10 +73,6 @@ absl::StatusOr<std::string> SortKey(const std::string& arg) {
   return arg;
 }
 
-bool MentionsSize(absl::string_view text) {
-  return text.find("size") != absl::string_view::npos;
-}
-
 }  // namespace
 
 int Ls(const LsArgs& args, const Env& env, std::ostream& out,
@@ -103,11 +100,19 @@ int Ls(const LsArgs& args, const Env& env, std::ostream& out,
     }
     columns = *std::move(c);
   }
-  // Measuring sizes stats every file of every run; only when asked for.
-  filter.disk_usage =
-      MentionsSize(args.where) || (args.columns && MentionsSize(*args.columns));
-  for (const std::string& k : filter.order_by) {
-    if (MentionsSize(k)) filter.disk_usage = true;
+  // Measuring sizes stats every file of every run; only when a column, the
+  // filter or a sort key reads attributes.size.
+  absl::StatusOr<query::RunQuery> q =
+      query::RunQuery::Compile(filter.where, filter.order_by);
+  if (!q.ok()) {
+    PrintError(err, q.status());
+    return kExitUsage;
+  }
+  filter.disk_usage = q->uses_size();
+  if (columns) {
+    for (const query::Field& f : *columns) {
+      if (query::IsSizeField(f)) filter.disk_usage = true;
+    }
   }
   absl::StatusOr<std::unique_ptr<Repo>> repo = OpenRepo(args.repo, env);
   if (!repo.ok()) {

@@ -12,6 +12,24 @@
 
 namespace runlog::query {
 
+bool IsSizeField(const Field& f) {
+  return f.kind == Field::Kind::kAttribute && f.attribute == Attribute::kSize;
+}
+
+namespace {
+
+bool ExprUsesSize(const Expr& e) {
+  for (const Operand* op : {&e.lhs, &e.rhs}) {
+    if (op->field && IsSizeField(*op->field)) return true;
+  }
+  for (const auto& c : e.children) {
+    if (ExprUsesSize(*c)) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
 absl::StatusOr<RunQuery> RunQuery::Compile(
     absl::string_view where, const std::vector<std::string>& order_by) {
   RunQuery q;
@@ -21,8 +39,10 @@ absl::StatusOr<RunQuery> RunQuery::Compile(
   for (size_t i = 0; i < order_by.size(); ++i) {
     auto key = ParseOrderKey(order_by[i], absl::StrCat("order_by[", i, "]"));
     if (!key.ok()) return key.status();
+    if (IsSizeField(key->field)) q.uses_size_ = true;
     q.order_.push_back(*std::move(key));
   }
+  if (q.where_ && ExprUsesSize(*q.where_)) q.uses_size_ = true;
   return q;
 }
 

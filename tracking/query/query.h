@@ -46,12 +46,19 @@ class RunQuery {
                    std::optional<size_t> limit, absl::Time now) const;
 
   bool filters() const { return where_ != nullptr; }
+  // Whether the filter or a sort key reads attributes.size, which only a
+  // listing that measures disk usage has (RunFilter::disk_usage).
+  bool uses_size() const { return uses_size_; }
   bool sorts() const { return !order_.empty(); }
 
  private:
   std::shared_ptr<const Expr> where_;
   std::vector<OrderKey> order_;
+  bool uses_size_ = false;
 };
+
+// Whether `f` is attributes.size.
+bool IsSizeField(const Field& f);
 
 }  // namespace runlog::query
 
