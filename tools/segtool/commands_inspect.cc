@@ -261,14 +261,7 @@ int Show(const ShowArgs& given, const Env& env, std::ostream& out,
     PrintError(err, repo.status());
     return kExitProblem;
   }
-  // A unique prefix names the run, as git takes one of a hash.
-  if (absl::StatusOr<std::string> id = (*repo)->ResolveRunId(args.run);
-      id.ok()) {
-    args.run = *std::move(id);
-  } else {
-    PrintRunError(err, args.run, id.status());
-    return kExitProblem;
-  }
+  if (!ResolveRun(**repo, &args.run, err)) return kExitProblem;
   absl::StatusOr<RunRecord> rec = (*repo)->GetRun(args.run);
   if (!rec.ok()) {
     PrintRunError(err, args.run, rec.status());

@@ -55,14 +55,11 @@ int Rm(const RmArgs& args, const Env& env, std::ostream& out,
     return kExitProblem;
   }
   bool failed = false;
-  for (const std::string& given : args.runs) {
-    absl::StatusOr<std::string> resolved = (*repo)->ResolveRunId(given);
-    if (!resolved.ok()) {
-      PrintRunError(err, given, resolved.status());
+  for (std::string id : args.runs) {
+    if (!ResolveRun(**repo, &id, err)) {
       failed = true;
       continue;
     }
-    const std::string& id = *resolved;
     DeleteOptions options;
     options.force = args.force;
     absl::Status s = (*repo)->DeleteRun(id, options);

@@ -48,6 +48,16 @@ void PrintRunError(std::ostream& err, absl::string_view run,
       << SingleLine(Describe(status)) << '\n';
 }
 
+bool ResolveRun(Repo& repo, std::string* run, std::ostream& err) {
+  absl::StatusOr<std::string> id = repo.ResolveRunId(*run);
+  if (!id.ok()) {
+    PrintRunError(err, *run, id.status());
+    return false;
+  }
+  *run = *std::move(id);
+  return true;
+}
+
 absl::StatusOr<std::vector<std::string>> SelectRuns(
     Repo& repo, const std::vector<std::string>& given, std::ostream& err,
     bool* failed) {
@@ -59,14 +69,12 @@ absl::StatusOr<std::vector<std::string>> SelectRuns(
     for (const storage::RunEntry& e : *entries) ids.push_back(e.id);
     return ids;
   }
-  for (const std::string& id : given) {
-    absl::StatusOr<std::string> resolved = repo.ResolveRunId(id);
-    if (!resolved.ok()) {
-      PrintRunError(err, id, resolved.status());
+  for (std::string id : given) {
+    if (!ResolveRun(repo, &id, err)) {
       *failed = true;
       continue;
     }
-    ids.push_back(*std::move(resolved));
+    ids.push_back(std::move(id));
   }
   return ids;
 }

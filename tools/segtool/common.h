@@ -28,6 +28,10 @@ void PrintError(std::ostream& err, const absl::Status& status);
 void PrintRunError(std::ostream& err, absl::string_view run,
                    const absl::Status& status);
 
+// Replaces `*run`, an id or a unique prefix of one, with the id it names
+// (Repo::ResolveRunId); false after printing the error on `err`.
+bool ResolveRun(Repo& repo, std::string* run, std::ostream& err);
+
 // The runs a command works on: the ids given (or the one run each given
 // unique prefix names, Repo::ResolveRunId), in the order given, or every
 // run of the repository when none are given. Invalid, unknown and

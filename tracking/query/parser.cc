@@ -168,35 +168,30 @@ class Parser {
   }
 
   absl::StatusOr<std::unique_ptr<Expr>> Or(int depth) {
-    auto first = And(depth);
-    if (!first.ok()) return first;
-    if (!IsKeyword(Peek(), "or")) return first;
-    auto e = std::make_unique<Expr>();
-    e->kind = Expr::Kind::kOr;
-    e->pos = (*first)->pos;
-    e->children.push_back(*std::move(first));
-    while (IsKeyword(Peek(), "or")) {
-      Next();
-      auto next = And(depth);
-      if (!next.ok()) return next;
-      e->children.push_back(*std::move(next));
-    }
-    return e;
+    return Chain(Expr::Kind::kOr, "or", &Parser::And, depth);
   }
 
   absl::StatusOr<std::unique_ptr<Expr>> And(int depth) {
-    auto first = Not(depth);
+    return Chain(Expr::Kind::kAnd, "and", &Parser::Not, depth);
+  }
+
+  // operand { keyword operand }, operands parsed by `next`; a single one is
+  // returned as it is.
+  absl::StatusOr<std::unique_ptr<Expr>> Chain(
+      Expr::Kind kind, absl::string_view keyword,
+      absl::StatusOr<std::unique_ptr<Expr>> (Parser::*next)(int), int depth) {
+    auto first = (this->*next)(depth);
     if (!first.ok()) return first;
-    if (!IsKeyword(Peek(), "and")) return first;
+    if (!IsKeyword(Peek(), keyword)) return first;
     auto e = std::make_unique<Expr>();
-    e->kind = Expr::Kind::kAnd;
+    e->kind = kind;
     e->pos = (*first)->pos;
     e->children.push_back(*std::move(first));
-    while (IsKeyword(Peek(), "and")) {
+    while (IsKeyword(Peek(), keyword)) {
       Next();
-      auto next = Not(depth);
-      if (!next.ok()) return next;
-      e->children.push_back(*std::move(next));
+      auto operand = (this->*next)(depth);
+      if (!operand.ok()) return operand;
+      e->children.push_back(*std::move(operand));
     }
     return e;
   }
