@@ -470,9 +470,25 @@ absl::StatusOr<std::vector<RunEntry>> RunStore::ListRuns(
       continue;
     }
     absl::StatusOr<RunEntry> entry = DescribeDir(name, RunDir(name), judged_at);
+    // A network file system can answer ESTALE for one directory another
+    // client renamed moments ago; a second look resolves the name afresh.
+    if (absl::IsUnavailable(entry.status())) {
+      entry = DescribeDir(name, RunDir(name), judged_at);
+    }
     // Deleted meanwhile, or not a run directory (a stray file or symlink).
     if (absl::IsNotFound(entry.status()) ||
         absl::IsFailedPrecondition(entry.status())) {
+      continue;
+    }
+    if (absl::IsUnavailable(entry.status())) {
+      // One run that cannot be read now must not hide every other run (nor
+      // fail a recovery): it is listed as unknown, which nothing deletes.
+      RunEntry& unreadable = runs.emplace_back();
+      unreadable.id = name;
+      unreadable.state = RunState::kUnknown;
+      unreadable.detail = absl::StrCat("cannot be read now (retryable): ",
+                                       entry.status().message());
+      unreadable.manifest_error = entry.status();
       continue;
     }
     if (!entry.ok()) return entry.status();

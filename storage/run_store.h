@@ -66,7 +66,8 @@ struct RunEntry {
   // For committed runs: the manifest. For the rest: empty.
   std::optional<CommitManifest> manifest;
   // Why the state was chosen (liveness reason), or the error that made a
-  // committed run unreadable (its COMMIT is damaged; state is kCommitted).
+  // committed run unreadable (its COMMIT is damaged; state is kCommitted),
+  // or a run directory unreadable now (Unavailable; state is kUnknown).
   std::string detail;
   absl::Status manifest_error;
   // Committed runs: the generation of the manifest read (commit_manifest.h).
@@ -141,6 +142,10 @@ class RunStore {
 
   // Every run in runs/, ordered by id (= creation time). A run deleted while
   // the listing runs is left out; entries that are not run ids are ignored.
+  // A run whose directory answers Unavailable twice (a network file system's
+  // stale handle) is listed as kUnknown with that error in manifest_error,
+  // so one unreadable run neither hides the others nor is ever judged
+  // abandoned; Unavailable for runs/ itself fails the listing.
   // kFull reads every run's directory and COMMIT: bytes_on_disk, last_write
   // and the whole manifest are filled in. kSummary takes committed runs from
   // the repository's catalog (storage/run_catalog.h) where it has them:

@@ -211,6 +211,11 @@ absl::StatusOr<RunRecord> Repo::Describe(const storage::RunEntry& entry,
     }
     return r;
   }
+  if (!entry.manifest_error.ok()) {
+    // Its directory could not be read at all (storage::RunStore::ListRuns).
+    r.error = entry.manifest_error;
+    return r;
+  }
   // Uncommitted: rebuild from the records. A torn tail is the end of data.
   RunLogDecoder decoder(std::nullopt, /*want_summaries=*/true);
   absl::Status s =

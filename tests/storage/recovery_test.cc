@@ -19,6 +19,7 @@
 #include "storage/run_writer.h"
 #include "storage/segment.h"
 #include "tests/testing/fake_system_probe.h"
+#include "tests/testing/stale_dir_file_system.h"
 #include "tests/testing/status_matchers.h"
 
 namespace runlog::storage {
@@ -97,6 +98,29 @@ TEST_F(RecoveryTest, DeletesRunOfDeadProcess) {
   EXPECT_TRUE(report.actions[0].done);
   EXPECT_THAT(Runs(), ElementsAre(done));
   EXPECT_THAT(*mem_.ListDir("/repo/trash"), IsEmpty());
+}
+
+TEST_F(RecoveryTest, KeepsARunWhoseDirectoryCannotBeReadNow) {
+  const std::string unreadable = Uncommitted();
+  const std::string dead = Uncommitted();
+  probe_.KillProcess(probe_.self_pid());
+  clock_.Advance(absl::Hours(1));
+  ::runlog::testing::StaleDirFileSystem stale(&mem_);
+  RunStoreOptions o = store_->options();
+  o.fs = &stale;
+  auto store = RunStore::Open("/repo", o);
+  ASSERT_THAT(store, IsOk());
+  stale.stale_dir = (*store)->RunDir(unreadable);
+  stale.failures = 1'000;
+  auto report = Recover(**store, false);
+  ASSERT_THAT(report, IsOk());
+  ASSERT_THAT(report->actions, SizeIs(1));
+  EXPECT_EQ(report->actions[0].path, (*store)->RunDir(dead));
+  ASSERT_THAT(report->kept, SizeIs(1));
+  EXPECT_EQ(report->kept[0].first, unreadable);
+  EXPECT_THAT(report->kept[0].second,
+              ::testing::HasSubstr("Stale file handle"));
+  EXPECT_THAT(Runs(), ElementsAre(unreadable));
 }
 
 TEST_F(RecoveryTest, DeletesRunsLeftBeforeAReboot) {

@@ -18,6 +18,7 @@
 #include "storage/recovery.h"
 #include "storage/run_reader.h"
 #include "tests/testing/fake_system_probe.h"
+#include "tests/testing/stale_dir_file_system.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_dir.h"
 
@@ -26,6 +27,7 @@ namespace {
 
 using ::runlog::testing::FakeSystemProbe;
 using ::runlog::testing::IsOk;
+using ::runlog::testing::StaleDirFileSystem;
 using ::runlog::testing::StatusIs;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
@@ -182,6 +184,58 @@ TEST_F(RunStoreTest, ListShowsCommittedAndLiveRunsInCreationOrder) {
   EXPECT_EQ((*runs)[1].id, (*live)->id());
   EXPECT_EQ((*runs)[1].state, RunState::kLive);
   EXPECT_GT((*runs)[0].bytes_on_disk, 0u);
+}
+
+TEST_F(RunStoreTest, ListLooksTwiceAtARunDirectoryWithAStaleHandle) {
+  StaleDirFileSystem stale(&fs_);
+  RunStoreOptions o = Options();
+  o.fs = &stale;
+  auto store = RunStore::Open("/repo", o);
+  ASSERT_THAT(store, IsOk());
+  const std::string id = WriteCommitted(**store, 2);
+  stale.stale_dir = (*store)->RunDir(id);
+  stale.failures = 1;
+  auto runs = (*store)->ListRuns();
+  ASSERT_THAT(runs, IsOk());
+  ASSERT_THAT(*runs, SizeIs(1));
+  EXPECT_EQ((*runs)[0].state, RunState::kCommitted);
+  EXPECT_EQ(stale.failures, 0);
+}
+
+TEST_F(RunStoreTest, ListKeepsARunItCannotReadAsUnknown) {
+  StaleDirFileSystem stale(&fs_);
+  RunStoreOptions o = Options();
+  o.fs = &stale;
+  auto store = RunStore::Open("/repo", o);
+  ASSERT_THAT(store, IsOk());
+  const std::string a = WriteCommitted(**store, 1);
+  const std::string b = WriteCommitted(**store, 1);
+  stale.stale_dir = (*store)->RunDir(a);
+  stale.failures = 1'000;
+  auto runs = (*store)->ListRuns();
+  ASSERT_THAT(runs, IsOk());
+  ASSERT_THAT(*runs, SizeIs(2));
+  EXPECT_EQ((*runs)[0].id, a);
+  EXPECT_EQ((*runs)[0].state, RunState::kUnknown);
+  EXPECT_THAT(
+      (*runs)[0].manifest_error,
+      StatusIs(absl::StatusCode::kUnavailable, HasSubstr("Stale file handle")));
+  EXPECT_THAT((*runs)[0].detail, HasSubstr("retryable"));
+  EXPECT_EQ((*runs)[1].id, b);
+  EXPECT_EQ((*runs)[1].state, RunState::kCommitted);
+}
+
+TEST_F(RunStoreTest, ListFailsWhenTheRunsDirectoryIsUnavailable) {
+  StaleDirFileSystem stale(&fs_);
+  RunStoreOptions o = Options();
+  o.fs = &stale;
+  auto store = RunStore::Open("/repo", o);
+  ASSERT_THAT(store, IsOk());
+  WriteCommitted(**store, 1);
+  stale.stale_dir = "/repo/runs";
+  stale.failures = 1;
+  EXPECT_THAT((*store)->ListRuns(), StatusIs(absl::StatusCode::kUnavailable,
+                                             HasSubstr("/repo/runs")));
 }
 
 TEST_F(RunStoreTest, ClosedRunOfDeadProcessIsAbandoned) {
