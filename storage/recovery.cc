@@ -246,6 +246,8 @@ absl::StatusOr<RecoveryReport> Recover(RunStore& store,
 
   RUNLOG_ASSIGN_OR_RETURN(std::vector<RunEntry> runs,
                           store.ListRuns(RunStore::ListDetail::kFull, now));
+  std::vector<std::string> abandoned;
+  std::vector<size_t> abandoned_actions;  // their places in report.actions
   for (const RunEntry& run : runs) {
     switch (run.state) {
       case RunState::kCommitted:
@@ -269,23 +271,12 @@ absl::StatusOr<RecoveryReport> Recover(RunStore& store,
           report.actions.push_back(std::move(action));
           break;
         }
-        RecoveryAction action{Kind::kDeleteAbandonedRun, store.RunDir(run.id),
-                              run.detail};
-        if (!dry_run) {
-          absl::StatusOr<RemovalOutcome> outcome =
-              store.RemoveIfAbandoned(run.id, now);
-          if (!outcome.ok() && !Gone(outcome.status())) {
-            return outcome.status();
-          }
-          action.done = outcome.ok() && outcome->removed;
-          if (outcome.ok() && !outcome->removed) {
-            // Looked at again from trash/, it had committed or written:
-            // back in runs/, kept.
-            report.kept.emplace_back(run.id, outcome->reason);
-            continue;
-          }
-        }
-        report.actions.push_back(std::move(action));
+        // Removed together after the loop: two directory syncs for all of
+        // them instead of two per run.
+        abandoned.push_back(run.id);
+        abandoned_actions.push_back(report.actions.size());
+        report.actions.push_back(RecoveryAction{
+            Kind::kDeleteAbandonedRun, store.RunDir(run.id), run.detail});
         break;
       }
       case RunState::kLive:
@@ -306,6 +297,31 @@ absl::StatusOr<RecoveryReport> Recover(RunStore& store,
         break;
     }
   }
+  if (dry_run || abandoned.empty()) return report;
+  RUNLOG_ASSIGN_OR_RETURN(std::vector<absl::StatusOr<RemovalOutcome>> outcomes,
+                          store.RemoveIfAbandoned(abandoned, now));
+  std::vector<bool> put_back(report.actions.size(), false);
+  for (size_t i = 0; i < abandoned.size(); ++i) {
+    const absl::StatusOr<RemovalOutcome>& outcome = outcomes[i];
+    if (!outcome.ok() && !Gone(outcome.status())) return outcome.status();
+    if (outcome.ok() && !outcome->removed) {
+      // Looked at again from trash/, it had committed or written: back in
+      // runs/, kept.
+      report.kept.emplace_back(abandoned[i], outcome->reason);
+      put_back[abandoned_actions[i]] = true;
+      continue;
+    }
+    report.actions[abandoned_actions[i]].done = outcome.ok();
+  }
+  size_t kept_actions = 0;
+  for (size_t i = 0; i < report.actions.size(); ++i) {
+    if (put_back[i]) continue;
+    if (kept_actions != i) {
+      report.actions[kept_actions] = std::move(report.actions[i]);
+    }
+    ++kept_actions;
+  }
+  report.actions.resize(kept_actions);
   return report;
 }
 

@@ -281,6 +281,52 @@ absl::StatusOr<RemovalOutcome> RunStore::RemoveIfAbandoned(absl::string_view id,
 
 absl::StatusOr<RemovalOutcome> RunStore::RecheckTrashEntry(
     absl::string_view name, absl::Time now) {
+  RUNLOG_ASSIGN_OR_RETURN(RemovalOutcome outcome, JudgeTrashEntry(name, now));
+  if (outcome.removed) {
+    absl::string_view id = name;
+    absl::ConsumeSuffix(&id, format::kRecheckSuffix);
+    RUNLOG_RETURN_IF_ERROR(FinishDeletion(id));
+  }
+  return outcome;
+}
+
+absl::StatusOr<std::vector<absl::StatusOr<RemovalOutcome>>>
+RunStore::RemoveIfAbandoned(absl::Span<const std::string> ids, absl::Time now) {
+  std::vector<absl::StatusOr<RemovalOutcome>> outcomes;
+  outcomes.reserve(ids.size());
+  bool any_removed = false;
+  for (const std::string& id : ids) {
+    absl::StatusOr<RemovalOutcome>& outcome =
+        outcomes.emplace_back([&]() -> absl::StatusOr<RemovalOutcome> {
+          RUNLOG_RETURN_IF_ERROR(ValidateRunId(id));
+          const std::string check_name =
+              absl::StrCat(id, format::kRecheckSuffix);
+          absl::Status moved = fs_->Rename(
+              RunDir(id), JoinPath(root_, format::kTrashDirName, check_name));
+          if (absl::IsNotFound(moved)) {
+            return absl::NotFoundError(
+                absl::StrCat("run ", id, " not found in ", root_));
+          }
+          RUNLOG_RETURN_IF_ERROR(moved);
+          return JudgeTrashEntry(check_name, now);
+        }());
+    any_removed = any_removed || (outcome.ok() && outcome->removed);
+  }
+  if (!any_removed) return outcomes;
+  // The renames are the deletions: durable in both directories before any
+  // unlink, as FinishDeletion() makes one, but two syncs for them all.
+  RUNLOG_RETURN_IF_ERROR(fs_->SyncDir(JoinPath(root_, format::kRunsDirName)));
+  RUNLOG_RETURN_IF_ERROR(fs_->SyncDir(JoinPath(root_, format::kTrashDirName)));
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (!outcomes[i].ok() || !outcomes[i]->removed) continue;
+    absl::Status purged = PurgeTrashEntry(ids[i]);
+    if (!purged.ok()) outcomes[i] = purged;
+  }
+  return outcomes;
+}
+
+absl::StatusOr<RemovalOutcome> RunStore::JudgeTrashEntry(absl::string_view name,
+                                                         absl::Time now) {
   absl::string_view id = name;
   if (!absl::ConsumeSuffix(&id, format::kRecheckSuffix) || !IsValidRunId(id)) {
     return absl::InvalidArgumentError(
@@ -304,7 +350,6 @@ absl::StatusOr<RemovalOutcome> RunStore::RecheckTrashEntry(
       return absl::NotFoundError(absl::StrCat("run ", id, " was removed"));
     }
     RUNLOG_RETURN_IF_ERROR(s);
-    RUNLOG_RETURN_IF_ERROR(FinishDeletion(final_name));
     outcome.removed = true;
     outcome.reason = entry->detail;
     return outcome;

@@ -24,6 +24,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "absl/types/span.h"
 #include "storage/clock.h"
 #include "storage/commit_manifest.h"
 #include "storage/file_system.h"
@@ -128,6 +129,15 @@ class RunStore {
   // docs/design.md lists the window that remains. NotFound if absent.
   absl::StatusOr<RemovalOutcome> RemoveIfAbandoned(absl::string_view id,
                                                    absl::Time now);
+  // RemoveIfAbandoned() for many runs at about the cost of one: each run is
+  // moved and judged again as above, then the removals of them all are made
+  // durable by one sync of runs/ and one of trash/ (instead of two per run)
+  // before any is unlinked. One outcome per id, in order; an error in one
+  // (NotFound: gone already) concerns that run only. The call fails only if
+  // a sync does: the runs judged abandoned then stay in trash/ under their
+  // ids, and recovery purges them later.
+  absl::StatusOr<std::vector<absl::StatusOr<RemovalOutcome>>> RemoveIfAbandoned(
+      absl::Span<const std::string> ids, absl::Time now);
   // The second half of RemoveIfAbandoned() for trash/<name> (an
   // "<id>.recheck" entry), also for one a crashed process left behind.
   absl::StatusOr<RemovalOutcome> RecheckTrashEntry(absl::string_view name,
@@ -180,6 +190,10 @@ class RunStore {
                                        const std::string& dir, absl::Time now);
   // Syncs runs/ and trash/, then unlinks trash/<name>.
   absl::Status FinishDeletion(absl::string_view name);
+  // RecheckTrashEntry() up to the unlink: a run still abandoned is renamed
+  // to trash/<id> (removed = true) and left there for FinishDeletion().
+  absl::StatusOr<RemovalOutcome> JudgeTrashEntry(absl::string_view name,
+                                                 absl::Time now);
   // Replaces the catalog with the committed runs of `runs`; errors ignored.
   void RewriteCatalog(const std::vector<RunEntry>& runs);
 

@@ -1,5 +1,7 @@
 #include "storage/run_store.h"
 
+#include <errno.h>
+
 #include <memory>
 #include <string>
 #include <vector>
@@ -29,9 +31,11 @@ using ::runlog::testing::FakeSystemProbe;
 using ::runlog::testing::IsOk;
 using ::runlog::testing::StaleDirFileSystem;
 using ::runlog::testing::StatusIs;
+using ::testing::Contains;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
+using ::testing::Not;
 using ::testing::SizeIs;
 
 class RunStoreTest : public ::testing::Test {
@@ -248,6 +252,107 @@ TEST_F(RunStoreTest, ClosedRunOfDeadProcessIsAbandoned) {
   ASSERT_THAT(entry, IsOk());
   EXPECT_EQ(entry->state, RunState::kAbandoned);
   EXPECT_THAT(entry->detail, HasSubstr("4242"));
+}
+
+// Runs of pid 4242 (dead), one of pid 7 (alive), `dead` and 1 of them.
+class BatchRemovalTest : public RunStoreTest {
+ protected:
+  BatchRemovalTest() : faulty_(&fs_) {}
+
+  void SetUp() override {
+    RunStoreOptions o = Options();
+    o.fs = &faulty_;
+    store_ = *RunStore::Open("/repo", o);
+    for (int i = 0; i < 5; ++i) dead_.push_back(Uncommitted());
+    probe_.set_self_pid(7);
+    probe_.SetProcess(7, 1000);
+    live_ = Uncommitted();
+    probe_.KillProcess(4242);
+  }
+
+  std::string Uncommitted() {
+    auto w = store_->CreateRun();
+    EXPECT_THAT(w, IsOk());
+    EXPECT_THAT((*w)->AppendChunk(format::kChunkRecords, "data"), IsOk());
+    // Durable, so a simulated power loss keeps the run.
+    EXPECT_THAT((*w)->Sync(), IsOk());
+    EXPECT_THAT((*w)->Close(), IsOk());
+    EXPECT_THAT(faulty_.SyncDir(store_->RunDir((*w)->id())), IsOk());
+    EXPECT_THAT(faulty_.SyncDir("/repo/runs"), IsOk());
+    clock_.Advance(absl::Milliseconds(1));
+    return (*w)->id();
+  }
+  std::vector<std::string> Listed(const std::string& dir) {
+    return *fs_.ListDir(dir);
+  }
+
+  FaultInjectingFileSystem faulty_;
+  std::unique_ptr<RunStore> store_;
+  std::vector<std::string> dead_;
+  std::string live_;
+};
+
+TEST_F(BatchRemovalTest, RemovesEveryAbandonedRunWithTwoDirectorySyncs) {
+  std::vector<std::string> ids = dead_;
+  ids.push_back(live_);
+  const int64_t syncs = faulty_.count(FsOp::kSync);
+  auto outcomes = store_->RemoveIfAbandoned(ids, clock_.Now());
+  ASSERT_THAT(outcomes, IsOk());
+  ASSERT_THAT(*outcomes, SizeIs(ids.size()));
+  for (size_t i = 0; i < dead_.size(); ++i) {
+    ASSERT_THAT((*outcomes)[i], IsOk());
+    EXPECT_TRUE((*outcomes)[i]->removed) << dead_[i];
+  }
+  ASSERT_THAT(outcomes->back(), IsOk());
+  EXPECT_FALSE(outcomes->back()->removed);
+  EXPECT_THAT(outcomes->back()->reason, HasSubstr("written to"));
+  EXPECT_EQ(faulty_.count(FsOp::kSync) - syncs, 2);
+  EXPECT_THAT(Listed("/repo/runs"), ElementsAre(live_));
+  EXPECT_THAT(Listed("/repo/trash"), IsEmpty());
+}
+
+TEST_F(BatchRemovalTest, AMissingOrMalformedIdConcernsThatRunOnly) {
+  auto outcomes = store_->RemoveIfAbandoned(
+      {dead_[0], "0000000000000000z", "not-an-id"}, clock_.Now());
+  ASSERT_THAT(outcomes, IsOk());
+  ASSERT_THAT(*outcomes, SizeIs(3));
+  ASSERT_THAT((*outcomes)[0], IsOk());
+  EXPECT_TRUE((*outcomes)[0]->removed);
+  EXPECT_THAT((*outcomes)[1], StatusIs(absl::StatusCode::kNotFound, HasSubstr("not found")));
+  EXPECT_THAT((*outcomes)[2], StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("not-an-id")));
+}
+
+TEST_F(BatchRemovalTest, AFailedSyncLeavesTheRunsInTrashForRecovery) {
+  faulty_.FailNth(FsOp::kSync, 1, EIO, /*persistent=*/false);
+  EXPECT_THAT(store_->RemoveIfAbandoned(dead_, clock_.Now()),
+              StatusIs(absl::StatusCode::kUnknown, HasSubstr("fsync /repo/runs")));
+  EXPECT_THAT(Listed("/repo/trash"), SizeIs(dead_.size()));
+  auto report = Recover(*store_, /*dry_run=*/false);
+  ASSERT_THAT(report, IsOk());
+  EXPECT_THAT(Listed("/repo/trash"), IsEmpty());
+  EXPECT_THAT(Listed("/repo/runs"), ElementsAre(live_));
+}
+
+TEST_F(BatchRemovalTest, APowerLossAtAnySyncNeverLeavesAHalfRemovedRun) {
+  for (int crash_at = 0; crash_at < 3; ++crash_at) {
+    SCOPED_TRACE(absl::StrCat("crash after ", crash_at, " syncs"));
+    faulty_.CrashAfterSyncs(crash_at);
+    store_->RemoveIfAbandoned(dead_, clock_.Now()).IgnoreError();
+    faulty_.SimulatePowerLoss();
+    // Unlinks happen only in trash/, after the syncs: whatever the crash
+    // point, recovery finishes the removal, and no dead run is back.
+    ASSERT_THAT(Recover(*store_, /*dry_run=*/false), IsOk());
+    EXPECT_THAT(Listed("/repo/trash"), IsEmpty());
+    for (const std::string& id : dead_) {
+      EXPECT_THAT(Listed("/repo/runs"), Not(Contains(id)));
+    }
+    // Fresh dead runs for the next crash point.
+    dead_.clear();
+    probe_.set_self_pid(4242);
+    probe_.SetProcess(4242, 1000);
+    for (int i = 0; i < 3; ++i) dead_.push_back(Uncommitted());
+    probe_.KillProcess(4242);
+  }
 }
 
 TEST_F(RunStoreTest, CommittedRunReadsBackEveryChunk) {
