@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what the multi-host GlusterFS test (tests/cluster/run.sh) needs,
 # with apt-get, when it is missing: glusterfs-server (glusterd, gluster),
-# glusterfs-client (mount.glusterfs), faketime (libfaketime) and iproute2
-# (ip netns); util-linux (unshare, nsenter) is essential on Debian.
+# glusterfs-client (mount.glusterfs), faketime (libfaketime), iproute2
+# (ip netns) and attr (getfattr, to read a brick's gfids); util-linux
+# (unshare, nsenter) is essential on Debian.
 #
 # Exit codes: 0 everything is there; 77 it is not and cannot be installed
 # (a "SKIPPED: <why>" line is printed). Usable alone or from run.sh.
@@ -23,6 +24,7 @@ missing_packages() {
     pkgs+=(glusterfs-client)
   command -v faketime >/dev/null || pkgs+=(faketime)
   command -v ip >/dev/null || pkgs+=(iproute2)
+  command -v getfattr >/dev/null || pkgs+=(attr)
   command -v unshare >/dev/null && command -v nsenter >/dev/null ||
     pkgs+=(util-linux)
   echo "${pkgs[@]}"
