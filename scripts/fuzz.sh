@@ -7,7 +7,7 @@
 # or out-of-memory input into tests/fuzz/regressions/<target>/, which the
 # ordinary build's ctest replays from then on (fuzz_replay_<target>).
 #
-# Usage: scripts/fuzz.sh [all|segment|commit|compacted|value|catalog|query] [seconds]
+# Usage: scripts/fuzz.sh [all|segment|commit|compacted|value|catalog|query|proc] [seconds]
 #        scripts/fuzz.sh merge <target>
 #   seconds defaults to 600 per target.
 #   merge: minimizes the corpus grown by earlier runs into the seed directory
@@ -20,7 +20,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-targets_all=(segment commit compacted value catalog query)
+targets_all=(segment commit compacted value catalog query proc)
 build=${RUNLOG_FUZZ_BUILD_DIR:-build/fuzz}
 jobs=${RUNLOG_FUZZ_JOBS:-$(nproc)}
 

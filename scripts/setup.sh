@@ -12,7 +12,16 @@ packages=(
   clang-format
   pybind11-dev python3-dev python3-numpy python3-pytest python3-pandas
   libcpp-httplib-dev chromium
+  # The real training-loop test of the framework integrations
+  # (python/tests/test_torch_loop.py; skipped without it): about 80 MB.
+  python3-torch
 )
+# `pip install --no-build-isolation .` and the packaging tests (issue 16):
+# Debian's setuptools, wheel, pip and venv, no package index.
+packages+=(python3-setuptools python3-wheel python3-pip python3-venv)
+# ccache: scripts/test.sh's Release builds (the binding, the packaging
+# tests) share their objects instead of compiling runlog three times.
+packages+=(ccache)
 # The web UI (web/) is built with Node.js and npm (Vite needs Node >= 20.19).
 # A node that came from elsewhere (e.g. NodeSource's nodejs, which carries
 # its own npm) is used as it is: Debian's npm package would conflict with it.

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/strip.h"
@@ -105,6 +106,42 @@ absl::Status CreateRepo(FileSystem& fs, const std::string& root) {
   return fs.SyncDir(root);
 }
 
+// Whether `name` is one CreateRepo makes before the marker lands: a
+// directory holding only these is a creation under way (another process,
+// maybe on another host) or one a crash interrupted, and finishing it is
+// what that creator would do.
+bool IsCreationEntry(absl::string_view name) {
+  return name == format::kRunsDirName || name == format::kTrashDirName ||
+         absl::StartsWith(name, absl::StrCat(format::kRepoMarkerName, ".tmp."));
+}
+
+absl::Status NotADirectory(const std::string& root) {
+  return absl::FailedPreconditionError(absl::StrCat(
+      root, ": is not a runlog repository: it is a file, not a directory"));
+}
+
+// A repository is made only where nothing else lives: a missing directory,
+// an empty one, or one holding only a creation's own entries. Anything else
+// (a mistyped path to a data folder) is refused rather than turned into a
+// repository beside the user's files.
+absl::Status CheckCreatable(FileSystem& fs, const std::string& root) {
+  absl::StatusOr<FileInfo> info = fs.Stat(root);
+  if (absl::IsNotFound(info.status())) return absl::OkStatus();
+  RUNLOG_RETURN_IF_ERROR(info.status());
+  if (info->type != FileType::kDirectory) return NotADirectory(root);
+  RUNLOG_ASSIGN_OR_RETURN(std::vector<std::string> names, fs.ListDir(root));
+  std::vector<std::string> foreign;
+  for (std::string& name : names) {
+    if (!IsCreationEntry(name)) foreign.push_back(std::move(name));
+  }
+  if (foreign.empty()) return absl::OkStatus();
+  return absl::FailedPreconditionError(absl::StrCat(
+      root, ": is not a runlog repository: it holds ", foreign.size(),
+      foreign.size() == 1 ? " entry" : " entries", " (e.g. '", foreign[0],
+      "'); runlog creates repositories only in missing or empty "
+      "directories"));
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<RunStore>> RunStore::Open(
@@ -116,6 +153,13 @@ absl::StatusOr<std::unique_ptr<RunStore>> RunStore::Open(
   FileSystem* fs = options.fs ? options.fs : FileSystem::Default();
   const std::string marker = JoinPath(root, format::kRepoMarkerName);
   absl::StatusOr<FileInfo> info = fs->Stat(marker);
+  if (!info.ok() && !absl::IsNotFound(info.status())) {
+    // ENOTDIR: `root` is a file.
+    if (absl::StatusOr<FileInfo> dir = fs->Stat(root);
+        dir.ok() && dir->type != FileType::kDirectory) {
+      return NotADirectory(root);
+    }
+  }
   if (absl::IsNotFound(info.status())) {
     if (!options.create_if_missing) {
       absl::StatusOr<FileInfo> dir = fs->Stat(root);
@@ -126,6 +170,7 @@ absl::StatusOr<std::unique_ptr<RunStore>> RunStore::Open(
       }
       return absl::NotFoundError(absl::StrCat(root, ": no such repository"));
     }
+    RUNLOG_RETURN_IF_ERROR(CheckCreatable(*fs, root));
     if (absl::Status made = CreateRepo(*fs, root); !made.ok()) {
       return absl::Status(
           made.code(),

@@ -43,7 +43,11 @@ inline constexpr absl::Duration kDefaultStaleness = absl::Hours(24);
 
 struct RunStoreOptions {
   // Create the repository (its directory, marker and subdirectories) if it
-  // does not exist. The parent directory must exist.
+  // does not exist. The parent directory must exist. Only a missing or empty
+  // directory becomes a repository (or one holding nothing but runs/,
+  // trash/ and RUNLOG.tmp.*, what a concurrent or crashed creator leaves);
+  // any other existing directory or file is FailedPrecondition naming an
+  // entry it holds.
   bool create_if_missing = false;
   // An uncommitted run whose writer cannot be probed (another host, another
   // pid namespace, unreadable OWNER) counts as abandoned after this long

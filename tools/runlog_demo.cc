@@ -229,12 +229,64 @@ double LastValue(const runlog::RunRecord& r, const std::string& name,
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  if (argc != 2) {
-    std::fprintf(stderr, "usage: runlog-demo REPO_DIR\n");
-    return 2;
+constexpr char kUsage[] =
+    "usage: runlog-demo [--] REPO_DIR\n"
+    "\n"
+    "Records a small hyper-parameter sweep into REPO_DIR (created when\n"
+    "missing or empty): committed runs, one deleted after an exception and\n"
+    "one left abandoned by SIGKILL, then lists the runs.\n"
+    "\n"
+    "  -h, --help  print this help and exit\n"
+    "  --          the next argument is REPO_DIR even if it starts with '-'\n"
+    "\n"
+    "Exit codes: 0 success, 1 a runlog call failed, 2 usage error.\n";
+
+// The repository argument; an option-looking word is never taken for a
+// directory name (`runlog-demo --help` must not create "./--help").
+// Returns nullptr after printing usage (to stdout for --help, `*code` 0).
+const char* ParseArgs(int argc, char** argv, int* code) {
+  const char* repo = nullptr;
+  bool positional_only = false;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (!positional_only && (arg == "-h" || arg == "--help")) {
+      std::fputs(kUsage, stdout);
+      *code = 0;
+      return nullptr;
+    }
+    if (!positional_only && arg == "--") {
+      positional_only = true;
+      continue;
+    }
+    if (!positional_only && arg.size() > 1 && arg[0] == '-') {
+      std::fprintf(stderr,
+                   "runlog-demo: unknown option '%s' (try runlog-demo "
+                   "--help)\n",
+                   arg.c_str());
+      *code = 2;
+      return nullptr;
+    }
+    if (repo != nullptr || arg.empty()) {
+      std::fprintf(stderr, "%s",
+                   arg.empty() ? "runlog-demo: REPO_DIR is empty\n"
+                               : "runlog-demo: give one REPO_DIR\n");
+      *code = 2;
+      return nullptr;
+    }
+    repo = argv[i];
   }
-  auto repo_or = Repo::Open(argv[1]);
+  if (repo == nullptr) {
+    std::fputs(kUsage, stderr);
+    *code = 2;
+  }
+  return repo;
+}
+
+int main(int argc, char** argv) {
+  int code = 0;
+  const char* repo_dir = ParseArgs(argc, argv, &code);
+  if (repo_dir == nullptr) return code;
+  auto repo_or = Repo::Open(repo_dir);
   if (!repo_or.ok()) Die(repo_or.status());
   Repo& repo = **repo_or;
   std::printf("runlog demo: repository %s\n\n", repo.path().c_str());

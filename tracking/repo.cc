@@ -532,6 +532,45 @@ absl::Status ReadCompacted(CompactedRunReader& reader, const CompactedSeries& s,
   }
 }
 
+absl::Status NoSuchSeries(const std::string& run_id, const SeriesKey& key) {
+  return absl::NotFoundError(
+      absl::StrCat("run ", run_id, " has no series ", key.ToString()));
+}
+
+absl::Status WrongKind(const std::string& run_id, const SeriesKey& key,
+                       SeriesKind actual, SeriesKind wanted) {
+  return absl::InvalidArgumentError(absl::StrCat(
+      "series ", key.ToString(), " of run ", run_id, " holds ",
+      SeriesKindName(actual), " values, not ", SeriesKindName(wanted)));
+}
+
+// A compaction may replace the files while we read: when a read fails and
+// COMMIT has changed since `before` was read, the caller retries on the new
+// form. So may a commit followed by a compaction while a live run is read.
+// Returns `s`, or NotFound when the run was deleted meanwhile.
+absl::Status NoteChange(storage::FileSystem& fs, const std::string& dir,
+                        const std::string& run_id,
+                        const absl::StatusOr<storage::CommitManifest>& before,
+                        const absl::Status& s, bool* manifest_changed) {
+  if (s.ok()) return s;
+  absl::StatusOr<storage::CommitManifest> now =
+      storage::ReadCommitManifest(fs, dir);
+  if (now.ok() && (!before.ok() || now->segments != before->segments)) {
+    *manifest_changed = true;
+  }
+  // Deleted while being read (perhaps after a compaction changed its
+  // files under the read): gone, whatever the read tripped over.
+  if (absl::IsNotFound(now.status()) &&
+      absl::IsNotFound(fs.Stat(dir).status())) {
+    return absl::NotFoundError(
+        absl::StrCat("run ", run_id, " was deleted while being read"));
+  }
+  // The manifest could not be read for a moment (a network file system's
+  // stale handle): look again.
+  if (absl::IsUnavailable(now.status())) *manifest_changed = true;
+  return s;
+}
+
 }  // namespace
 
 template <typename Columns>
@@ -546,36 +585,12 @@ absl::Status RunView::ReadOnce(const SeriesKey& key, SeriesKind kind,
   if (!manifest.ok() && !absl::IsNotFound(manifest.status())) {
     return manifest.status();
   }
-  auto not_found = [&] {
-    return absl::NotFoundError(
-        absl::StrCat("run ", record_.id, " has no series ", key.ToString()));
-  };
+  auto not_found = [&] { return NoSuchSeries(record_.id, key); };
   auto wrong_kind = [&](SeriesKind actual) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "series ", key.ToString(), " of run ", record_.id, " holds ",
-        SeriesKindName(actual), " values, not ", SeriesKindName(kind)));
+    return WrongKind(record_.id, key, actual, kind);
   };
-  // A compaction may replace the files while we read: when the read fails
-  // and COMMIT has changed meanwhile, the caller retries on the new form.
-  // So may a commit followed by a compaction while a live run is read.
   auto changed = [&](const absl::Status& s) {
-    if (s.ok()) return s;
-    absl::StatusOr<storage::CommitManifest> now =
-        storage::ReadCommitManifest(fs, dir);
-    if (now.ok() && (!manifest.ok() || now->segments != manifest->segments)) {
-      *manifest_changed = true;
-    }
-    // Deleted while being read (perhaps after a compaction changed its
-    // files under the read): gone, whatever the read tripped over.
-    if (absl::IsNotFound(now.status()) &&
-        absl::IsNotFound(fs.Stat(dir).status())) {
-      return absl::NotFoundError(
-          absl::StrCat("run ", record_.id, " was deleted while being read"));
-    }
-    // The manifest could not be read for a moment (a network file system's
-    // stale handle): look again.
-    if (absl::IsUnavailable(now.status())) *manifest_changed = true;
-    return s;
+    return NoteChange(fs, dir, record_.id, manifest, s, manifest_changed);
   };
   if (manifest.ok() && IsCompacted(*manifest)) {
     const storage::SegmentInfo& info = manifest->segments.front();
@@ -667,6 +682,83 @@ absl::StatusOr<HistogramColumns> RunView::ReadHistograms(const SeriesKey& key,
 absl::StatusOr<BlobColumns> RunView::ReadBlobs(const SeriesKey& key,
                                                StepRange range) {
   return Read<BlobColumns>(key, SeriesKind::kBlob, range);
+}
+
+absl::Status RunView::ReadAll(const SeriesSink& sink) {
+  // As ReadRetrying; `delivered` carries over, so a retry resumes where the
+  // sink left off and no series is handed over twice.
+  size_t delivered = 0;
+  for (int attempt = 0;; ++attempt) {
+    bool manifest_changed = false;
+    absl::Status st = ReadAllOnce(sink, &delivered, &manifest_changed);
+    if (st.ok() || !manifest_changed || attempt == 3) return st;
+  }
+}
+
+absl::Status RunView::ReadAllOnce(const SeriesSink& sink, size_t* delivered,
+                                  bool* manifest_changed) {
+  const std::string dir = store_->RunDir(record_.id);
+  storage::FileSystem& fs = *store_->fs();
+  absl::StatusOr<storage::CommitManifest> manifest =
+      storage::ReadCommitManifest(fs, dir);
+  if (!manifest.ok() && !absl::IsNotFound(manifest.status())) {
+    return manifest.status();
+  }
+  auto changed = [&](const absl::Status& s) {
+    return NoteChange(fs, dir, record_.id, manifest, s, manifest_changed);
+  };
+  const std::vector<SeriesSummary>& wanted = series();
+  if (manifest.ok() && IsCompacted(*manifest)) {
+    // One footer decode for the whole run (each per-series read decodes it
+    // again), then one series at a time.
+    absl::StatusOr<std::unique_ptr<CompactedRunReader>> reader =
+        CompactedRunReader::Open(&fs, dir, record_.id,
+                                 manifest->segments.front());
+    RUNLOG_RETURN_IF_ERROR(changed(reader.status()));
+    for (; *delivered < wanted.size(); ++*delivered) {
+      const SeriesSummary& ss = wanted[*delivered];
+      const CompactedSeries* s = (*reader)->Find(ss.key);
+      if (s == nullptr) return NoSuchSeries(record_.id, ss.key);
+      if (s->kind != ss.kind)
+        return WrongKind(record_.id, ss.key, s->kind, ss.kind);
+      SeriesPoints points;
+      absl::Status st;
+      switch (ss.kind) {
+        case SeriesKind::kScalar:
+          st = ReadCompacted(**reader, *s, {}, 0, &points.scalars);
+          break;
+        case SeriesKind::kText:
+          st = ReadCompacted(**reader, *s, {}, 0, &points.texts);
+          break;
+        case SeriesKind::kHistogram:
+          st = ReadCompacted(**reader, *s, {}, 0, &points.histograms);
+          break;
+        case SeriesKind::kBlob:
+          st = ReadCompacted(**reader, *s, {}, 0, &points.blobs);
+          break;
+      }
+      RUNLOG_RETURN_IF_ERROR(changed(st));
+      RUNLOG_RETURN_IF_ERROR(sink(ss, std::move(points)));
+    }
+    return absl::OkStatus();
+  }
+  // A series' points may sit anywhere in the log, so the whole log is
+  // decoded before the first series is handed over.
+  RunLogDecoder decoder = RunLogDecoder::CollectingAll();
+  RUNLOG_RETURN_IF_ERROR(changed(DecodeRunLog(&fs, dir, record_.id, &decoder)));
+  const std::vector<SeriesSummary>& found = decoder.summary().series;
+  std::map<SeriesKey, size_t> index;
+  for (size_t i = 0; i < found.size(); ++i) index.emplace(found[i].key, i);
+  for (; *delivered < wanted.size(); ++*delivered) {
+    const SeriesSummary& ss = wanted[*delivered];
+    auto it = index.find(ss.key);
+    if (it == index.end()) return NoSuchSeries(record_.id, ss.key);
+    const SeriesKind kind = found[it->second].kind;
+    if (kind != ss.kind) return WrongKind(record_.id, ss.key, kind, ss.kind);
+    RUNLOG_RETURN_IF_ERROR(
+        sink(ss, std::move(decoder.all_points()[it->second])));
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace runlog

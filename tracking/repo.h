@@ -13,6 +13,7 @@
 #ifndef RUNLOG_TRACKING_REPO_H_
 #define RUNLOG_TRACKING_REPO_H_
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -27,6 +28,7 @@
 #include "storage/owner_liveness.h"
 #include "storage/recovery.h"
 #include "storage/run_store.h"
+#include "tracking/codec/run_log_decoder.h"
 #include "tracking/compaction/compaction.h"
 #include "tracking/run.h"
 #include "tracking/run_summary.h"
@@ -137,7 +139,11 @@ class RunView;
 
 class Repo {
  public:
-  // NotFound if missing and !create_if_missing; see storage::RunStore::Open.
+  // Opens the repository at `path`, creating it (create_if_missing) only
+  // where `path` is missing or an empty directory. NotFound if missing and
+  // !create_if_missing; FailedPrecondition naming an entry when `path`
+  // exists but is no repository ("is not a runlog repository: it holds 3
+  // entries (e.g. 'foo.txt')"); see storage::RunStore::Open.
   static absl::StatusOr<std::unique_ptr<Repo>> Open(std::string path,
                                                     RepoOptions options = {});
 
@@ -203,11 +209,17 @@ class Repo {
   std::shared_ptr<storage::RunStore> store_;
 };
 
+// Every point of one series as RunView::ReadAll hands it over: only the
+// columns of the series' kind are filled, the other three are empty.
+using SeriesPoints = RunLogDecoder::SeriesPoints;
+
 // Reads one run. For a live or uncommitted-log run each Read call scans the
 // run's segments once, decoding only the points of the series asked for; for
-// a compacted run it reads only the blocks the step range touches. A
-// compaction that replaces the run's files during a read is noticed (the old
-// files vanish) and the read is retried on the new form.
+// a compacted run it reads only the blocks the step range touches. So reading
+// every series one Read call at a time costs series x run size: ReadAll reads
+// them all in one pass. A compaction that replaces the run's files during a
+// read is noticed (the old files vanish) and the read is retried on the new
+// form.
 class RunView {
  public:
   const RunRecord& record() const { return record_; }
@@ -237,6 +249,25 @@ class RunView {
   absl::StatusOr<BlobColumns> ReadBlobs(const SeriesKey& key,
                                         StepRange range = {});
 
+  // Every point of every series of series(), in that order: calls `sink`
+  // once per series with the points the Read call of its kind would give,
+  // in one pass over the run's files. Memory: a log run (live, uncommitted
+  // or committed but not compacted) is decoded whole before the first call,
+  // because a series' points may be anywhere in its log, so the decoded
+  // columns of every series are held at once (about 32 B a scalar point, as
+  // compaction holds them) and each is freed when its sink call returns; a
+  // compacted run's footer is read once and its series are decoded one at a
+  // time, so only one series is held. A live run's series begun after
+  // OpenRun are not in series() and not read; points added since to series
+  // it lists are. Errors as the Read calls give them (NotFound for a series
+  // the files lack, InvalidArgument for one of another kind, DataLoss), and
+  // a sink's error is returned as is; either stops the read. A compaction
+  // during the read is retried as the Read calls are, resuming after the
+  // last series handed over: no series reaches the sink twice.
+  using SeriesSink = std::function<absl::Status(const SeriesSummary& series,
+                                                SeriesPoints&& points)>;
+  absl::Status ReadAll(const SeriesSink& sink);
+
  private:
   friend class Repo;
   RunView(std::shared_ptr<storage::RunStore> store, RunRecord record)
@@ -262,6 +293,11 @@ class RunView {
   absl::Status ReadOnce(const SeriesKey& key, SeriesKind kind, StepRange range,
                         size_t max_points, KindCheck kind_check, Columns* out,
                         bool* manifest_changed);
+
+  // One ReadAll attempt; `*delivered` counts the series handed over so far
+  // (across attempts), `*manifest_changed` as in ReadOnce.
+  absl::Status ReadAllOnce(const SeriesSink& sink, size_t* delivered,
+                           bool* manifest_changed);
 
   std::shared_ptr<storage::RunStore> store_;
   RunRecord record_;

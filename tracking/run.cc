@@ -14,6 +14,7 @@
 #include "tracking/open_run_registry.h"
 #include "tracking/run_summary.h"
 #include "tracking/series_state.h"
+#include "tracking/system_metrics/proc_sampler.h"
 
 namespace runlog {
 namespace {
@@ -145,6 +146,13 @@ Run::Run(std::shared_ptr<storage::RunStore> store,
   real_clock_ = clock_ == storage::Clock::Default();
   tick_ms_ = clock_->CoarseTickMs();
   clock_countdown_ = kClockEvery;
+  if (options.system_metrics) {
+    sample_interval_us_ = absl::ToInt64Microseconds(
+        std::max(options.system_metrics_interval, absl::Milliseconds(1)));
+    sampler_ = std::make_unique<system_metrics::Sampler>(
+        system_metrics::SamplerOptions{}, now_us_);
+    next_sample_us_ = now_us_ + sample_interval_us_;
+  }
   internal::OpenRunRegistry::Add(writer_->dir(), this);
 }
 
@@ -322,6 +330,17 @@ absl::StatusOr<ScalarSeries> Run::Series(absl::string_view name,
   return ScalarSeries(this, s);
 }
 
+inline void Run::BufferScalar(SeriesState* s, int64_t step, double value,
+                              double epoch) {
+  if (s->steps.empty()) MarkDirty(s);
+  s->steps.push_back(step);
+  s->values.push_back(value);
+  s->AddEpoch(epoch);
+  s->AddTime(now_us_);
+  s->summary.Add(step, value);
+  ++pending_points_;
+}
+
 absl::Status Run::TrackScalar(SeriesState* s, int64_t step, double value,
                               double epoch) {
   if (ABSL_PREDICT_FALSE(state_ != State::kOpen || !status_.ok())) {
@@ -339,13 +358,7 @@ absl::Status Run::TrackScalar(SeriesState* s, int64_t step, double value,
     tick_ms_ = tick;
     RUNLOG_RETURN_IF_ERROR(AfterPoints(0, 0));
   }
-  if (s->steps.empty()) MarkDirty(s);
-  s->steps.push_back(step);
-  s->values.push_back(value);
-  s->AddEpoch(epoch);
-  s->AddTime(now_us_);
-  s->summary.Add(step, value);
-  ++pending_points_;
+  BufferScalar(s, step, value, epoch);
   if (ABSL_PREDICT_FALSE(--clock_countdown_ == 0 ||
                          pending_points_ >= buffer_points_)) {
     return AfterPoints(0, 0);
@@ -450,6 +463,7 @@ absl::Status Run::AfterPoints(size_t points, size_t bytes) {
     now_us_ = absl::ToUnixMicros(clock_->Now());
     clock_countdown_ = kClockEvery;
   }
+  if (ABSL_PREDICT_FALSE(now_us_ >= next_sample_us_)) SampleSystem();
   const bool full = pending_points_ >= buffer_points_ ||
                     pending_bytes_ + pending_records_.size() >= buffer_bytes_;
   const bool old =
@@ -467,6 +481,19 @@ absl::Status Run::AfterPoints(size_t points, size_t bytes) {
     }
   }
   return absl::OkStatus();
+}
+
+void Run::SampleSystem() {
+  next_sample_us_ = now_us_ + sample_interval_us_;
+  for (const system_metrics::SystemSample& m : sampler_->Sample(now_us_)) {
+    const Context context{{"device", m.device}};
+    // A series the run cannot take (over the series limit, or the name
+    // already used by the user for another kind) is skipped: sampling never
+    // fails the call it rides on.
+    absl::StatusOr<SeriesState*> s =
+        Resolve(m.name, context, SeriesKind::kScalar);
+    if (s.ok()) BufferScalar(*s, (*s)->NextStep(), m.value, kNoEpoch);
+  }
 }
 
 void Run::MarkDirty(SeriesState* s) {
@@ -567,6 +594,11 @@ absl::Status Run::Flush() {
 absl::Status Run::Finish(storage::format::RunStatus status,
                          absl::string_view reason) {
   RUNLOG_RETURN_IF_ERROR(CheckOpen());
+  if (sampler_ != nullptr) {
+    // A last sample, so that a run shorter than the interval has one too.
+    now_us_ = absl::ToUnixMicros(clock_->Now());
+    SampleSystem();
+  }
   RUNLOG_RETURN_IF_ERROR(EncodePending());
   RUNLOG_RETURN_IF_ERROR(EmitChunk());
   RunSummary summary;

@@ -50,6 +50,9 @@
 #include "tracking/value.h"
 
 namespace runlog {
+namespace system_metrics {
+class Sampler;
+}
 
 enum class OnException {
   kLeaveUncommitted,  // default: readers see it abandoned once we exit
@@ -79,6 +82,13 @@ struct RunOptions {
   // default).
   absl::Duration heartbeat_interval = absl::Minutes(1);
   uint64_t segment_roll_size = 64u << 20;
+  // Sample CPU, memory, disk, network and (with NVML) GPU readings into
+  // series under "__system__/" (tracking/system_metrics/proc_sampler.h)
+  // when a call finds this interval elapsed, and once more at the end. No
+  // thread: a program that stops calling the Run stops sampling. Off, it
+  // costs nothing per point (the check rides on the clock check above).
+  bool system_metrics = false;
+  absl::Duration system_metrics_interval = absl::Seconds(10);
 };
 
 class Run;
@@ -210,6 +220,11 @@ class Run {
                                                  SeriesKind kind);
   absl::Status TrackScalar(internal::SeriesState* s, int64_t step, double value,
                            double epoch);
+  // Appends a point to `s`'s buffers (no clock, flush or liveness check).
+  void BufferScalar(internal::SeriesState* s, int64_t step, double value,
+                    double epoch);
+  // Tracks the system metrics due at now_us_ (RunOptions::system_metrics).
+  void SampleSystem();
   // Lists `s`, which just got its first buffered point, in dirty_.
   void MarkDirty(internal::SeriesState* s);
   absl::Status AfterPoints(size_t points, size_t bytes);
@@ -267,6 +282,11 @@ class Run {
   int64_t last_life_us_ = 0;
   uint64_t bytes_at_last_life_ = 0;
   absl::Duration heartbeat_interval_;
+  // System metrics: null when off; next_sample_us_ stays at INT64_MAX then,
+  // so the check in AfterPoints() never passes.
+  std::unique_ptr<system_metrics::Sampler> sampler_;
+  int64_t next_sample_us_ = INT64_MAX;
+  int64_t sample_interval_us_ = 0;
 };
 
 }  // namespace runlog

@@ -10,8 +10,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
 #include "absl/time/time.h"
+#include "interop/csv/context_text.h"
 #include "interop/csv/csv_reader.h"
 #include "interop/source_files.h"
 #include "tracking/value_json.h"
@@ -55,20 +55,6 @@ bool ParseStep(absl::string_view s, int64_t* step) {
   }
   *step = static_cast<int64_t>(d);
   return true;
-}
-
-absl::StatusOr<Context> ParseContext(absl::string_view s) {
-  Context c;
-  if (s.empty()) return c;
-  for (absl::string_view entry : absl::StrSplit(s, ',')) {
-    const size_t eq = entry.find('=');
-    if (eq == absl::string_view::npos || eq == 0) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("context '", s, "' is not k=v,k=v"));
-    }
-    c[std::string(entry.substr(0, eq))] = std::string(entry.substr(eq + 1));
-  }
-  return c;
 }
 
 struct Source {
@@ -120,7 +106,7 @@ absl::Status ImportLong(absl::string_view text, const Source& src,
           ++sink.report().skipped[std::string(why)];
           return absl::OkStatus();
         };
-        absl::StatusOr<Context> context = ParseContext(f[2]);
+        absl::StatusOr<Context> context = ParseContextText(f[2]);
         if (!context.ok()) return skip("row with a malformed context");
         int64_t step;
         if (!absl::SimpleAtoi(f[4], &step)) {

@@ -200,6 +200,50 @@ py::object FromValue(const Value& v) {
   return py::none();
 }
 
+// ---- track()'s optional arguments, converted by hand: a wrong type is one
+// TypeError naming the argument, not pybind's list of overloads.
+
+std::optional<std::string> OptionalStr(const py::object& obj,
+                                       const char* what) {
+  if (obj.is_none()) return std::nullopt;
+  if (!PyUnicode_Check(obj.ptr())) {
+    throw py::type_error(
+        absl::StrCat("track: ", what, " must be a str, not ", Describe(obj)));
+  }
+  return obj.cast<std::string>();
+}
+
+std::optional<int64_t> OptionalInt(const py::object& obj, const char* what) {
+  if (obj.is_none()) return std::nullopt;
+  if (PyBool_Check(obj.ptr()) || !PyIndex_Check(obj.ptr())) {
+    throw py::type_error(
+        absl::StrCat("track: ", what, " must be an int, not ", Describe(obj)));
+  }
+  int overflow = 0;
+  py::object index =
+      py::reinterpret_steal<py::object>(PyNumber_Index(obj.ptr()));
+  if (!index) throw py::error_already_set();
+  const long long v = PyLong_AsLongLongAndOverflow(index.ptr(), &overflow);
+  if (overflow != 0) {
+    throw StatusError{absl::InvalidArgumentError(absl::StrCat(
+        "track: ", what, " ", Describe(obj), " does not fit in 64 bits"))};
+  }
+  return static_cast<int64_t>(v);
+}
+
+std::optional<double> OptionalDouble(const py::object& obj, const char* what) {
+  if (obj.is_none()) return std::nullopt;
+  PyObject* p = obj.ptr();
+  if (PyFloat_Check(p)) return PyFloat_AS_DOUBLE(p);
+  if (PyBool_Check(p) || PyUnicode_Check(p) || !PyNumber_Check(p)) {
+    throw py::type_error(absl::StrCat(
+        "track: ", what, " must be a number, not ", Describe(obj)));
+  }
+  const double d = PyFloat_AsDouble(p);
+  if (d == -1.0 && PyErr_Occurred()) throw py::error_already_set();
+  return d;
+}
+
 // A tracked value: Python int/float (not bool), numpy numbers and 0-d arrays.
 double ToNumber(py::handle obj, absl::string_view name) {
   PyObject* p = obj.ptr();
@@ -380,10 +424,11 @@ std::optional<storage::RunState> ParseState(
 class PyRun {
  public:
   PyRun(std::shared_ptr<Repo> repo, std::unique_ptr<Run> run,
-        std::string on_exception)
+        std::string on_exception, std::string on_interrupt)
       : repo_(std::move(repo)),
         run_(std::move(run)),
-        on_exception_(std::move(on_exception)) {}
+        on_exception_(std::move(on_exception)),
+        on_interrupt_(std::move(on_interrupt)) {}
   PyRun(const PyRun&) = delete;
   PyRun& operator=(const PyRun&) = delete;
   ~PyRun() {
@@ -396,9 +441,12 @@ class PyRun {
   const std::string& id() const { return run_->id(); }
   bool is_open() const { return run_->is_open(); }
 
-  void Track(py::handle value, const std::optional<std::string>& name,
-             std::optional<int64_t> step, std::optional<double> epoch,
+  void Track(py::handle value, const py::object& name_obj,
+             const py::object& step_obj, const py::object& epoch_obj,
              const py::object& context) {
+    const std::optional<std::string> name = OptionalStr(name_obj, "name");
+    const std::optional<int64_t> step = OptionalInt(step_obj, "step");
+    const std::optional<double> epoch = OptionalDouble(epoch_obj, "epoch");
     if (PyDict_Check(value.ptr())) {
       if (name.has_value()) {
         throw py::type_error(
@@ -475,8 +523,15 @@ class PyRun {
                       const std::string& name, std::optional<int64_t> step,
                       std::optional<double> epoch, const py::object& context) {
     Histogram h;
-    h.edges = edges.cast<std::vector<double>>();
-    h.counts = counts.cast<std::vector<double>>();
+    try {
+      h.edges = edges.cast<std::vector<double>>();
+      h.counts = counts.cast<std::vector<double>>();
+    } catch (const py::cast_error&) {
+      throw py::type_error(
+          absl::StrCat("track_histogram: edges ", Describe(edges),
+                       " and counts ", Describe(counts), " of '", name,
+                       "' must be sequences (or 1-d arrays) of numbers"));
+    }
     Context ctx = ToContext(context);
     ThrowIfError(Unlocked([&] {
       return run_->TrackHistogram(name, std::move(h), step, ctx, epoch);
@@ -539,22 +594,42 @@ class PyRun {
       if (is_open()) Commit();
       return false;
     }
+    EndForException(exc_type, exc);
+    return false;
+  }
+
+  // Ends an open run as the exception `exc` (of type `exc_type`) calls for:
+  // KeyboardInterrupt and SystemExit by on_interrupt ("commit": committed
+  // as failed, reason "interrupted"), any other by on_exception (leave
+  // uncommitted, discard, or commit as failed with the exception as the
+  // reason). Used by Exit() and, for a run still open when the interpreter
+  // exits on an uncaught exception, by runlog's atexit handler. Cleanup
+  // errors are dropped: the exception is what the user must see.
+  void EndForException(const py::object& exc_type, const py::object& exc) {
+    const bool interrupt =
+        PyType_Check(exc_type.ptr()) &&
+        (PyType_IsSubtype(
+             reinterpret_cast<PyTypeObject*>(exc_type.ptr()),
+             reinterpret_cast<PyTypeObject*>(PyExc_KeyboardInterrupt)) ||
+         PyType_IsSubtype(reinterpret_cast<PyTypeObject*>(exc_type.ptr()),
+                          reinterpret_cast<PyTypeObject*>(PyExc_SystemExit)));
+    std::string action = on_exception_;
     std::string reason;
-    if (on_exception_ == "fail") {
+    if (interrupt && on_interrupt_ == "commit") {
+      action = "fail";
+      reason = "interrupted";
+    } else if (action == "fail") {
       reason =
           absl::StrCat(py::str(exc_type.attr("__name__")).cast<std::string>(),
                        ": ", py::str(exc).cast<std::string>());
     }
     absl::Status ignored = Unlocked([&]() -> absl::Status {
       if (!run_->is_open()) return absl::OkStatus();
-      if (on_exception_ == "discard") {
-        return repo_->DeleteRun(run_->id());
-      }
-      if (on_exception_ == "fail") return run_->Fail(reason);
+      if (action == "discard") return repo_->DeleteRun(run_->id());
+      if (action == "fail") return run_->Fail(reason);
       return run_->Close();
     });
     ignored.IgnoreError();
-    return false;
   }
 
  private:
@@ -566,6 +641,7 @@ class PyRun {
   std::shared_ptr<Repo> repo_;
   std::unique_ptr<Run> run_;
   std::string on_exception_;
+  std::string on_interrupt_;
 };
 
 struct Series {
@@ -649,13 +725,12 @@ class PyRepo {
 
   const std::string& path() const { return repo_->path(); }
 
-  std::unique_ptr<PyRun> CreateRun(const std::string& experiment,
-                                   const std::string& name,
-                                   const std::string& description,
-                                   const std::vector<std::string>& tags,
-                                   const py::object& params,
-                                   const std::string& on_exception,
-                                   const std::string& sync) {
+  std::unique_ptr<PyRun> CreateRun(
+      const std::string& experiment, const std::string& name,
+      const std::string& description, const std::vector<std::string>& tags,
+      const py::object& params, const std::string& on_exception,
+      const std::string& on_interrupt, const std::string& sync,
+      bool system_metrics, double system_metrics_interval) {
     RunOptions options;
     options.experiment = experiment;
     options.name = name;
@@ -668,6 +743,17 @@ class PyRepo {
           absl::StrCat("on_exception '", on_exception,
                        "' is not one of leave, discard, fail"))};
     }
+    if (on_interrupt != "commit" && on_interrupt != "abandon") {
+      throw StatusError{absl::InvalidArgumentError(absl::StrCat(
+          "on_interrupt '", on_interrupt, "' is not one of commit, abandon"))};
+    }
+    if (!(system_metrics_interval > 0) || std::isinf(system_metrics_interval)) {
+      throw StatusError{absl::InvalidArgumentError(
+          absl::StrCat("system_metrics_interval ", system_metrics_interval,
+                       " is not a positive number of seconds"))};
+    }
+    options.system_metrics = system_metrics;
+    options.system_metrics_interval = absl::Seconds(system_metrics_interval);
     if (sync == "commit") {
       options.sync_policy = storage::SyncPolicy::kOnCommit;
     } else if (sync == "flush") {
@@ -680,7 +766,8 @@ class PyRepo {
     }
     std::unique_ptr<Run> run =
         ValueOrThrow(Unlocked([&] { return repo_->CreateRun(options); }));
-    return std::make_unique<PyRun>(repo_, std::move(run), on_exception);
+    return std::make_unique<PyRun>(repo_, std::move(run), on_exception,
+                                   on_interrupt);
   }
 
   void DeleteRun(const std::string& id, bool force) {
@@ -837,7 +924,8 @@ PYBIND11_MODULE(_runlog, m) {
       .def("fail", &PyRun::Fail, py::arg("reason") = "")
       .def("close", &PyRun::Close)
       .def("__enter__", [](py::object self) { return self; })
-      .def("__exit__", &PyRun::Exit);
+      .def("__exit__", &PyRun::Exit)
+      .def("_end_for_exception", &PyRun::EndForException);
 
   py::class_<PyRunView>(m, "RunView")
       .def_property_readonly("record", &PyRunView::Record)
@@ -849,12 +937,14 @@ PYBIND11_MODULE(_runlog, m) {
       .def(py::init<const std::string&, bool>(), py::arg("path"),
            py::arg("create_if_missing") = true)
       .def_property_readonly("path", &PyRepo::path)
-      .def("create_run", &PyRepo::CreateRun, py::kw_only(),
+      .def("_create_run", &PyRepo::CreateRun, py::kw_only(),
            py::arg("experiment") = "default", py::arg("name") = "",
            py::arg("description") = "",
            py::arg("tags") = std::vector<std::string>(),
            py::arg("params") = py::none(), py::arg("on_exception") = "leave",
-           py::arg("sync") = "commit")
+           py::arg("on_interrupt") = "commit", py::arg("sync") = "commit",
+           py::arg("system_metrics") = false,
+           py::arg("system_metrics_interval") = 10.0)
       .def("delete_run", &PyRepo::DeleteRun, py::arg("id"),
            py::arg("force") = false)
       .def("_runs", &PyRepo::Runs, py::arg("experiment") = py::none(),

@@ -1,12 +1,8 @@
 // The command-line layer: argument parsers, table and number formatting, and
 // the real `segtool` binary run as a child process (exit codes, --help,
 // --version).
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <string>
 
-#include "tests/testing/child_process.h"
 #include "tests/tools/segtool_fixture.h"
 #include "tools/segtool/format.h"
 #include "tools/segtool/text_table.h"
@@ -141,43 +137,13 @@ TEST(CliTest, Version) {
 
 // ---- the real binary ----------------------------------------------------
 
-struct BinaryResult {
-  testing::ChildResult child;
-  std::string out;
-  std::string err;
+class BinaryTest : public SegtoolTest {
+ protected:
+  BinaryResult RunBinary(const std::string& dir,
+                         const std::vector<std::string>& args) {
+    return RunProgram(SEGTOOL_BINARY, dir, args);
+  }
 };
-
-// Runs SEGTOOL_BINARY with `args`, its stdout and stderr sent to files.
-BinaryResult RunBinary(const std::string& dir,
-                       const std::vector<std::string>& args) {
-  const std::string out_path = dir + "/stdout";
-  const std::string err_path = dir + "/stderr";
-  BinaryResult r;
-  r.child = testing::RunInChild(
-      [&]() -> int {
-        const int out =
-            open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        const int err =
-            open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        if (out < 0 || err < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0) {
-          return 120;
-        }
-        std::vector<char*> argv;
-        std::string binary = SEGTOOL_BINARY;
-        argv.push_back(binary.data());
-        std::vector<std::string> copy = args;
-        for (std::string& a : copy) argv.push_back(a.data());
-        argv.push_back(nullptr);
-        execv(binary.c_str(), argv.data());
-        return 121;  // exec failed
-      },
-      absl::Seconds(60));
-  r.out = ReadWholeFile(out_path);
-  r.err = ReadWholeFile(err_path);
-  return r;
-}
-
-class BinaryTest : public SegtoolTest {};
 
 TEST_F(BinaryTest, VersionAndHelpExitZero) {
   BinaryResult v = RunBinary(temp_.path(), {"--version"});
@@ -204,9 +170,13 @@ TEST_F(BinaryTest, ExitCodes) {
   EXPECT_EQ(missing.child.exit_code, 1);
   EXPECT_THAT(missing.err, StartsWith("segtool: "));
 
+  // Usage errors, not problems found: an invalid run id, an empty path.
   BinaryResult bad_id = RunBinary(temp_.path(), {"show", repo_path_, "../x"});
-  EXPECT_EQ(bad_id.child.exit_code, 1);
+  EXPECT_EQ(bad_id.child.exit_code, 2);
   EXPECT_THAT(bad_id.err, HasSubstr("invalid run id"));
+  BinaryResult empty_path = RunBinary(temp_.path(), {"ls", ""});
+  EXPECT_EQ(empty_path.child.exit_code, 2);
+  EXPECT_THAT(empty_path.err, HasSubstr("repository path is empty"));
 
   BinaryResult usage = RunBinary(temp_.path(), {"nonsense"});
   EXPECT_EQ(usage.child.exit_code, 2);

@@ -9,6 +9,7 @@ namespace {
 
 using ::testing::HasSubstr;
 using ::testing::MatchesRegex;
+using ::testing::Not;
 using ::testing::StartsWith;
 
 class ErrorsTest : public SegtoolTest {
@@ -91,23 +92,47 @@ TEST_F(ErrorsTest, UnknownSeries) {
               "run <RUN1> has no series nope");
 }
 
+// A malformed id is a usage error (exit 2), found before any file is read.
 TEST_F(ErrorsTest, RunIdsThatArePathsAreRejected) {
   for (const std::string id : {"../x", "/etc", "a/b", "..", "RUN", ""}) {
     SCOPED_TRACE(id);
     const std::string message =
         absl::StrCat("segtool: run ", id, ": invalid run id");
-    ExpectError({"show", "<REPO>", id}, kExitProblem, message);
-    ExpectError({"cat", "<REPO>", id, "loss"}, kExitProblem, message);
-    ExpectError({"rm", "<REPO>", id}, kExitProblem, message);
-    ExpectError({"rm", "<REPO>", "--force", id}, kExitProblem, message);
-    ExpectError({"verify", "<REPO>", id}, kExitProblem, message);
-    ExpectError({"compact", "<REPO>", id}, kExitProblem, message);
-    ExpectError({"export", "<REPO>", id}, kExitProblem, message);
+    ExpectError({"show", "<REPO>", id}, kExitUsage, message);
+    ExpectError({"cat", "<REPO>", id, "loss"}, kExitUsage, message);
+    ExpectError({"rm", "<REPO>", id}, kExitUsage, message);
+    ExpectError({"rm", "<REPO>", "--force", id}, kExitUsage, message);
+    ExpectError({"verify", "<REPO>", id}, kExitUsage, message);
+    ExpectError({"compact", "<REPO>", id}, kExitUsage, message);
+    ExpectError({"export", "<REPO>", id}, kExitUsage, message);
+    ExpectError({"cp", "<REPO>", id, temp_.path() + "/dest"}, kExitUsage,
+                message);
   }
+  EXPECT_FALSE(std::filesystem::exists(temp_.path() + "/dest"));
+}
+
+TEST_F(ErrorsTest, EmptyRepositoryPathIsAUsageError) {
+  for (const std::vector<std::string>& args :
+       std::vector<std::vector<std::string>>{{"ls", ""},
+                                             {"show", "", "<RUN1>"},
+                                             {"cat", "", "<RUN1>", "loss"},
+                                             {"rm", "", "<RUN1>"},
+                                             {"recover", ""},
+                                             {"verify", ""},
+                                             {"compact", ""},
+                                             {"export", ""},
+                                             {"import", "csv", "x.csv", ""}}) {
+    SCOPED_TRACE(args[0]);
+    ExpectError(args, kExitUsage, "segtool: repository path is empty");
+  }
+  ExpectError({"cp", "<REPO>", "<RUN1>", ""}, kExitUsage,
+              "segtool: destination repository path is empty");
+  ExpectError({"import", "csv", "", "<REPO>"}, kExitUsage,
+              "segtool: source path is empty");
 }
 
 TEST_F(ErrorsTest, HostileIdIsEscapedInTheMessage) {
-  CliResult r = ExpectError({"show", "<REPO>", "a\nb\x1b[2J"}, kExitProblem,
+  CliResult r = ExpectError({"show", "<REPO>", "a\nb\x1b[2J"}, kExitUsage,
                             "segtool: run a\\nb\\x1b[2J: invalid run id");
 }
 
@@ -216,14 +241,65 @@ TEST_F(ErrorsTest, ContextWithoutEquals) {
 
 TEST_F(ErrorsTest, BadMaxPoints) {
   ExpectError({"cat", "<REPO>", "<RUN1>", "accuracy", "--max-points", "1"},
-              kExitUsage, "--max-points must be at least 2");
+              kExitUsage, "segtool: --max-points 1: must be at least 2");
+  // Not wrapped around into a huge count (which printed every point).
+  ExpectError({"cat", "<REPO>", "<RUN1>", "accuracy", "--max-points", "-5"},
+              kExitUsage, "segtool: --max-points -5: must be at least 2");
+  ExpectError({"cat", "<REPO>", "<RUN1>", "accuracy", "--max-points", "0"},
+              kExitUsage, "--max-points 0: must be at least 2");
   ExpectError({"cat", "<REPO>", "<RUN1>", "accuracy", "--max-points", "many"},
               kExitUsage, "max-points");
 }
 
 TEST_F(ErrorsTest, UnknownSubcommand) {
-  ExpectError({"frobnicate", "<REPO>"}, kExitUsage,
-              "unknown command 'frobnicate'");
+  CliResult r = ExpectError({"frobnicate", "<REPO>"}, kExitUsage,
+                            "unknown command 'frobnicate'");
+  EXPECT_THAT(r.err, Not(HasSubstr("did you mean")));
+}
+
+TEST_F(ErrorsTest, MistypedCommandSuggestsTheNearestOne) {
+  ExpectError({"shwo", "<REPO>", "<RUN1>"}, kExitUsage,
+              "segtool: unknown command 'shwo' (did you mean show?) (try "
+              "segtool --help)");
+  ExpectError({"exprot", "<REPO>"}, kExitUsage, "(did you mean export?)");
+}
+
+TEST_F(ErrorsTest, MistypedFlagIsNamedWithASuggestion) {
+  // Not "a subcommand is required": the flag is what is wrong.
+  ExpectError({"--versoin"}, kExitUsage,
+              "segtool: unknown flag '--versoin' for segtool (did you mean "
+              "--version?) (try segtool --help)");
+  ExpectError({"ls", "<REPO>", "--jsno"}, kExitUsage,
+              "unknown flag '--jsno' for segtool ls (did you mean --json?)");
+  ExpectError({"cat", "<REPO>", "<RUN1>", "loss", "--max-point", "5"},
+              kExitUsage, "(did you mean --max-points?)");
+  ExpectError({"import", "csv", "x.csv", "<REPO>", "--dryrun"}, kExitUsage,
+              "unknown flag '--dryrun' for segtool import csv (did you mean "
+              "--dry-run?)");
+  ExpectError({"rm", "<REPO>", "<RUN3>", "--froce"}, kExitUsage,
+              "(did you mean --force?)");
+}
+
+TEST_F(ErrorsTest, MistypedSeriesSuggestsTheNearestOne) {
+  ExpectError({"cat", "<REPO>", "<RUN1>", "acuracy"}, kExitProblem,
+              "run <RUN1> has no series acuracy (did you mean 'accuracy'?)");
+}
+
+TEST_F(ErrorsTest, ExportWithOneUnknownIdWritesNothing) {
+  const std::string file = temp_.path() + "/out.csv";
+  CliResult r = ExpectError({"export", "<REPO>", "<RUN1>", "0000000000zzzzzzz",
+                             "<RUN2>", "--format", "csv", "--output", file},
+                            kExitProblem, "run 0000000000zzzzzzz not found");
+  EXPECT_EQ(r.out, "");
+  EXPECT_FALSE(std::filesystem::exists(file));
+  for (const auto& e : std::filesystem::directory_iterator(temp_.path())) {
+    EXPECT_THAT(e.path().filename().string(), Not(HasSubstr("out.csv")));
+  }
+  // To stdout, too: not a byte of the good runs.
+  CliResult to_stdout =
+      ExpectError({"export", "<REPO>", "<RUN1>", "0000000000zzzzzzz"},
+                  kExitProblem, "not found");
+  EXPECT_EQ(to_stdout.out, "");
 }
 
 TEST_F(ErrorsTest, OtherUsageErrors) {

@@ -19,6 +19,7 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cstdint>
 #include <cstdlib>
@@ -42,6 +43,7 @@
 #include "gtest/gtest.h"
 #include "storage/clock.h"
 #include "storage/owner_liveness.h"
+#include "tests/testing/child_process.h"
 #include "tests/testing/fake_system_probe.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_dir.h"
@@ -105,6 +107,47 @@ inline std::string GoldenPath(const std::string& name) {
   const std::string file = absl::StrCat("golden/", name, ".txt");
   if (src != nullptr) return absl::StrCat(src, "/tests/tools/", file);
   return file;  // ctest runs in tests/tools
+}
+
+// ---- real binaries ----------------------------------------------------------
+
+struct BinaryResult {
+  testing::ChildResult child;
+  std::string out;
+  std::string err;
+};
+
+// Runs the program `binary` with `args` in the working directory `dir`, its
+// stdout and stderr sent to files there.
+inline BinaryResult RunProgram(const std::string& binary,
+                               const std::string& dir,
+                               const std::vector<std::string>& args) {
+  const std::string out_path = dir + "/stdout";
+  const std::string err_path = dir + "/stderr";
+  BinaryResult r;
+  r.child = testing::RunInChild(
+      [&]() -> int {
+        const int out =
+            open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        const int err =
+            open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (out < 0 || err < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0 ||
+            chdir(dir.c_str()) != 0) {
+          return 120;
+        }
+        std::vector<char*> argv;
+        std::string path = binary;
+        argv.push_back(path.data());
+        std::vector<std::string> copy = args;
+        for (std::string& a : copy) argv.push_back(a.data());
+        argv.push_back(nullptr);
+        execv(path.c_str(), argv.data());
+        return 121;  // exec failed
+      },
+      absl::Seconds(60));
+  r.out = ReadWholeFile(out_path);
+  r.err = ReadWholeFile(err_path);
+  return r;
 }
 
 class SegtoolTest : public ::testing::Test {

@@ -253,8 +253,10 @@ TEST_F(InspectTest, ProgressGoesToStderrOnlyWhenEnabled) {
   env_.progress = true;  // as when stderr is a terminal
   CliResult shown = Segtool({"export", "<REPO>", "--format", "csv"});
   EXPECT_EQ(shown.out, quiet.out);
-  EXPECT_THAT(shown.err, HasSubstr("exporting 1/3 " + run_ids_[0]));
-  EXPECT_THAT(shown.err, HasSubstr("exporting 3/3 " + run_ids_[2]));
+  // tqdm's layout (tools/segtool/progress_bar.h). The manual clock stands
+  // still, so the later redraws fall within the 100 ms throttle.
+  EXPECT_THAT(shown.err,
+              HasSubstr("\r\x1b[Kexport   0%|          | 0/3 runs [00:00<?]"));
   // The line is erased at the end, leaving the terminal clean.
   EXPECT_THAT(shown.err, ::testing::EndsWith("\r\x1b[K"));
 }

@@ -36,12 +36,20 @@ TEST_F(MaintainTest, RmForceDeletesALiveRun) {
   EXPECT_FALSE(std::filesystem::exists(RunDir(3)));
 }
 
-TEST_F(MaintainTest, RmGoesOnPastABadIdAndReportsIt) {
-  CliResult r = Segtool({"rm", "<REPO>", "../x", "<RUN1>"});
+TEST_F(MaintainTest, RmGoesOnPastAnUnknownIdAndReportsIt) {
+  CliResult r = Segtool({"rm", "<REPO>", "0000000000zzzzzzz", "<RUN1>"});
   EXPECT_EQ(r.code, kExitProblem);
-  EXPECT_THAT(r.err, HasSubstr("segtool: run ../x: invalid run id"));
+  EXPECT_THAT(r.err, HasSubstr("run 0000000000zzzzzzz not found"));
   EXPECT_FALSE(std::filesystem::exists(RunDir(1)));
   EXPECT_TRUE(std::filesystem::exists(RunDir(2)));
+}
+
+// A malformed id is a usage error: nothing is deleted at all.
+TEST_F(MaintainTest, RmWithAMalformedIdDeletesNothing) {
+  CliResult r = Segtool({"rm", "<REPO>", "<RUN1>", "../x"});
+  EXPECT_EQ(r.code, kExitUsage);
+  EXPECT_THAT(r.err, HasSubstr("segtool: run ../x: invalid run id"));
+  EXPECT_TRUE(std::filesystem::exists(RunDir(1)));
 }
 
 TEST_F(MaintainTest, RecoverKeepsALiveRunAndSaysWhy) {
@@ -156,6 +164,48 @@ TEST_F(MaintainTest, CompactNamedUncommittedRunIsSkippedNotFailed) {
   EXPECT_EQ(r.code, kExitOk) << r.err;
   EXPECT_THAT(r.out, HasSubstr("skipped: not committed (live)"));
   EXPECT_EQ(before, TakeSnapshot(repo_path_));
+}
+
+// ---- --json -----------------------------------------------------------------
+
+TEST_F(MaintainTest, RmJson) {
+  CliResult r =
+      ExpectGolden("rm_json", {"rm", "<REPO>", "<RUN2>", "<RUN3>", "--json"});
+  EXPECT_EQ(r.code, kExitProblem);  // RUN3 is live
+  EXPECT_FALSE(std::filesystem::exists(RunDir(2)));
+  EXPECT_TRUE(std::filesystem::exists(RunDir(3)));
+}
+
+TEST_F(MaintainTest, RecoverJson) {
+  probe_.KillWriter();
+  CliResult r = ExpectGolden("recover_json", {"recover", "<REPO>", "--json"});
+  EXPECT_EQ(r.code, kExitOk);
+  EXPECT_FALSE(std::filesystem::exists(RunDir(3)));
+}
+
+TEST_F(MaintainTest, RecoverJsonKeepsALiveRunAndSaysWhy) {
+  CliResult r = ExpectGolden("recover_live_json",
+                             {"recover", "<REPO>", "--dry-run", "--json"});
+  EXPECT_EQ(r.code, kExitOk);
+}
+
+TEST_F(MaintainTest, VerifyJson) {
+  CliResult r = ExpectGolden("verify_json", {"verify", "<REPO>", "--json"});
+  EXPECT_EQ(r.code, kExitOk);
+}
+
+TEST_F(MaintainTest, VerifyJsonNamesFileAndOffsetOfAProblem) {
+  const std::string seg = RunDir(2) + "/000001.seg";
+  std::filesystem::resize_file(seg, std::filesystem::file_size(seg) - 3);
+  CliResult r = ExpectGolden("verify_json_problem",
+                             {"verify", "<REPO>", "<RUN2>", "--json"});
+  EXPECT_EQ(r.code, kExitProblem);
+  EXPECT_THAT(r.out, HasSubstr("\"file\": \"runs/"));
+}
+
+TEST_F(MaintainTest, CompactJson) {
+  CliResult r = ExpectGolden("compact_json", {"compact", "<REPO>", "--json"});
+  EXPECT_EQ(r.code, kExitOk);
 }
 
 }  // namespace

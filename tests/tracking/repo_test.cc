@@ -1,6 +1,9 @@
 #include "tracking/repo.h"
 
+#include <cmath>
 #include <memory>
+#include <optional>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -11,6 +14,7 @@
 #include "storage/clock.h"
 #include "storage/commit_manifest.h"
 #include "storage/file_system.h"
+#include "storage/format.h"
 #include "storage/mem_file_system.h"
 #include "storage/recovery.h"
 #include "storage/segment.h"
@@ -89,11 +93,85 @@ class RepoTest : public ::testing::Test {
     ASSERT_THAT(storage::WriteCommitManifest(mem_, Dir(id), *m), IsOk());
   }
 
+  absl::StatusOr<std::unique_ptr<Repo>> OpenAt(const std::string& path) {
+    RepoOptions o;
+    o.fs = &mem_;
+    o.clock = &clock_;
+    o.probe = &probe_;
+    return Repo::Open(path, o);
+  }
+
   storage::ManualClock clock_;
   storage::MemFileSystem mem_;
   FakeSystemProbe probe_;
   std::unique_ptr<Repo> repo_;
 };
+
+// ---- opening and creating ---------------------------------------------------
+
+TEST_F(RepoTest, OpenCreatesMissingDirectory) {
+  ASSERT_THAT(OpenAt("/fresh"), IsOk());
+  EXPECT_THAT(mem_.Stat("/fresh/RUNLOG"), IsOk());
+}
+
+TEST_F(RepoTest, OpenCreatesInEmptyDirectory) {
+  ASSERT_THAT(mem_.CreateDir("/empty"), IsOk());
+  ASSERT_THAT(OpenAt("/empty"), IsOk());
+  EXPECT_THAT(mem_.Stat("/empty/RUNLOG"), IsOk());
+}
+
+TEST_F(RepoTest, OpenReopensExistingRepositoryWithItsRuns) {
+  const std::string id = Committed();
+  auto again = OpenAt("/repo");
+  ASSERT_THAT(again, IsOk());
+  EXPECT_THAT((*again)->GetRun(id), IsOk());
+}
+
+TEST_F(RepoTest, OpenRefusesDirectoryHoldingOtherFiles) {
+  ASSERT_THAT(mem_.CreateDir("/data"), IsOk());
+  ASSERT_THAT(mem_.SetContents("/data/foo.txt", "x"), IsOk());
+  ASSERT_THAT(mem_.SetContents("/data/zeta.csv", "y"), IsOk());
+  EXPECT_THAT(
+      OpenAt("/data"),
+      StatusIs(absl::StatusCode::kFailedPrecondition,
+               AllOf(HasSubstr("/data: is not a runlog repository: it holds 2 "
+                               "entries (e.g. 'foo.txt')"),
+                     HasSubstr("only in missing or empty directories"))));
+  // Nothing of a repository was made beside the user's files.
+  EXPECT_THAT(mem_.ListDir("/data"),
+              IsOkAndHolds(ElementsAre("foo.txt", "zeta.csv")));
+}
+
+TEST_F(RepoTest, OpenRefusesDirectoryHoldingForeignEntryBesideRunsDir) {
+  ASSERT_THAT(mem_.CreateDir("/half"), IsOk());
+  ASSERT_THAT(mem_.CreateDir("/half/runs"), IsOk());
+  ASSERT_THAT(mem_.CreateDir("/half/notes"), IsOk());
+  EXPECT_THAT(OpenAt("/half"),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("it holds 1 entry (e.g. 'notes')")));
+}
+
+TEST_F(RepoTest, OpenRefusesPathThatIsAFile) {
+  ASSERT_THAT(mem_.SetContents("/file", "x"), IsOk());
+  EXPECT_THAT(OpenAt("/file"),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("/file: is not a runlog repository: it is a "
+                                 "file")));
+}
+
+// Another process (maybe on another host) creating the same repository has
+// made runs/ and trash/ and is writing its marker: opening then finishes the
+// creation instead of refusing the half-made repository.
+TEST_F(RepoTest, OpenFinishesCreationUnderWay) {
+  ASSERT_THAT(mem_.CreateDir("/shared"), IsOk());
+  ASSERT_THAT(mem_.CreateDir("/shared/runs"), IsOk());
+  ASSERT_THAT(mem_.CreateDir("/shared/trash"), IsOk());
+  ASSERT_THAT(mem_.SetContents("/shared/RUNLOG.tmp.123", ""), IsOk());
+  auto repo = OpenAt("/shared");
+  ASSERT_THAT(repo, IsOk());
+  EXPECT_THAT((*repo)->ListRuns(), IsOkAndHolds(IsEmpty()));
+  EXPECT_THAT(mem_.Stat("/shared/RUNLOG"), IsOk());
+}
 
 // ---- listing ----------------------------------------------------------------
 
@@ -268,9 +346,11 @@ TEST_F(RepoTest, ResolveRunIdTakesAUniquePrefix) {
   EXPECT_THAT(repo_->ResolveRunId(a.substr(0, common)),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("is ambiguous: 2 runs begin with it")));
-  EXPECT_THAT(repo_->ResolveRunId("zzzz"),
-              StatusIs(absl::StatusCode::kNotFound,
-                       HasSubstr("run zzzz not found in /repo (no run id begins with it)")));
+  EXPECT_THAT(
+      repo_->ResolveRunId("zzzz"),
+      StatusIs(
+          absl::StatusCode::kNotFound,
+          HasSubstr("run zzzz not found in /repo (no run id begins with it)")));
   EXPECT_THAT(repo_->ResolveRunId("../x"),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("../x")));
 }
@@ -399,6 +479,224 @@ TEST_F(RepoTest, IntactCommittedRunReads) {
   ASSERT_THAT(cols, IsOk());
   EXPECT_EQ(cols->size(), 10u);
   EXPECT_EQ(cols->values.back(), 99.0);
+}
+
+// ---- reading every series
+// ----------------------------------------------------
+
+// Writes a seeded mix of every kind, each name in three contexts, the points
+// of the twelve series interleaved in the log as a training loop writes them;
+// a third of the points have no epoch.
+void TrackMix(runlog::Run& run, uint32_t seed) {
+  std::mt19937 rng(seed);
+  const char* const names[] = {"loss", "sample", "weights", "image"};
+  const Context contexts[] = {
+      {}, {{"subset", "train"}}, {{"fold", "2"}, {"subset", "val"}}};
+  constexpr int kSeries = 12;
+  int64_t next_step[kSeries] = {};
+  for (int p = 0; p < 300; ++p) {
+    const int i = std::uniform_int_distribution<int>(0, kSeries - 1)(rng);
+    const std::string name = names[i % 4];
+    const Context& context = contexts[i / 4];
+    const int64_t step = next_step[i];
+    next_step[i] += std::uniform_int_distribution<int64_t>(1, 3)(rng);
+    const std::optional<double> epoch =
+        p % 3 == 0 ? std::nullopt : std::optional<double>(p / 10.0);
+    absl::Status s;
+    switch (i % 4) {
+      case 0:
+        s = run.Track(name, std::uniform_real_distribution<double>(-1, 1)(rng),
+                      step, context, epoch);
+        break;
+      case 1:
+        s = run.TrackText(name, absl::StrCat("text ", p), step, context, epoch);
+        break;
+      case 2:
+        s = run.TrackHistogram(
+            name, Histogram{{0, 1, 2}, {static_cast<double>(p), 1}}, step,
+            context, epoch);
+        break;
+      default:
+        s = run.TrackBlob(name, Blob{"image/png", absl::StrCat("png ", p)},
+                          step, context, epoch);
+    }
+    ASSERT_THAT(s, IsOk()) << p;
+  }
+}
+
+// Epochs are NaN where a point has none; NaN equals NaN here.
+template <typename T>
+void ExpectSameColumns(const SeriesColumns<T>& got,
+                       const SeriesColumns<T>& want, const std::string& what) {
+  EXPECT_EQ(got.steps, want.steps) << what;
+  EXPECT_EQ(got.values, want.values) << what;
+  EXPECT_EQ(got.times_us, want.times_us) << what;
+  ASSERT_EQ(got.epochs.size(), want.epochs.size()) << what;
+  for (size_t i = 0; i < got.epochs.size(); ++i) {
+    const bool both_nan =
+        std::isnan(got.epochs[i]) && std::isnan(want.epochs[i]);
+    EXPECT_TRUE(both_nan || got.epochs[i] == want.epochs[i])
+        << what << " point " << i;
+  }
+}
+
+struct ReadSeries {
+  SeriesSummary series;
+  SeriesPoints points;
+};
+
+std::vector<ReadSeries> ReadAllOf(RunView& view) {
+  std::vector<ReadSeries> out;
+  EXPECT_THAT(view.ReadAll([&](const SeriesSummary& s, SeriesPoints&& p) {
+    out.push_back({s, std::move(p)});
+    return absl::OkStatus();
+  }),
+              IsOk());
+  return out;
+}
+
+// ReadAll hands over every series of view.series(), in that order, with the
+// points the per-series read of its kind gives and the other columns empty.
+void ExpectReadAllMatchesPerSeriesReads(RunView& view) {
+  const std::vector<ReadSeries> got = ReadAllOf(view);
+  ASSERT_EQ(got.size(), view.series().size());
+  for (size_t i = 0; i < got.size(); ++i) {
+    const SeriesSummary& want = view.series()[i];
+    const std::string what = want.key.ToString();
+    EXPECT_EQ(got[i].series.key, want.key) << i;
+    ASSERT_EQ(got[i].series.kind, want.kind) << what;
+    const SeriesPoints& p = got[i].points;
+    const size_t held = p.scalars.size() + p.texts.size() +
+                        p.histograms.size() + p.blobs.size();
+    switch (want.kind) {
+      case SeriesKind::kScalar: {
+        auto c = view.ReadScalars(want.key);
+        ASSERT_THAT(c, IsOk());
+        ExpectSameColumns(p.scalars, *c, what);
+        EXPECT_EQ(held, p.scalars.size()) << what;
+        break;
+      }
+      case SeriesKind::kText: {
+        auto c = view.ReadTexts(want.key);
+        ASSERT_THAT(c, IsOk());
+        ExpectSameColumns(p.texts, *c, what);
+        EXPECT_EQ(held, p.texts.size()) << what;
+        break;
+      }
+      case SeriesKind::kHistogram: {
+        auto c = view.ReadHistograms(want.key);
+        ASSERT_THAT(c, IsOk());
+        ExpectSameColumns(p.histograms, *c, what);
+        EXPECT_EQ(held, p.histograms.size()) << what;
+        break;
+      }
+      case SeriesKind::kBlob: {
+        auto c = view.ReadBlobs(want.key);
+        ASSERT_THAT(c, IsOk());
+        ExpectSameColumns(p.blobs, *c, what);
+        EXPECT_EQ(held, p.blobs.size()) << what;
+        break;
+      }
+    }
+    EXPECT_EQ(static_cast<int64_t>(held), want.count) << what;
+  }
+}
+
+bool IsCompactedRun(storage::FileSystem& fs, const std::string& dir) {
+  auto m = storage::ReadCommitManifest(fs, dir);
+  return m.ok() && !m->segments.empty() &&
+         m->segments.front().kind == storage::format::SegmentKind::kColumn;
+}
+
+TEST_F(RepoTest, ReadAllOfALiveRunMatchesPerSeriesReads) {
+  auto run = NewRun();
+  TrackMix(*run, 1901);
+  ASSERT_THAT(run->Flush(), IsOk());
+  auto view = repo_->OpenRun(run->id());
+  ASSERT_THAT(view, IsOk());
+  ASSERT_THAT((*view)->series(), SizeIs(12));
+  // A series begun after OpenRun is not among series(), so not read.
+  ASSERT_THAT(run->Track("late", 1.0), IsOk());
+  ASSERT_THAT(run->Flush(), IsOk());
+  ExpectReadAllMatchesPerSeriesReads(**view);
+}
+
+TEST_F(RepoTest, ReadAllOfACommittedRunMatchesPerSeriesReads) {
+  auto run = NewRun();
+  TrackMix(*run, 1902);
+  ASSERT_THAT(run->Commit(), IsOk());
+  auto view = repo_->OpenRun(run->id());
+  ASSERT_THAT(view, IsOk());
+  ASSERT_THAT((*view)->series(), SizeIs(12));
+  ExpectReadAllMatchesPerSeriesReads(**view);
+}
+
+TEST_F(RepoTest, ReadAllOfACompactedRunMatchesPerSeriesReads) {
+  auto run = NewRun();
+  TrackMix(*run, 1903);
+  ASSERT_THAT(run->Commit(), IsOk());
+  const std::string id = run->id();
+  ASSERT_THAT(repo_->CompactRun(id), IsOk());
+  ASSERT_TRUE(IsCompactedRun(mem_, Dir(id)));
+  auto view = repo_->OpenRun(id);
+  ASSERT_THAT(view, IsOk());
+  ASSERT_THAT((*view)->series(), SizeIs(12));
+  ExpectReadAllMatchesPerSeriesReads(**view);
+}
+
+TEST_F(RepoTest, ReadAllSeesACompactionThatHappenedAfterOpenRun) {
+  auto run = NewRun();
+  TrackMix(*run, 1904);
+  ASSERT_THAT(run->Commit(), IsOk());
+  const std::string id = run->id();
+  auto view = repo_->OpenRun(id);
+  ASSERT_THAT(view, IsOk());
+  const std::vector<ReadSeries> before = ReadAllOf(**view);
+  ASSERT_THAT(repo_->CompactRun(id), IsOk());
+  const std::vector<ReadSeries> after = ReadAllOf(**view);
+  ASSERT_EQ(after.size(), before.size());
+  for (size_t i = 0; i < after.size(); ++i) {
+    const std::string what = before[i].series.key.ToString();
+    ExpectSameColumns(after[i].points.scalars, before[i].points.scalars, what);
+    ExpectSameColumns(after[i].points.texts, before[i].points.texts, what);
+    ExpectSameColumns(after[i].points.histograms, before[i].points.histograms,
+                      what);
+    ExpectSameColumns(after[i].points.blobs, before[i].points.blobs, what);
+  }
+}
+
+TEST_F(RepoTest, ReadAllStopsAtTheSinksErrorAndReturnsIt) {
+  for (const bool compact : {false, true}) {
+    auto run = NewRun();
+    TrackMix(*run, 1905);
+    ASSERT_THAT(run->Commit(), IsOk());
+    if (compact) {
+      ASSERT_THAT(repo_->CompactRun(run->id()), IsOk());
+    }
+    auto view = repo_->OpenRun(run->id());
+    ASSERT_THAT(view, IsOk());
+    int calls = 0;
+    EXPECT_THAT((*view)->ReadAll([&](const SeriesSummary&, SeriesPoints&&) {
+      return ++calls == 3 ? absl::CancelledError("enough") : absl::OkStatus();
+    }),
+                StatusIs(absl::StatusCode::kCancelled, "enough"));
+    EXPECT_EQ(calls, 3) << "compacted: " << compact;
+  }
+}
+
+TEST_F(RepoTest, ReadAllOfADamagedCommittedRunIsDataLossNamingTheFile) {
+  const std::string id = Committed();
+  FlipBit(SegmentPath(id), 40);
+  auto view = repo_->OpenRun(id);
+  ASSERT_THAT(view, IsOk());
+  int calls = 0;
+  EXPECT_THAT(
+      (*view)->ReadAll([&](const SeriesSummary&, SeriesPoints&&) {
+        ++calls;
+        return absl::OkStatus();
+      }),
+      StatusIs(absl::StatusCode::kDataLoss, HasSubstr(SegmentPath(id))));
+  EXPECT_EQ(calls, 0);
 }
 
 // ---- abandoned runs and recovery --------------------------------------------

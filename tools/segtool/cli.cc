@@ -1,16 +1,19 @@
 #include "tools/segtool/cli.h"
 
 #include <algorithm>
+#include <functional>
 #include <tuple>
 #include <utility>
 
 #include "CLI/CLI.hpp"
+#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "tools/segtool/format.h"
 #include "tools/segtool/version.h"
 #include "tools/serve/serve_command.h"
+#include "tracking/query/suggest.h"
 
 namespace runlog::segtool {
 namespace {
@@ -34,6 +37,57 @@ absl::StatusOr<int64_t> ParseStep(absl::string_view text,
                      "' is not an integer step (expected A:B, A:, :B or A)"));
   }
   return step;
+}
+
+std::vector<CLI::App*> Children(CLI::App* app) {
+  return app->get_subcommands(std::function<bool(CLI::App*)>());
+}
+
+// The flags `app` takes ("--json", "-h", ...).
+std::vector<std::string> FlagNames(const CLI::App* app) {
+  std::vector<std::string> names;
+  for (const CLI::Option* o : app->get_options()) {
+    for (const std::string& l : o->get_lnames()) names.push_back("--" + l);
+    for (const std::string& n : o->get_snames()) names.push_back("-" + n);
+  }
+  return names;
+}
+
+std::string DidYouMean(absl::string_view word,
+                       const std::vector<std::string>& candidates) {
+  const std::string pick = query::ClosestMatch(word, candidates);
+  return pick.empty() ? "" : absl::StrCat(" (did you mean ", pick, "?)");
+}
+
+// After CLI11 refused `args`: the first word that looks like a flag but is
+// none of the flags of the (sub)command it follows, as "unknown flag '--x'
+// for segtool cat (did you mean --y?)"; "" when there is none (the error is
+// of another kind). CLI11 reports such a word as an unexpected argument, or
+// not at all when a required subcommand is missing ("segtool --versoin").
+std::string UnknownFlagMessage(const std::vector<std::string>& args,
+                               CLI::App* app) {
+  CLI::App* current = app;
+  std::string path = "segtool";
+  for (const std::string& arg : args) {
+    if (arg == "--") break;
+    const bool flag_like = arg.size() > 1 && arg[0] == '-' &&
+                           !absl::ascii_isdigit(arg[1]) && arg[1] != '.';
+    if (flag_like) {
+      const std::string name = arg.substr(0, arg.find('='));
+      const std::vector<std::string> known = FlagNames(current);
+      if (std::find(known.begin(), known.end(), name) != known.end()) continue;
+      return absl::StrCat("unknown flag '", QuoteArg(name), "' for ", path,
+                          DidYouMean(name, known), " (try ", path, " --help)");
+    }
+    for (CLI::App* child : Children(current)) {
+      if (child->get_name() == arg) {
+        current = child;
+        absl::StrAppend(&path, " ", arg);
+        break;
+      }
+    }
+  }
+  return "";
 }
 
 }  // namespace
@@ -91,8 +145,10 @@ int RunCli(const std::vector<std::string>& args, const Env& env,
                        "Print the version and exit");
   app.require_subcommand(1);
   app.footer(
-      "Exit codes: 0 success, 1 a problem found or an operation failed, "
-      "2 usage error.");
+      "Exit codes: 0 success; 1 a problem found or an operation failed (a "
+      "missing repository or run, damage, a refused deletion or copy); 2 "
+      "usage error (an unknown command or flag, a bad value, an empty path, "
+      "a malformed run id), reported before any file is touched.");
 
   // ---- ls ----
   LsArgs ls_args;
@@ -141,7 +197,7 @@ int RunCli(const std::vector<std::string>& args, const Env& env,
   CatArgs cat_args;
   std::vector<std::string> cat_context;
   std::string cat_steps;
-  size_t cat_max_points = 0;
+  int64_t cat_max_points = 0;
   bool cat_csv = false, cat_json = false;
   CLI::App* cat = app.add_subcommand("cat", "The points of one series");
   cat->add_option("repo", cat_args.repo, "Repository directory")->required();
@@ -153,9 +209,10 @@ int RunCli(const std::vector<std::string>& args, const Env& env,
       ->take_all();
   cat->add_option("--steps", cat_steps,
                   "Inclusive step range A:B; A: and :B leave an end open");
-  CLI::Option* cat_max_opt = cat->add_option(
-      "--max-points", cat_max_points,
-      "Downsample a scalar series to at most N points (N >= 2)");
+  CLI::Option* cat_max_opt =
+      cat->add_option("--max-points", cat_max_points,
+                      "Downsample a scalar series to at most N points (N >= 2)")
+          ->type_name("N");
   CLI::Option* cat_csv_opt = cat->add_flag("--csv", cat_csv, "CSV output");
   CLI::Option* cat_json_opt = cat->add_flag("--json", cat_json, "JSON output");
   cat_csv_opt->excludes(cat_json_opt);
@@ -168,6 +225,7 @@ int RunCli(const std::vector<std::string>& args, const Env& env,
   rm->add_flag("--force", rm_args.force,
                "Delete even runs whose writer is alive, or may be (another "
                "host's uncommitted run)");
+  rm->add_flag("--json", rm_args.json, "JSON output");
 
   // ---- recover ----
   RecoverArgs recover_args;
@@ -180,6 +238,7 @@ int RunCli(const std::vector<std::string>& args, const Env& env,
   recover->add_flag("--salvage", recover_args.salvage,
                     "Keep abandoned runs: commit their readable prefix with "
                     "status crashed instead of deleting them");
+  recover->add_flag("--json", recover_args.json, "JSON output");
   std::string recover_staleness;
   CLI::Option* recover_staleness_opt = recover->add_option(
       "--staleness", recover_staleness,
@@ -195,6 +254,7 @@ int RunCli(const std::vector<std::string>& args, const Env& env,
   verify->add_option("repo", verify_args.repo, "Repository directory")
       ->required();
   verify->add_option("runs", verify_args.runs, "Run ids (default: all runs)");
+  verify->add_flag("--json", verify_args.json, "JSON output");
 
   // ---- compact ----
   CompactArgs compact_args;
@@ -204,6 +264,31 @@ int RunCli(const std::vector<std::string>& args, const Env& env,
       ->required();
   compact->add_option("runs", compact_args.runs,
                       "Run ids (default: all committed runs)");
+  compact->add_flag("--json", compact_args.json, "JSON output");
+
+  // ---- cp, mv ----
+  // One positional list, split here: REPO first, DEST_REPO last, the runs
+  // between (CLI11 cannot put a positional after a list of them).
+  std::vector<std::string> cp_words, mv_words;
+  bool cp_json = false, mv_json = false;
+  CLI::App* cp = app.add_subcommand(
+      "cp", "Copy committed runs into another repository (same ids)");
+  cp->add_option("args", cp_words,
+                 "REPO RUN... DEST_REPO: the source repository, run ids "
+                 "(or unique prefixes), the destination repository (created "
+                 "when missing or empty)")
+      ->required();
+  cp->add_flag("--json", cp_json, "JSON output");
+  CLI::App* mv = app.add_subcommand(
+      "mv",
+      "Move committed runs into another repository (copied, verified, then "
+      "deleted from REPO)");
+  mv->add_option("args", mv_words,
+                 "REPO RUN... DEST_REPO: the source repository, run ids "
+                 "(or unique prefixes), the destination repository (created "
+                 "when missing or empty)")
+      ->required();
+  mv->add_flag("--json", mv_json, "JSON output");
 
   // ---- export ----
   ExportArgs export_args;
@@ -273,13 +358,14 @@ int RunCli(const std::vector<std::string>& args, const Env& env,
 
   // A first word that is not an option nor a command would otherwise be
   // reported as an unexpected argument; name it as the unknown command.
-  const std::vector<CLI::App*> commands = {
-      ls, show, cat, rm, recover, verify, compact, exp, imp, serve_cmd};
+  const std::vector<CLI::App*> commands = Children(&app);
   if (!args.empty() && !args[0].empty() && args[0][0] != '-' &&
       std::none_of(commands.begin(), commands.end(),
                    [&](CLI::App* c) { return c->get_name() == args[0]; })) {
-    err << "segtool: unknown command '" << QuoteArg(args[0])
-        << "' (try segtool --help)\n";
+    std::vector<std::string> names;
+    for (CLI::App* c : commands) names.push_back(c->get_name());
+    err << "segtool: unknown command '" << QuoteArg(args[0]) << "'"
+        << DidYouMean(args[0], names) << " (try segtool --help)\n";
     return kExitUsage;
   }
 
@@ -290,6 +376,11 @@ int RunCli(const std::vector<std::string>& args, const Env& env,
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() == static_cast<int>(CLI::ExitCodes::Success)) {
       return app.exit(e, out, err);  // --help or --version
+    }
+    if (const std::string unknown = UnknownFlagMessage(args, &app);
+        !unknown.empty()) {
+      err << "segtool: " << unknown << '\n';
+      return kExitUsage;
     }
     err << "segtool: " << SingleLine(e.what()) << " (try --help)\n";
     return kExitUsage;
@@ -350,6 +441,23 @@ int RunCli(const std::vector<std::string>& args, const Env& env,
     return Recover(recover_args, env, out, err);
   }
   if (verify->parsed()) return Verify(verify_args, env, out, err);
+  for (auto [sub, words, json] : {std::make_tuple(cp, &cp_words, cp_json),
+                                  std::make_tuple(mv, &mv_words, mv_json)}) {
+    if (!sub->parsed()) continue;
+    if (words->size() < 3) {
+      err << "segtool: " << sub->get_name()
+          << " needs REPO, at least one RUN and DEST_REPO (try segtool "
+          << sub->get_name() << " --help)\n";
+      return kExitUsage;
+    }
+    CopyArgs copy;
+    copy.repo = words->front();
+    copy.runs.assign(words->begin() + 1, words->end() - 1);
+    copy.dest = words->back();
+    copy.json = json;
+    copy.move = sub == mv;
+    return Copy(copy, env, out, err);
+  }
   if (compact->parsed()) return Compact(compact_args, env, out, err);
   if (exp->parsed() && export_format == "tensorboard") {
     if (export_args.output.empty()) {

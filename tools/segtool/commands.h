@@ -4,7 +4,9 @@
 // Repo) and the two output streams, and returns the process exit code:
 //   kExitOk (0)       success
 //   kExitProblem (1)  a problem was found or an operation failed
-//   kExitUsage (2)    bad arguments (the CLI layer catches most of them)
+//   kExitUsage (2)    bad arguments: unknown commands or flags, bad values,
+//                     an empty repository path, a malformed run id
+//                     (checked before any file is touched)
 // Errors are single lines on `err` starting with "segtool: " and naming the
 // run, file or argument. Results go to `out` only.
 //
@@ -87,7 +89,9 @@ struct CatArgs {
   std::string run;
   SeriesKey series;
   StepRange steps;
-  std::optional<size_t> max_points;  // scalar series only; at least 2
+  // Scalar series only; at least 2 (signed, so that a negative count given
+  // on the command line is reported, not wrapped around).
+  std::optional<int64_t> max_points;
   CatFormat format = CatFormat::kText;
 };
 int Cat(const CatArgs& args, const Env& env, std::ostream& out,
@@ -97,6 +101,7 @@ struct RmArgs {
   std::string repo;
   std::vector<std::string> runs;
   bool force = false;
+  bool json = false;  // {"deleted": [ids], "errors": [{run, error}]}
 };
 // Deletes every run it can; exit 1 if any could not be deleted.
 int Rm(const RmArgs& args, const Env& env, std::ostream& out,
@@ -106,6 +111,9 @@ struct RecoverArgs {
   std::string repo;
   bool dry_run = false;
   bool salvage = false;
+  // {"dry_run", "actions": [{action, path, done, already_done, reason}],
+  //  "kept": [{run, why}]}
+  bool json = false;
 };
 int Recover(const RecoverArgs& args, const Env& env, std::ostream& out,
             std::ostream& err);
@@ -113,6 +121,10 @@ int Recover(const RecoverArgs& args, const Env& env, std::ostream& out,
 struct VerifyArgs {
   std::string repo;
   std::vector<std::string> runs;  // empty: every run
+  // {"runs": [{run, state, ok, bytes_checked, points,
+  //            problems: [{file, offset, problem}], notes}],
+  //  "errors": [{run, error}]}
+  bool json = false;
 };
 // Exit 1 if any run has a problem or could not be examined.
 int Verify(const VerifyArgs& args, const Env& env, std::ostream& out,
@@ -121,6 +133,9 @@ int Verify(const VerifyArgs& args, const Env& env, std::ostream& out,
 struct CompactArgs {
   std::string repo;
   std::vector<std::string> runs;  // empty: every committed run
+  // {"runs": [{run, bytes_before, bytes_after, points, compacted, note}],
+  //  "bytes_before", "bytes_after", "errors": [{run, error}]}
+  bool json = false;
 };
 // Uncommitted runs are skipped with a note (not an error).
 int Compact(const CompactArgs& args, const Env& env, std::ostream& out,
@@ -135,6 +150,10 @@ struct ExportArgs {
   // failed export never leaves a partial file; empty: `out`.
   std::string output;
 };
+// Every given id is resolved before a byte is written: one unknown or
+// ambiguous id fails the export with nothing written. A run that cannot be
+// read whole is reported and left out of `out`; with --output it fails the
+// export and no file is made.
 int Export(const ExportArgs& args, const Env& env, std::ostream& out,
            std::ostream& err);
 
@@ -160,6 +179,25 @@ struct ImportArgs {
 };
 int Import(const ImportArgs& args, const Env& env, std::ostream& out,
            std::ostream& err);
+
+// cp and mv: committed runs copied into another repository under their ids
+// (storage/run_copy.h: written whole, then committed by one rename), each
+// verified in the destination (every checksum read back, and its point count
+// compared with the source's). mv deletes a source run only after its copy
+// is committed and verified. Every id is resolved before anything is
+// copied; uncommitted runs and ids the destination already has are refused
+// with the reason; the rest are still copied (exit 1 if any was refused).
+struct CopyArgs {
+  std::string repo;
+  std::vector<std::string> runs;
+  std::string dest;  // created when missing or an empty directory
+  bool move = false;
+  // {"copied" | "moved": [{run, files, bytes, points}],
+  //  "errors": [{run, error}]}
+  bool json = false;
+};
+int Copy(const CopyArgs& args, const Env& env, std::ostream& out,
+         std::ostream& err);
 
 // export --format tensorboard: one event file per run under `output`.
 struct TensorBoardExportArgs {

@@ -4,11 +4,11 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "storage/run_id.h"
 #include "tools/segtool/commands.h"
 #include "tools/segtool/common.h"
 #include "tools/segtool/format.h"
 #include "tools/segtool/text_table.h"
+#include "tracking/query/suggest.h"
 #include "tracking/value_json.h"
 
 namespace runlog::segtool {
@@ -93,7 +93,12 @@ absl::Status NoSuchSeries(const RunView& view, const SeriesKey& key) {
       absl::StrCat("run ", view.id(), " has no series ", key.ToString());
   if (!same_name.empty()) {
     absl::StrAppend(&msg, " (it has ", absl::StrJoin(same_name, ", "), ")");
+    return absl::NotFoundError(msg);
   }
+  std::vector<std::string> names;
+  for (const SeriesSummary& s : view.series()) names.push_back(s.key.name);
+  const std::string pick = query::ClosestMatch(key.name, names);
+  if (!pick.empty()) absl::StrAppend(&msg, " (did you mean '", pick, "'?)");
   return absl::NotFoundError(msg);
 }
 
@@ -102,12 +107,10 @@ absl::Status NoSuchSeries(const RunView& view, const SeriesKey& key) {
 int Cat(const CatArgs& given, const Env& env, std::ostream& out,
         std::ostream& err) {
   CatArgs args = given;
-  if (absl::Status s = storage::ValidateRunId(args.run); !s.ok()) {
-    PrintRunError(err, args.run, s);
-    return kExitProblem;
-  }
+  if (!CheckArgs(args.repo, {args.run}, err)) return kExitUsage;
   if (args.max_points && *args.max_points < 2) {
-    err << "segtool: --max-points must be at least 2\n";
+    err << "segtool: --max-points " << *args.max_points
+        << ": must be at least 2\n";
     return kExitUsage;
   }
   absl::StatusOr<std::unique_ptr<Repo>> repo = OpenRepo(args.repo, env);
@@ -140,9 +143,11 @@ int Cat(const CatArgs& given, const Env& env, std::ostream& out,
   switch (kind) {
     case SeriesKind::kScalar: {
       absl::StatusOr<ScalarColumns> c =
-          args.max_points ? (*view)->ReadScalarsDownsampled(
-                                args.series, *args.max_points, args.steps)
-                          : (*view)->ReadScalars(args.series, args.steps);
+          args.max_points
+              ? (*view)->ReadScalarsDownsampled(
+                    args.series, static_cast<size_t>(*args.max_points),
+                    args.steps)
+              : (*view)->ReadScalars(args.series, args.steps);
       status = c.status();
       if (c.ok()) PrintColumns(args, v.id(), *c, kind, ScalarCell, out);
       break;

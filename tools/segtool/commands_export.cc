@@ -5,10 +5,12 @@
 
 #include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
+#include "interop/csv/context_text.h"
 #include "storage/file_system.h"
 #include "tools/segtool/commands.h"
 #include "tools/segtool/common.h"
 #include "tools/segtool/format.h"
+#include "tools/segtool/progress_bar.h"
 #include "tracking/value_json.h"
 
 namespace runlog::segtool {
@@ -33,7 +35,9 @@ template <typename T>
 void WritePoints(ExportFormat format, const std::string& run,
                  const SeriesSummary& series, const SeriesColumns<T>& cols,
                  std::ostream& out) {
-  const std::string context = ContextString(series.key.context);
+  // Escaped (interop/csv/context_text.h) so `segtool import csv` splits it
+  // back whatever the keys and values hold.
+  const std::string context = interop::FormatContextText(series.key.context);
   const absl::string_view kind = SeriesKindName(series.kind);
   for (size_t i = 0; i < cols.size(); ++i) {
     PointValue v = ToPoint(cols.values[i]);
@@ -72,47 +76,40 @@ absl::Status ExportRun(Repo& repo, const std::string& id, ExportFormat format,
     meta.mutable_map()->emplace("params", (*view)->record().summary.params);
     out << ToJson(meta) << '\n';
   }
-  for (const SeriesSummary& s : (*view)->series()) {
-    absl::Status status;
+  // One pass over the run's files for all its series (RunView::ReadAll),
+  // in the order of series(): one read per series would rescan the run for
+  // each.
+  return (*view)->ReadAll([&](const SeriesSummary& s, SeriesPoints&& points) {
     switch (s.kind) {
-      case SeriesKind::kScalar: {
-        absl::StatusOr<ScalarColumns> c = (*view)->ReadScalars(s.key);
-        status = c.status();
-        if (c.ok()) WritePoints(format, id, s, *c, out);
+      case SeriesKind::kScalar:
+        WritePoints(format, id, s, points.scalars, out);
         break;
-      }
-      case SeriesKind::kText: {
-        absl::StatusOr<TextColumns> c = (*view)->ReadTexts(s.key);
-        status = c.status();
-        if (c.ok()) WritePoints(format, id, s, *c, out);
+      case SeriesKind::kText:
+        WritePoints(format, id, s, points.texts, out);
         break;
-      }
-      case SeriesKind::kHistogram: {
-        absl::StatusOr<HistogramColumns> c = (*view)->ReadHistograms(s.key);
-        status = c.status();
-        if (c.ok()) WritePoints(format, id, s, *c, out);
+      case SeriesKind::kHistogram:
+        WritePoints(format, id, s, points.histograms, out);
         break;
-      }
-      case SeriesKind::kBlob: {
-        absl::StatusOr<BlobColumns> c = (*view)->ReadBlobs(s.key);
-        status = c.status();
-        if (c.ok()) WritePoints(format, id, s, *c, out);
+      case SeriesKind::kBlob:
+        WritePoints(format, id, s, points.blobs, out);
         break;
-      }
     }
-    if (!status.ok()) return status;
-  }
-  return absl::OkStatus();
+    return absl::OkStatus();
+  });
 }
 
 }  // namespace
 
 int Export(const ExportArgs& args, const Env& env, std::ostream& out,
            std::ostream& err) {
+  if (!CheckArgs(args.repo, args.runs, err)) return kExitUsage;
   std::optional<Selection> selection =
       OpenAndSelect(args.repo, args.runs, env, err);
   if (!selection) return kExitProblem;
   auto& [repo, ids, failed] = *selection;
+  // An unknown or ambiguous id among good ones fails the export before a
+  // byte is written: no output file, no partial stream.
+  if (failed) return kExitProblem;
 
   // With --output, bytes go to a temporary sibling renamed over the target
   // at the end: readers never see a half-written export.
@@ -147,10 +144,11 @@ int Export(const ExportArgs& args, const Env& env, std::ostream& out,
   if (args.format == ExportFormat::kCsv) {
     if (absl::Status s = emit(kCsvHeader); !s.ok()) return abandon_output(s);
   }
-  Progress progress(err, env.progress, "exporting", ids.size());
+  ProgressBar progress(err, env.progress, "export", ids.size(), "runs",
+                       env.clock);
   for (size_t i = 0; i < ids.size(); ++i) {
     const std::string& id = ids[i];
-    progress.Step(i, id);
+    progress.Update(i);
     std::ostringstream buffer;
     absl::Status s = ExportRun(*repo, id, args.format, buffer);
     if (!s.ok()) {
@@ -163,6 +161,13 @@ int Export(const ExportArgs& args, const Env& env, std::ostream& out,
     if (absl::Status w = emit(buffer.str()); !w.ok()) return abandon_output(w);
   }
   progress.Clear();
+  if (file && failed) {
+    // A run that could not be read whole (already reported) fails the
+    // export: no file that silently lacks it.
+    file.reset();
+    fs->RemoveFile(tmp).IgnoreError();
+    return kExitProblem;
+  }
   if (file) {
     absl::Status s = file->Close();
     if (s.ok()) s = fs->Rename(tmp, args.output);

@@ -15,6 +15,7 @@
 #include "tools/segtool/commands.h"
 #include "tools/segtool/common.h"
 #include "tools/segtool/format.h"
+#include "tools/segtool/progress_bar.h"
 
 namespace runlog::segtool {
 namespace {
@@ -39,21 +40,26 @@ const char* FormatName(ImportFormat f) {
 
 int Import(const ImportArgs& args, const Env& env, std::ostream& out,
            std::ostream& err) {
+  if (!CheckArgs(args.repo, {}, err)) return kExitUsage;
+  if (args.source.empty()) {
+    err << "segtool: source path is empty\n";
+    return kExitUsage;
+  }
   interop::ImportOptions options;
   options.experiment = args.experiment;
   options.dry_run = args.dry_run;
   options.update = args.update;
   options.skip_damaged = args.skip_damaged;
   // Drawn once the importer knows how many source runs there are.
-  std::optional<Progress> progress;
+  std::optional<ProgressBar> progress;
   size_t drawn_total = 0;
   if (env.progress) {
-    options.progress = [&](size_t i, size_t total, absl::string_view name) {
+    options.progress = [&](size_t i, size_t total, absl::string_view) {
       if (!progress || total != drawn_total) {
-        progress.emplace(err, true, "importing", total);
+        progress.emplace(err, true, "import", total, "runs", env.clock);
         drawn_total = total;
       }
-      progress->Step(i, name);
+      progress->Update(i);
     };
   }
   // A missing source must not leave a new, empty repository behind.
@@ -62,12 +68,8 @@ int Import(const ImportArgs& args, const Env& env, std::ostream& out,
     PrintError(err, source.status());
     return kExitProblem;
   }
-  RepoOptions repo_options;
-  repo_options.fs = env.fs;
-  repo_options.clock = env.clock;
-  repo_options.file_system_clock = env.file_system_clock;
-  repo_options.probe = env.probe;
-  repo_options.staleness = env.staleness;
+  // ImportSession decides create_if_missing (not in a dry run).
+  const RepoOptions repo_options = RepoOptionsFor(env);
   absl::StatusOr<std::unique_ptr<interop::ImportSession>> session =
       interop::ImportSession::Open(args.repo, repo_options,
                                    FormatName(args.format), options);
@@ -109,13 +111,17 @@ int Import(const ImportArgs& args, const Env& env, std::ostream& out,
 
 int ExportTensorBoard(const TensorBoardExportArgs& args, const Env& env,
                       std::ostream& out, std::ostream& err) {
+  if (!CheckArgs(args.repo, args.runs, err)) return kExitUsage;
   std::optional<Selection> selection =
       OpenAndSelect(args.repo, args.runs, env, err);
   if (!selection) return kExitProblem;
   auto& [repo, ids, failed] = *selection;
-  Progress progress(err, env.progress, "exporting", ids.size());
+  // Every id is checked before anything is written (see Export).
+  if (failed) return kExitProblem;
+  ProgressBar progress(err, env.progress, "export", ids.size(), "runs",
+                       env.clock);
   for (size_t i = 0; i < ids.size(); ++i) {
-    progress.Step(i, ids[i]);
+    progress.Update(i);
     absl::StatusOr<interop::TensorBoardExport> e =
         interop::ExportRunToTensorBoard(*repo, ids[i], args.output, env.fs);
     if (!e.ok()) {

@@ -77,6 +77,7 @@ absl::StatusOr<std::string> SortKey(const std::string& arg) {
 
 int Ls(const LsArgs& args, const Env& env, std::ostream& out,
        std::ostream& err) {
+  if (!CheckArgs(args.repo, {}, err)) return kExitUsage;
   RunFilter filter;
   filter.experiment = args.experiment;
   filter.tag = args.tag;
@@ -252,10 +253,7 @@ int Ls(const LsArgs& args, const Env& env, std::ostream& out,
 int Show(const ShowArgs& given, const Env& env, std::ostream& out,
          std::ostream& err) {
   ShowArgs args = given;
-  if (absl::Status s = storage::ValidateRunId(args.run); !s.ok()) {
-    PrintRunError(err, args.run, s);
-    return kExitProblem;
-  }
+  if (!CheckArgs(args.repo, {args.run}, err)) return kExitUsage;
   absl::StatusOr<std::unique_ptr<Repo>> repo = OpenRepo(args.repo, env);
   if (!repo.ok()) {
     PrintError(err, repo.status());

@@ -21,8 +21,7 @@ std::string Describe(const absl::Status& status) {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<Repo>> OpenRepo(const std::string& path,
-                                               const Env& env) {
+RepoOptions RepoOptionsFor(const Env& env) {
   RepoOptions options;
   options.create_if_missing = false;
   options.staleness = env.staleness;
@@ -30,7 +29,27 @@ absl::StatusOr<std::unique_ptr<Repo>> OpenRepo(const std::string& path,
   options.clock = env.clock;
   options.probe = env.probe;
   options.file_system_clock = env.file_system_clock;
-  return Repo::Open(path, options);
+  return options;
+}
+
+absl::StatusOr<std::unique_ptr<Repo>> OpenRepo(const std::string& path,
+                                               const Env& env) {
+  return Repo::Open(path, RepoOptionsFor(env));
+}
+
+bool CheckArgs(absl::string_view repo, const std::vector<std::string>& runs,
+               std::ostream& err) {
+  if (repo.empty()) {
+    err << "segtool: repository path is empty\n";
+    return false;
+  }
+  for (const std::string& run : runs) {
+    if (absl::Status s = storage::ValidateRunId(run); !s.ok()) {
+      PrintRunError(err, run, s);
+      return false;
+    }
+  }
+  return true;
 }
 
 void PrintError(std::ostream& err, const absl::Status& status) {
@@ -136,26 +155,6 @@ Value RunRecordValue(const RunRecord& record, bool full) {
     m["series"] = Value(std::move(series));
   }
   return Value(std::move(m));
-}
-
-Progress::Progress(std::ostream& err, bool enabled, std::string verb,
-                   size_t total)
-    : err_(err), enabled_(enabled), verb_(std::move(verb)), total_(total) {}
-
-Progress::~Progress() { Clear(); }
-
-void Progress::Step(size_t index, absl::string_view what) {
-  if (!enabled_) return;
-  // "\r" and erase-line redraw in place; the line never scrolls.
-  err_ << "\r\x1b[K" << verb_ << ' ' << (index + 1) << '/' << total_ << ' '
-       << SingleLine(what) << std::flush;
-  drawn_ = true;
-}
-
-void Progress::Clear() {
-  if (!drawn_) return;
-  err_ << "\r\x1b[K" << std::flush;
-  drawn_ = false;
 }
 
 std::optional<Selection> OpenAndSelect(const std::string& path,

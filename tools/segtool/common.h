@@ -18,6 +18,16 @@
 
 namespace runlog::segtool {
 
+// The usage checks every command makes before it touches a file: `repo` is
+// not empty and each of `runs` (ids or prefixes) holds only run-id
+// characters (storage/run_id.h). False after printing the error on `err`;
+// the command then exits kExitUsage.
+bool CheckArgs(absl::string_view repo, const std::vector<std::string>& runs,
+               std::ostream& err);
+
+// What Repo::Open gets from `env` (create_if_missing false).
+RepoOptions RepoOptionsFor(const Env& env);
+
 // Opens an existing repository (never creates one) with `env` injected.
 absl::StatusOr<std::unique_ptr<Repo>> OpenRepo(const std::string& path,
                                                const Env& env);
@@ -63,28 +73,6 @@ int64_t PointCount(const RunRecord& record);
 // points, bytes_on_disk, error; with `full` also params and the series
 // summaries.
 Value RunRecordValue(const RunRecord& record, bool full);
-
-// Progress of a long operation, drawn on one terminal line that is cleared
-// at the end. Does nothing unless `enabled`.
-class Progress {
- public:
-  Progress(std::ostream& err, bool enabled, std::string verb, size_t total);
-  ~Progress();
-  Progress(const Progress&) = delete;
-  Progress& operator=(const Progress&) = delete;
-
-  // Announces work on item number `index` (0-based) named `what`.
-  void Step(size_t index, absl::string_view what);
-  // Clears the progress line before a message is printed on `err`.
-  void Clear();
-
- private:
-  std::ostream& err_;
-  bool enabled_;
-  std::string verb_;
-  size_t total_;
-  bool drawn_ = false;
-};
 
 }  // namespace runlog::segtool
 

@@ -13,6 +13,7 @@
 #include "tracking/query/datum.h"
 #include "tracking/query/fields.h"
 #include "tracking/query/lexer.h"
+#include "tracking/query/suggest.h"
 
 namespace runlog::query {
 namespace {
@@ -20,33 +21,10 @@ namespace {
 constexpr const char* kPrefixes[] = {"metrics",    "params", "tags",
                                      "attributes", "run",    "exists"};
 
-size_t EditDistance(absl::string_view a, absl::string_view b) {
-  std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    cur[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      const size_t sub = prev[j - 1] + (absl::ascii_tolower(a[i - 1]) !=
-                                        absl::ascii_tolower(b[j - 1]));
-      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, sub});
-    }
-    std::swap(prev, cur);
-  }
-  return prev[b.size()];
-}
-
 // " (did you mean 'x'?)" for the closest candidate, or "".
 std::string Suggest(absl::string_view word,
                     const std::vector<std::string>& candidates) {
-  size_t best = std::max<size_t>(2, word.size() / 3) + 1;
-  std::string pick;
-  for (const std::string& c : candidates) {
-    const size_t d = EditDistance(word, c);
-    if (d < best) {
-      best = d;
-      pick = c;
-    }
-  }
+  const std::string pick = ClosestMatch(word, candidates);
   return pick.empty() ? "" : absl::StrCat(" (did you mean '", pick, "'?)");
 }
 
