@@ -46,8 +46,10 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <cstdlib>
 #include <functional>
+#include <map>
 #include <memory>
 #include <queue>
 #include <string>
@@ -454,6 +456,52 @@ void BM_ReadFullInto(benchmark::State& state) {
 }
 BENCHMARK(BM_ReadFullInto)->Unit(benchmark::kMillisecond);
 
+// Steps and values only, into reused columns: 16 B a point written, the
+// epoch and time streams skipped undecoded.
+void BM_ReadStepsValuesInto(benchmark::State& state) {
+  ReadFixture& f = Read10M();
+  ScalarColumns columns;
+  Check(f.view->ReadScalarsInto(f.key, {}, &columns, ColumnSet::kStepsValues));
+  for (auto _ : state) {
+    Check(
+        f.view->ReadScalarsInto(f.key, {}, &columns, ColumnSet::kStepsValues));
+    if (columns.values.size() != kReadPoints ||
+        columns.steps.size() != kReadPoints || !columns.epochs.empty()) {
+      std::fprintf(stderr, "compaction_bench: read %zu values, wrote %zu\n",
+                   columns.values.size(), kReadPoints);
+      std::abort();
+    }
+    benchmark::DoNotOptimize(columns.values.data());
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations()) *
+                          static_cast<int64_t>(kReadPoints));
+  ReadCounters(state, f);
+}
+BENCHMARK(BM_ReadStepsValuesInto)->Unit(benchmark::kMillisecond);
+
+// The floor of a read into reused columns on this machine: copying 10M
+// points' four columns (32 B a point) from one buffer into another.
+void BM_CopyColumnsOnly(benchmark::State& state) {
+  ScalarColumns from, to;
+  for (auto* c : {&from.steps, &to.steps, &from.times_us, &to.times_us}) {
+    c->assign(kReadPoints, 1);
+  }
+  for (auto* c : {&from.values, &to.values, &from.epochs, &to.epochs}) {
+    c->assign(kReadPoints, 1.0);
+  }
+  for (auto _ : state) {
+    std::memcpy(to.steps.data(), from.steps.data(), kReadPoints * 8);
+    std::memcpy(to.values.data(), from.values.data(), kReadPoints * 8);
+    std::memcpy(to.epochs.data(), from.epochs.data(), kReadPoints * 8);
+    std::memcpy(to.times_us.data(), from.times_us.data(), kReadPoints * 8);
+    benchmark::DoNotOptimize(to.values.data());
+    benchmark::ClobberMemory();
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations()) *
+                          static_cast<int64_t>(kReadPoints));
+}
+BENCHMARK(BM_CopyColumnsOnly)->Unit(benchmark::kMillisecond);
+
 // The peer of BM_ReadFull on this machine: only allocating and zero-filling
 // four fresh 10M-element columns, the least any read returning new vectors
 // must do. Page faults dominate it in a VM.
@@ -487,6 +535,56 @@ void BM_ReadDownsampled(benchmark::State& state) {
   ReadCounters(state, f);
 }
 BENCHMARK(BM_ReadDownsampled)->Unit(benchmark::kMillisecond);
+
+// A 1,000-point view of one compacted series of state.range(0) points, as
+// the UI asks for it: from the footer where buckets hold whole blocks, from
+// the view chunk where they hold whole sub-blocks, by decoding otherwise.
+ReadFixture& ReadOfLength(size_t points) {
+  static auto* fixtures = new std::map<size_t, ReadFixture*>;
+  ReadFixture*& f = (*fixtures)[points];
+  if (f == nullptr) {
+    f = new ReadFixture;
+    f->repo = NewRepo();
+    std::string id;
+    {
+      const SyntheticSeries series = MakeNoisyLoss(points, kSeed);
+      const SeriesInput input = Input(series);
+      id = WriteRun(*f->repo, {&input, 1});
+      f->key.name = series.family;
+    }
+    f->compaction = Compact(*f->repo->repo, id);
+    f->view = Check(f->repo->repo->OpenRun(id));
+  }
+  return *f;
+}
+
+void BM_ViewOfLength(benchmark::State& state) {
+  const auto points = static_cast<size_t>(state.range(0));
+  ReadFixture& f = ReadOfLength(points);
+  for (auto _ : state) {
+    ScalarColumns columns =
+        Check(f.view->ReadScalarsDownsampled(f.key, kDownsampledPoints));
+    if (columns.size() == 0 || columns.size() > kDownsampledPoints) {
+      std::fprintf(stderr, "compaction_bench: downsampled read gave %zu\n",
+                   columns.size());
+      std::abort();
+    }
+    benchmark::DoNotOptimize(columns.values.data());
+  }
+  state.counters["bytes_per_point"] =
+      static_cast<double>(f.compaction.after) / static_cast<double>(points);
+}
+BENCHMARK(BM_ViewOfLength)
+    ->ArgName("points")
+    ->Arg(100'000)
+    ->Arg(255'000)
+    ->Arg(256'000)
+    ->Arg(1'000'000)
+    ->Arg(2'000'000)
+    ->Arg(4'000'000)
+    ->Arg(30'000'000)
+    ->Arg(100'000'000)
+    ->Unit(benchmark::kMillisecond);
 
 }  // namespace
 }  // namespace runlog::bench

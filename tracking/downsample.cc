@@ -12,10 +12,10 @@ size_t DownsampleBucketWidth(size_t n, size_t max_points) {
   const size_t buckets = (max_points - 2) / 2;
   if (buckets == 0) return 0;
   size_t w = (n + buckets - 1) / buckets;
-  if (w > kDownsampleAlign) {
-    w = (w + kDownsampleAlign - 1) / kDownsampleAlign * kDownsampleAlign;
-  }
-  return w;
+  const size_t align = w > kDownsampleAlign       ? kDownsampleAlign
+                       : w > kDownsampleFineAlign ? kDownsampleFineAlign
+                                                  : 1;
+  return (w + align - 1) / align * align;
 }
 
 std::vector<std::pair<size_t, size_t>> DownsampleBuckets(size_t n,

@@ -6,11 +6,13 @@
 //
 // Buckets: with n points and B = (max_points - 2) / 2, the width is
 // w = ceil(n / B), rounded up to a multiple of kDownsampleAlign when larger
-// than it; bucket b holds the points with indices [b*w, (b+1)*w) that lie in
+// than it, and to a multiple of kDownsampleFineAlign when larger than that;
+// bucket b holds the points with indices [b*w, (b+1)*w) that lie in
 // [1, n-1). Aligning wide buckets to kDownsampleAlign (the block size of
 // compacted runs) lets a compacted run answer whole buckets from its block
-// summaries; every reader uses this one definition, so live and compacted
-// runs give identical results.
+// summaries, and narrower ones to kDownsampleFineAlign from its sub-block
+// summaries (its view chunks); every reader uses this one definition, so
+// live and compacted runs give identical results.
 #ifndef RUNLOG_TRACKING_DOWNSAMPLE_H_
 #define RUNLOG_TRACKING_DOWNSAMPLE_H_
 
@@ -24,6 +26,8 @@
 namespace runlog {
 
 inline constexpr size_t kDownsampleAlign = 4096;
+inline constexpr size_t kDownsampleFineAlign = 512;
+static_assert(kDownsampleAlign % kDownsampleFineAlign == 0);
 
 // The bucket width above; 0 when max_points < 4 leaves no bucket.
 // n > max_points >= 2.

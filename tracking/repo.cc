@@ -517,12 +517,13 @@ absl::Status AssignTo(absl::StatusOr<Columns> columns, Columns* out) {
 // clears `out` and keeps its capacity; the others replace `out`.
 template <typename Columns>
 absl::Status ReadCompacted(CompactedRunReader& reader, const CompactedSeries& s,
-                           StepRange range, size_t max_points, Columns* out) {
+                           StepRange range, size_t max_points,
+                           ColumnSet columns, Columns* out) {
   if constexpr (std::is_same_v<Columns, ScalarColumns>) {
     if (max_points > 0) {
       return AssignTo(reader.ReadScalarsDownsampled(s, max_points, range), out);
     }
-    return reader.ReadScalarsInto(s, range, out);
+    return reader.ReadScalarsInto(s, range, out, columns);
   } else if constexpr (std::is_same_v<Columns, TextColumns>) {
     return AssignTo(reader.ReadTexts(s, range), out);
   } else if constexpr (std::is_same_v<Columns, HistogramColumns>) {
@@ -577,7 +578,7 @@ template <typename Columns>
 absl::Status RunView::ReadOnce(const SeriesKey& key, SeriesKind kind,
                                StepRange range, size_t max_points,
                                KindCheck kind_check, Columns* out,
-                               bool* manifest_changed) {
+                               ColumnSet columns, bool* manifest_changed) {
   const std::string dir = store_->RunDir(record_.id);
   storage::FileSystem& fs = *store_->fs();
   absl::StatusOr<storage::CommitManifest> manifest =
@@ -595,14 +596,15 @@ absl::Status RunView::ReadOnce(const SeriesKey& key, SeriesKind kind,
   if (manifest.ok() && IsCompacted(*manifest)) {
     const storage::SegmentInfo& info = manifest->segments.front();
     absl::StatusOr<std::unique_ptr<CompactedRunReader>> reader =
-        CompactedRunReader::Open(&fs, dir, record_.id, info);
+        OpenCompacted(dir, info);
     RUNLOG_RETURN_IF_ERROR(changed(reader.status()));
     const CompactedSeries* s = (*reader)->Find(key);
     if (s == nullptr) return not_found();
     if (kind_check == KindCheck::kHere && s->kind != kind) {
       return wrong_kind(s->kind);
     }
-    return changed(ReadCompacted(**reader, *s, range, max_points, out));
+    return changed(
+        ReadCompacted(**reader, *s, range, max_points, columns, out));
   }
   RunLogDecoder decoder(RunLogDecoder::Target{key, range},
                         /*want_summaries=*/false);
@@ -616,6 +618,10 @@ absl::Status RunView::ReadOnce(const SeriesKey& key, SeriesKind kind,
                       out);
     }
     *out = std::move(decoder.scalars());
+    if (!Has(columns, ColumnSet::kSteps)) out->steps = {};
+    if (!Has(columns, ColumnSet::kValues)) out->values = {};
+    if (!Has(columns, ColumnSet::kEpochs)) out->epochs = {};
+    if (!Has(columns, ColumnSet::kTimes)) out->times_us = {};
   } else if constexpr (std::is_same_v<Columns, TextColumns>) {
     *out = std::move(decoder.texts());
   } else if constexpr (std::is_same_v<Columns, HistogramColumns>) {
@@ -629,13 +635,14 @@ absl::Status RunView::ReadOnce(const SeriesKey& key, SeriesKind kind,
 template <typename Columns>
 absl::Status RunView::ReadRetrying(const SeriesKey& key, SeriesKind kind,
                                    StepRange range, size_t max_points,
-                                   KindCheck kind_check, Columns* out) {
+                                   KindCheck kind_check, Columns* out,
+                                   ColumnSet columns) {
   // Each retry follows a COMMIT replaced by a compaction; runs are compacted
   // once, so a second change during one read is already unusual.
   for (int attempt = 0;; ++attempt) {
     bool manifest_changed = false;
     absl::Status st = ReadOnce(key, kind, range, max_points, kind_check, out,
-                               &manifest_changed);
+                               columns, &manifest_changed);
     if (st.ok() || !manifest_changed || attempt == 3) return st;
   }
 }
@@ -649,15 +656,28 @@ absl::StatusOr<Columns> RunView::Read(const SeriesKey& key, SeriesKind kind,
   return out;
 }
 
+absl::StatusOr<std::unique_ptr<CompactedRunReader>> RunView::OpenCompacted(
+    const std::string& dir, const storage::SegmentInfo& info) {
+  const bool same = compacted_index_ != nullptr && compacted_info_ == info;
+  absl::StatusOr<std::unique_ptr<CompactedRunReader>> reader =
+      CompactedRunReader::Open(store_->fs(), dir, record_.id, info,
+                               same ? compacted_index_ : nullptr);
+  if (reader.ok()) {
+    compacted_info_ = info;
+    compacted_index_ = (*reader)->index();
+  }
+  return reader;
+}
+
 absl::StatusOr<ScalarColumns> RunView::ReadScalars(const SeriesKey& key,
                                                    StepRange range) {
   return Read<ScalarColumns>(key, SeriesKind::kScalar, range);
 }
 
 absl::Status RunView::ReadScalarsInto(const SeriesKey& key, StepRange range,
-                                      ScalarColumns* out) {
+                                      ScalarColumns* out, ColumnSet columns) {
   return ReadRetrying(key, SeriesKind::kScalar, range, /*max_points=*/0,
-                      KindCheck::kByCompactedReader, out);
+                      KindCheck::kByCompactedReader, out, columns);
 }
 
 absl::StatusOr<ScalarColumns> RunView::ReadScalarsDownsampled(
@@ -712,8 +732,7 @@ absl::Status RunView::ReadAllOnce(const SeriesSink& sink, size_t* delivered,
     // One footer decode for the whole run (each per-series read decodes it
     // again), then one series at a time.
     absl::StatusOr<std::unique_ptr<CompactedRunReader>> reader =
-        CompactedRunReader::Open(&fs, dir, record_.id,
-                                 manifest->segments.front());
+        OpenCompacted(dir, manifest->segments.front());
     RUNLOG_RETURN_IF_ERROR(changed(reader.status()));
     for (; *delivered < wanted.size(); ++*delivered) {
       const SeriesSummary& ss = wanted[*delivered];
@@ -725,16 +744,20 @@ absl::Status RunView::ReadAllOnce(const SeriesSink& sink, size_t* delivered,
       absl::Status st;
       switch (ss.kind) {
         case SeriesKind::kScalar:
-          st = ReadCompacted(**reader, *s, {}, 0, &points.scalars);
+          st = ReadCompacted(**reader, *s, {}, 0, ColumnSet::kAll,
+                             &points.scalars);
           break;
         case SeriesKind::kText:
-          st = ReadCompacted(**reader, *s, {}, 0, &points.texts);
+          st = ReadCompacted(**reader, *s, {}, 0, ColumnSet::kAll,
+                             &points.texts);
           break;
         case SeriesKind::kHistogram:
-          st = ReadCompacted(**reader, *s, {}, 0, &points.histograms);
+          st = ReadCompacted(**reader, *s, {}, 0, ColumnSet::kAll,
+                             &points.histograms);
           break;
         case SeriesKind::kBlob:
-          st = ReadCompacted(**reader, *s, {}, 0, &points.blobs);
+          st = ReadCompacted(**reader, *s, {}, 0, ColumnSet::kAll,
+                             &points.blobs);
           break;
       }
       RUNLOG_RETURN_IF_ERROR(changed(st));

@@ -29,6 +29,7 @@
 #include "storage/recovery.h"
 #include "storage/run_store.h"
 #include "tracking/codec/run_log_decoder.h"
+#include "tracking/compaction/compacted_run.h"
 #include "tracking/compaction/compaction.h"
 #include "tracking/run.h"
 #include "tracking/run_summary.h"
@@ -234,10 +235,14 @@ class RunView {
   absl::StatusOr<ScalarColumns> ReadScalars(const SeriesKey& key,
                                             StepRange range = {});
   // ReadScalars into `out`, which is replaced; for a compacted run its
-  // capacity is reused, so a program that reads series repeatedly (a plot
-  // refreshing) does not allocate and fault in fresh memory each time.
+  // capacity is reused and blocks are decoded straight into it, so a program
+  // that reads series repeatedly (a plot refreshing) does not allocate and
+  // fault in fresh memory each time. Only the columns in `columns` are
+  // filled, the others left empty: ColumnSet::kStepsValues reads 16 B a
+  // point instead of 32 (a compacted run skips the other streams undecoded).
   absl::Status ReadScalarsInto(const SeriesKey& key, StepRange range,
-                               ScalarColumns* out);
+                               ScalarColumns* out,
+                               ColumnSet columns = ColumnSet::kAll);
   // At most `max_points` points (see downsample.h).
   absl::StatusOr<ScalarColumns> ReadScalarsDownsampled(const SeriesKey& key,
                                                        size_t max_points,
@@ -284,7 +289,8 @@ class RunView {
   template <typename Columns>
   absl::Status ReadRetrying(const SeriesKey& key, SeriesKind kind,
                             StepRange range, size_t max_points,
-                            KindCheck kind_check, Columns* out);
+                            KindCheck kind_check, Columns* out,
+                            ColumnSet columns = ColumnSet::kAll);
   // One read into `out`, from the column file when the run is compacted and
   // from its log otherwise; sets `*manifest_changed` when it failed and
   // COMMIT changed meanwhile. `out` is set only on success, except that a
@@ -292,15 +298,22 @@ class RunView {
   template <typename Columns>
   absl::Status ReadOnce(const SeriesKey& key, SeriesKind kind, StepRange range,
                         size_t max_points, KindCheck kind_check, Columns* out,
-                        bool* manifest_changed);
+                        ColumnSet columns, bool* manifest_changed);
 
   // One ReadAll attempt; `*delivered` counts the series handed over so far
   // (across attempts), `*manifest_changed` as in ReadOnce.
   absl::Status ReadAllOnce(const SeriesSink& sink, size_t* delivered,
                            bool* manifest_changed);
 
+  // Opens the compacted file `info`, reusing the footer decoded by the last
+  // read of the same file (a later compaction changes `info`).
+  absl::StatusOr<std::unique_ptr<CompactedRunReader>> OpenCompacted(
+      const std::string& dir, const storage::SegmentInfo& info);
+
   std::shared_ptr<storage::RunStore> store_;
   RunRecord record_;
+  storage::SegmentInfo compacted_info_;
+  std::shared_ptr<const CompactedIndex> compacted_index_;
 };
 
 }  // namespace runlog

@@ -106,6 +106,20 @@ using TextColumns = SeriesColumns<std::string>;
 using HistogramColumns = SeriesColumns<Histogram>;
 using BlobColumns = SeriesColumns<Blob>;
 
+// Which columns of a scalar read to fill; a read leaves the others empty.
+// Steps and values alone are half the memory of all four (16 B a point).
+enum class ColumnSet : unsigned {
+  kSteps = 1,
+  kValues = 2,
+  kEpochs = 4,
+  kTimes = 8,
+  kStepsValues = 3,
+  kAll = 15,
+};
+constexpr bool Has(ColumnSet set, ColumnSet column) {
+  return (static_cast<unsigned>(set) & static_cast<unsigned>(column)) != 0;
+}
+
 // An inclusive step range; the default covers every step.
 struct StepRange {
   int64_t first = std::numeric_limits<int64_t>::min();

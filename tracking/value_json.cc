@@ -98,7 +98,7 @@ void AppendString(absl::string_view s, std::string* out) {
   out->push_back('"');
 }
 
-void AppendDouble(double d, std::string* out) {
+void AppendDoubleText(double d, std::string* out) {
   if (std::isnan(d)) {
     out->append("NaN");
     return;
@@ -109,11 +109,22 @@ void AppendDouble(double d, std::string* out) {
   }
   // Shortest representation that parses back to the same double.
   char buf[64];
-  const auto result = std::to_chars(buf, buf + sizeof(buf), d);
-  const absl::string_view text(buf, static_cast<size_t>(result.ptr - buf));
-  out->append(text.data(), text.size());
-  // "1" would read back as an int.
-  if (text.find_first_of(".e") == absl::string_view::npos) out->append(".0");
+  char* end = std::to_chars(buf, buf + sizeof(buf) - 2, d).ptr;
+  // "1" would read back as an int. (A plain loop: this runs once per
+  // exported point, and find_first_of builds a table each call.)
+  bool integral = true;
+  for (const char* c = buf; c != end; ++c) {
+    if (*c == '.' || *c == 'e') {
+      integral = false;
+      break;
+    }
+  }
+  if (integral) {
+    end[0] = '.';
+    end[1] = '0';
+    end += 2;
+  }
+  out->append(buf, static_cast<size_t>(end - buf));
 }
 
 void AppendNewline(bool pretty, int indent, std::string* out) {
@@ -134,7 +145,7 @@ void AppendJson(const Value& v, bool pretty, int indent, std::string* out) {
       absl::StrAppend(out, v.as_int());
       return;
     case Value::Kind::kDouble:
-      AppendDouble(v.as_double(), out);
+      AppendDoubleText(v.as_double(), out);
       return;
     case Value::Kind::kString:
       AppendString(v.as_string(), out);
@@ -456,5 +467,7 @@ absl::StatusOr<Value> ParseJson(absl::string_view text) {
   }
   return builder.TakeResult();
 }
+
+void AppendJsonDouble(double d, std::string* out) { AppendDoubleText(d, out); }
 
 }  // namespace runlog

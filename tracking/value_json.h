@@ -34,6 +34,9 @@
 namespace runlog {
 
 std::string ToJson(const Value& v, bool pretty = false);
+// Appends a double as ToJson writes it: the shortest text that reads back to
+// the same double ("0.5", "1.0", "1e-06"), "NaN", "Infinity", "-Infinity".
+void AppendJsonDouble(double d, std::string* out);
 
 absl::StatusOr<Value> ParseJson(absl::string_view text);
 

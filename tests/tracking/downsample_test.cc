@@ -206,6 +206,19 @@ TEST(DownsampleTest, WideBucketsAlignToCompactedBlocks) {
   EXPECT_EQ(DownsampleBucketWidth(10, 3), 0u);
 }
 
+TEST(DownsampleTest, MiddleBucketsAlignToSubBlocks) {
+  // 1,000,000 / 499 = 2,004.0... -> 2,048, four sub-blocks of 512.
+  EXPECT_EQ(DownsampleBucketWidth(1'000'000, 1000), 4 * kDownsampleFineAlign);
+  // Just above one sub-block: the next multiple.
+  EXPECT_EQ(DownsampleBucketWidth(513 * 499, 1000), 2 * kDownsampleFineAlign);
+  // Exactly one sub-block stays as it is; one point less is not aligned.
+  EXPECT_EQ(DownsampleBucketWidth(512 * 499, 1000), kDownsampleFineAlign);
+  EXPECT_EQ(DownsampleBucketWidth(511 * 499, 1000), 511u);
+  // Exactly one block is still fine-aligned; above it, whole blocks.
+  EXPECT_EQ(DownsampleBucketWidth(4096 * 499, 1000), kDownsampleAlign);
+  EXPECT_EQ(DownsampleBucketWidth(4096 * 499 + 1, 1000), 2 * kDownsampleAlign);
+}
+
 TEST(DownsampleTest, MinAndMaxAreKeptInStepOrder) {
   // The max comes before the min in the bucket; output stays in step order.
   const std::vector<double> v = {0, 1, 9, 5, -9, 1, 0};

@@ -1,6 +1,7 @@
 #include "tools/segtool/format.h"
 
 #include <cmath>
+#include <cstring>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
@@ -19,6 +20,41 @@ std::string FormatTimeSeconds(absl::Time t) {
 std::string FormatTimeMicros(int64_t unix_us) {
   return absl::FormatTime("%Y-%m-%dT%H:%M:%E6SZ", absl::FromUnixMicros(unix_us),
                           absl::UTCTimeZone());
+}
+
+void TimeMicrosFormatter::Append(int64_t unix_us, std::string* out) {
+  // Floor division: a time before 1970 has a negative second and a
+  // non-negative fraction, as absl::FormatTime prints it.
+  int64_t second = unix_us / 1000000;
+  int64_t micros = unix_us % 1000000;
+  if (micros < 0) {
+    micros += 1000000;
+    second -= 1;
+  }
+  if (!have_ || second != second_) {
+    const absl::Time t = absl::FromUnixSeconds(second);
+    // Times far outside the calendar's range take the general path.
+    if (t == absl::InfinitePast() || t == absl::InfiniteFuture()) {
+      out->append(FormatTimeMicros(unix_us));
+      return;
+    }
+    prefix_ = absl::FormatTime("%Y-%m-%dT%H:%M:%S", t, absl::UTCTimeZone());
+    second_ = second;
+    have_ = true;
+  }
+  // The prefix and ".uuuuuuZ" in one append.
+  const size_t at = out->size();
+  out->resize(at + prefix_.size() + 8);
+  char* p = out->data() + at;
+  std::memcpy(p, prefix_.data(), prefix_.size());
+  p += prefix_.size();
+  p[0] = '.';
+  p[7] = 'Z';
+  auto u = static_cast<uint32_t>(micros);
+  for (int i = 6; i >= 1; --i) {
+    p[i] = static_cast<char>('0' + u % 10);
+    u /= 10;
+  }
 }
 
 std::string FormatTimeJson(absl::Time t) {

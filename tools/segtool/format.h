@@ -21,6 +21,18 @@ namespace runlog::segtool {
 std::string FormatTimeSeconds(absl::Time t);
 // "2024-05-01T12:00:00.000250Z" (UTC, microseconds, fixed width).
 std::string FormatTimeMicros(int64_t unix_us);
+// Appends FormatTimeMicros(unix_us) to *out, formatting the calendar part
+// once per distinct second (points of a series mostly share seconds with
+// their neighbours). Not thread-safe: keep one per thread.
+class TimeMicrosFormatter {
+ public:
+  void Append(int64_t unix_us, std::string* out);
+
+ private:
+  bool have_ = false;
+  int64_t second_ = 0;
+  std::string prefix_;  // "2024-05-01T12:00:00"
+};
 // RFC 3339 with as many fraction digits as needed; for JSON. Infinite times
 // have no text and become null in JSON (see TimeValue).
 std::string FormatTimeJson(absl::Time t);

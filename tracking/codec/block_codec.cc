@@ -149,24 +149,25 @@ void PutByte(std::string* out, uint8_t b) {
 // ---------------------------------------------------------------------------
 // Encoding
 
-// Appends packed(count, w) of `offsets` (each < 2^w).
+// Appends packed(count, w) of `offsets` (each < 2^w): bits gathered in a
+// 64-bit accumulator and written a byte at a time as they fill.
 void PackBits(const std::vector<uint64_t>& offsets, int w, std::string* out) {
   if (w == 0) return;
   const size_t start = out->size();
-  out->resize(start + PackedBytes(offsets.size(), w), '\0');
+  out->resize(start + PackedBytes(offsets.size(), w));
   auto* p = reinterpret_cast<unsigned char*>(&(*out)[start]);
-  for (size_t i = 0; i < offsets.size(); ++i) {
-    const uint64_t x = offsets[i];
-    const size_t bit = i * static_cast<size_t>(w);
-    for (int done = 0; done < w;) {
-      const size_t at = bit + static_cast<size_t>(done);
-      const int shift = static_cast<int>(at & 7);
-      const int take = std::min(8 - shift, w - done);
-      const auto chunk = static_cast<unsigned>((x >> done) & WidthMask(take));
-      p[at >> 3] |= static_cast<unsigned char>(chunk << shift);
-      done += take;
+  unsigned __int128 acc = 0;
+  int filled = 0;
+  for (const uint64_t x : offsets) {
+    acc |= static_cast<unsigned __int128>(x) << filled;
+    filled += w;
+    while (filled >= 8) {
+      *p++ = static_cast<unsigned char>(acc);
+      acc >>= 8;
+      filled -= 8;
     }
   }
+  if (filled > 0) *p = static_cast<unsigned char>(acc);
 }
 
 inline uint64_t U(int64_t v) { return static_cast<uint64_t>(v); }
@@ -278,9 +279,106 @@ const Candidate& Cheapest(const std::vector<Candidate>& candidates) {
                            });
 }
 
-// Appends the chosen int stream for x (x non-empty).
-void ChooseIntStream(absl::Span<const int64_t> x, bool allow_zstd,
-                     std::string* out, bool allow_split = true) {
+// Bytes of a varint, and of a zig-zag varint.
+inline size_t VarintBytes(uint64_t v) {
+  return static_cast<size_t>(BitWidth(v | 1) + 6) / 7;
+}
+inline size_t ZigZagBytes(int64_t v) { return VarintBytes(ZigZagEncode(v)); }
+
+// The exact sizes of the candidate int streams, computed without encoding
+// them (encoding every candidate to compare was most of a compaction's time).
+size_t RunsBytes(absl::Span<const int64_t> x, size_t runs) {
+  size_t bytes = 1 + VarintBytes(runs);
+  int64_t prev = 0;
+  for (size_t i = 0; i < x.size();) {
+    size_t j = i + 1;
+    while (j < x.size() && x[j] == x[i]) ++j;
+    bytes += ZigZagBytes(S(U(x[i]) - U(prev))) + VarintBytes(j - i);
+    prev = x[i];
+    i = j;
+  }
+  return bytes;
+}
+size_t DeltaRunsBytes(absl::Span<const int64_t> x,
+                      const std::vector<int64_t>& deltas, size_t runs) {
+  size_t bytes = 1 + ZigZagBytes(x[0]) + VarintBytes(runs);
+  for (size_t i = 0; i < deltas.size();) {
+    size_t j = i + 1;
+    while (j < deltas.size() && deltas[j] == deltas[i]) ++j;
+    bytes += ZigZagBytes(deltas[i]) + VarintBytes(j - i);
+    i = j;
+  }
+  return bytes;
+}
+size_t VarintStreamBytes(absl::Span<const int64_t> x) {
+  size_t bytes = 1;
+  int64_t prev = 0;
+  for (int64_t v : x) {
+    bytes += ZigZagBytes(S(U(v) - U(prev)));
+    prev = v;
+  }
+  return bytes;
+}
+size_t DodVarintBytes(absl::Span<const int64_t> x) {
+  size_t bytes = 1 + ZigZagBytes(x[0]);
+  uint64_t delta = 0;
+  for (size_t i = 1; i < x.size(); ++i) {
+    const uint64_t next = U(x[i]) - U(x[i - 1]);
+    bytes += ZigZagBytes(S(next - delta));
+    delta = next;
+  }
+  return bytes;
+}
+// The FOR body (base, width, packed offsets) of x.
+size_t ForBodyBytes(absl::Span<const int64_t> x) {
+  const auto [lo, hi] = std::minmax_element(x.begin(), x.end());
+  const int w = BitWidth(U(*hi) - U(*lo));
+  return ZigZagBytes(*lo) + 1 + PackedBytes(x.size(), w);
+}
+
+enum class IntKind {
+  kRuns,
+  kDeltaRuns,
+  kVarint,
+  kDodVarint,
+  kSplitRuns,
+  kFor,
+  kDeltaFor,
+};
+
+void ChooseIntStreamImpl(absl::Span<const int64_t> x, bool allow_zstd,
+                         std::string* out, bool allow_split, size_t* size_only);
+
+// The size ChooseIntStream would write for x, without zstd.
+size_t ChosenIntStreamBytes(absl::Span<const int64_t> x, bool allow_split) {
+  size_t bytes = 0;
+  ChooseIntStreamImpl(x, /*allow_zstd=*/false, nullptr, allow_split, &bytes);
+  return bytes;
+}
+
+// Run values and lengths of x, for splitruns.
+void SplitRuns(absl::Span<const int64_t> x, size_t runs,
+               std::vector<int64_t>* values, std::vector<int64_t>* lengths) {
+  values->reserve(runs);
+  lengths->reserve(runs);
+  for (size_t i = 0; i < x.size();) {
+    size_t j = i + 1;
+    while (j < x.size() && x[j] == x[i]) ++j;
+    values->push_back(x[i]);
+    lengths->push_back(static_cast<int64_t>(j - i));
+    i = j;
+  }
+}
+
+// Appends the chosen int stream for x (x non-empty), or with `size_only`
+// set stores its size there and appends nothing (zstd then is not tried).
+// Candidates are compared by their exact sizes, computed without encoding;
+// only the winner is encoded (and, for the zstd candidate, the best
+// byte-aligned stream it would compress). Ties go to the earlier candidate
+// in the order below, as when every candidate was encoded to compare.
+void ChooseIntStreamImpl(absl::Span<const int64_t> x, bool allow_zstd,
+                         std::string* out, bool allow_split,
+                         size_t* size_only) {
   const size_t n = x.size();
   std::vector<int64_t> deltas(n - 1);
   size_t value_runs = 1;
@@ -291,50 +389,83 @@ void ChooseIntStream(absl::Span<const int64_t> x, bool allow_zstd,
     if (i >= 2 && deltas[i - 1] != deltas[i - 2]) ++delta_runs;
   }
   if (delta_runs <= 1) {  // n == 1, or an arithmetic progression
+    if (size_only != nullptr) {
+      *size_only =
+          1 + ZigZagBytes(x[0]) + ZigZagBytes(n > 1 ? S(U(x[1]) - U(x[0])) : 0);
+      return;
+    }
     EncodeIntArith(x, out);
     return;
   }
-  std::vector<Candidate> candidates;
-  auto add = [&candidates](double weight) -> std::string* {
-    candidates.push_back(Candidate{std::string(), weight});
-    return &candidates.back().bytes;
+  struct Sized {
+    IntKind kind;
+    size_t bytes;
+  };
+  Sized best{IntKind::kVarint, SIZE_MAX};
+  auto consider = [&best](IntKind kind, size_t bytes) {
+    if (bytes < best.bytes) best = {kind, bytes};
   };
   // Byte-aligned candidates first: the best of them is the zstd input.
-  if (value_runs <= n / 2) EncodeIntRuns(x, value_runs, add(kPlainWeight));
+  if (value_runs <= n / 2) consider(IntKind::kRuns, RunsBytes(x, value_runs));
   if (delta_runs <= n / 2) {
-    EncodeIntDeltaRuns(x, deltas, delta_runs, add(kPlainWeight));
+    consider(IntKind::kDeltaRuns, DeltaRunsBytes(x, deltas, delta_runs));
   }
-  EncodeIntVarint(x, add(kPlainWeight));
-  EncodeIntDodVarint(x, add(kPlainWeight));
-  const std::string byte_aligned = Cheapest(candidates).bytes;
+  consider(IntKind::kVarint, VarintStreamBytes(x));
+  consider(IntKind::kDodVarint, DodVarintBytes(x));
+  const Sized byte_aligned = best;
+  std::vector<int64_t> run_values, run_lengths;
   if (allow_split && value_runs <= n / 2) {
-    std::vector<int64_t> run_values;
-    std::vector<int64_t> run_lengths;
-    run_values.reserve(value_runs);
-    run_lengths.reserve(value_runs);
-    for (size_t i = 0; i < n;) {
-      size_t j = i + 1;
-      while (j < n && x[j] == x[i]) ++j;
-      run_values.push_back(x[i]);
-      run_lengths.push_back(static_cast<int64_t>(j - i));
-      i = j;
-    }
-    std::string* s = add(kPlainWeight);
-    PutByte(s, block::kIntSplitRuns);
-    PutVarint64(s, value_runs);
-    ChooseIntStream(run_values, /*allow_zstd=*/false, s, /*allow_split=*/false);
-    ChooseIntStream(run_lengths, /*allow_zstd=*/false, s,
-                    /*allow_split=*/false);
+    SplitRuns(x, value_runs, &run_values, &run_lengths);
+    consider(IntKind::kSplitRuns,
+             1 + VarintBytes(value_runs) +
+                 ChosenIntStreamBytes(run_values, /*allow_split=*/false) +
+                 ChosenIntStreamBytes(run_lengths, /*allow_split=*/false));
   }
-  EncodeIntFor(x, add(kPlainWeight));
-  EncodeIntDeltaFor(x, deltas, add(kPlainWeight));
-  if (allow_zstd && byte_aligned.size() >= kMinZstdInput) {
+  consider(IntKind::kFor, 1 + ForBodyBytes(x));
+  consider(IntKind::kDeltaFor, 1 + ZigZagBytes(x[0]) + ForBodyBytes(deltas));
+  if (size_only != nullptr) {
+    *size_only = best.bytes;
+    return;
+  }
+  auto encode = [&](IntKind kind, std::string* to) {
+    switch (kind) {
+      case IntKind::kRuns:
+        return EncodeIntRuns(x, value_runs, to);
+      case IntKind::kDeltaRuns:
+        return EncodeIntDeltaRuns(x, deltas, delta_runs, to);
+      case IntKind::kVarint:
+        return EncodeIntVarint(x, to);
+      case IntKind::kDodVarint:
+        return EncodeIntDodVarint(x, to);
+      case IntKind::kSplitRuns:
+        PutByte(to, block::kIntSplitRuns);
+        PutVarint64(to, value_runs);
+        ChooseIntStreamImpl(run_values, false, to, false, nullptr);
+        ChooseIntStreamImpl(run_lengths, false, to, false, nullptr);
+        return;
+      case IntKind::kFor:
+        return EncodeIntFor(x, to);
+      case IntKind::kDeltaFor:
+        return EncodeIntDeltaFor(x, deltas, to);
+    }
+  };
+  if (allow_zstd && byte_aligned.bytes >= kMinZstdInput) {
+    std::string plain;
+    encode(byte_aligned.kind, &plain);
     std::string wrapped;
-    if (EncodeZstdWrapped(block::kIntZstd, byte_aligned, &wrapped)) {
-      candidates.push_back(Candidate{std::move(wrapped), kZstdWeight});
+    if (EncodeZstdWrapped(block::kIntZstd, plain, &wrapped) &&
+        static_cast<double>(wrapped.size()) * kZstdWeight <
+            static_cast<double>(best.bytes) * kPlainWeight) {
+      out->append(wrapped);
+      return;
     }
   }
-  out->append(Cheapest(candidates).bytes);
+  encode(best.kind, out);
+}
+
+void ChooseIntStream(absl::Span<const int64_t> x, bool allow_zstd,
+                     std::string* out, bool allow_split = true) {
+  ChooseIntStreamImpl(x, allow_zstd, out, allow_split, nullptr);
 }
 
 // The exceptions of a decimal or float32 encoding: points whose value the
@@ -982,7 +1113,8 @@ absl::Status CloseColumn(const Cursor& column, absl::string_view name) {
 }
 
 // Decodes the whole block into out[0..n) of four raw arrays provided by
-// `reserve(n)`, describing it into *desc when not null.
+// `reserve(n)` (a Status: it may refuse n), describing it into *desc when
+// not null. A null array skips its column.
 template <typename Reserve>
 absl::Status DecodeBlock(absl::string_view block, absl::string_view where,
                          Reserve reserve, std::string* desc) {
@@ -1000,33 +1132,44 @@ absl::Status DecodeBlock(absl::string_view block, absl::string_view where,
   double* values = nullptr;
   double* epochs = nullptr;
   int64_t* times = nullptr;
-  reserve(static_cast<size_t>(n), &steps, &values, &epochs, &times);
+  RUNLOG_RETURN_IF_ERROR(
+      reserve(static_cast<size_t>(n), &steps, &values, &epochs, &times));
   if (desc != nullptr) absl::StrAppend(desc, "n=", n, " steps=");
 
   // int64_t storage may be accessed as uint64_t (its unsigned type).
   auto* steps_bits = reinterpret_cast<uint64_t*>(steps);
   auto* times_bits = reinterpret_cast<uint64_t*>(times);
+  // A column whose pointer is null is skipped by its length prefix,
+  // undecoded: a steps+values read never touches the other two.
   Cursor column = c;
   RUNLOG_RETURN_IF_ERROR(OpenColumn(c, block, "steps", &column));
-  RUNLOG_RETURN_IF_ERROR(
-      DecodeIntStream(column, n, steps_bits, desc, true, true));
-  RUNLOG_RETURN_IF_ERROR(CloseColumn(column, "steps"));
+  if (steps_bits != nullptr) {
+    RUNLOG_RETURN_IF_ERROR(
+        DecodeIntStream(column, n, steps_bits, desc, true, true));
+    RUNLOG_RETURN_IF_ERROR(CloseColumn(column, "steps"));
+  }
 
   if (desc != nullptr) desc->append(" values=");
   RUNLOG_RETURN_IF_ERROR(OpenColumn(c, block, "values", &column));
-  RUNLOG_RETURN_IF_ERROR(DecodeDoubleStream(column, n, true, values, desc));
-  RUNLOG_RETURN_IF_ERROR(CloseColumn(column, "values"));
+  if (values != nullptr) {
+    RUNLOG_RETURN_IF_ERROR(DecodeDoubleStream(column, n, true, values, desc));
+    RUNLOG_RETURN_IF_ERROR(CloseColumn(column, "values"));
+  }
 
   if (desc != nullptr) desc->append(" epochs=");
   RUNLOG_RETURN_IF_ERROR(OpenColumn(c, block, "epochs", &column));
-  RUNLOG_RETURN_IF_ERROR(DecodeDoubleStream(column, n, true, epochs, desc));
-  RUNLOG_RETURN_IF_ERROR(CloseColumn(column, "epochs"));
+  if (epochs != nullptr) {
+    RUNLOG_RETURN_IF_ERROR(DecodeDoubleStream(column, n, true, epochs, desc));
+    RUNLOG_RETURN_IF_ERROR(CloseColumn(column, "epochs"));
+  }
 
   if (desc != nullptr) desc->append(" times=");
   RUNLOG_RETURN_IF_ERROR(OpenColumn(c, block, "times", &column));
-  RUNLOG_RETURN_IF_ERROR(
-      DecodeIntStream(column, n, times_bits, desc, true, true));
-  RUNLOG_RETURN_IF_ERROR(CloseColumn(column, "times"));
+  if (times_bits != nullptr) {
+    RUNLOG_RETURN_IF_ERROR(
+        DecodeIntStream(column, n, times_bits, desc, true, true));
+    RUNLOG_RETURN_IF_ERROR(CloseColumn(column, "times"));
+  }
 
   if (!c.at_end()) return c.Error("trailing bytes after the last column");
   return absl::OkStatus();
@@ -1086,6 +1229,7 @@ absl::Status DecodeScalarBlock(absl::string_view block, absl::string_view where,
     *values = scratch.values.data();
     *epochs = scratch.epochs.data();
     *times = scratch.times_us.data();
+    return absl::OkStatus();
   };
   RUNLOG_RETURN_IF_ERROR(DecodeBlock(block, where, reserve, nullptr));
   const auto n = static_cast<std::ptrdiff_t>(decoded);
@@ -1100,6 +1244,42 @@ absl::Status DecodeScalarBlock(absl::string_view block, absl::string_view where,
   return absl::OkStatus();
 }
 
+absl::StatusOr<size_t> DecodeScalarBlockAt(absl::string_view block,
+                                           absl::string_view where, size_t at,
+                                           ColumnSet columns,
+                                           ScalarColumns* out) {
+  size_t decoded = 0;
+  auto room = [&](const auto& column) -> size_t {
+    return column.size() > at ? column.size() - at : 0;
+  };
+  auto reserve = [&](size_t n, int64_t** steps, double** values,
+                     double** epochs, int64_t** times) -> absl::Status {
+    auto place = [&](bool wanted, auto& column, auto** ptr) -> absl::Status {
+      *ptr = nullptr;
+      if (!wanted) return absl::OkStatus();
+      if (room(column) < n) {
+        return absl::DataLossError(absl::StrCat(
+            where, ": damaged compacted block: holds ", n,
+            " points where the index leaves room for ", room(column)));
+      }
+      *ptr = column.data() + at;
+      return absl::OkStatus();
+    };
+    RUNLOG_RETURN_IF_ERROR(
+        place(Has(columns, ColumnSet::kSteps), out->steps, steps));
+    RUNLOG_RETURN_IF_ERROR(
+        place(Has(columns, ColumnSet::kValues), out->values, values));
+    RUNLOG_RETURN_IF_ERROR(
+        place(Has(columns, ColumnSet::kEpochs), out->epochs, epochs));
+    RUNLOG_RETURN_IF_ERROR(
+        place(Has(columns, ColumnSet::kTimes), out->times_us, times));
+    decoded = n;
+    return absl::OkStatus();
+  };
+  RUNLOG_RETURN_IF_ERROR(DecodeBlock(block, where, reserve, nullptr));
+  return decoded;
+}
+
 absl::StatusOr<std::string> DescribeScalarBlock(absl::string_view block) {
   ScalarColumns scratch;
   auto reserve = [&scratch](size_t n, int64_t** steps, double** values,
@@ -1112,6 +1292,7 @@ absl::StatusOr<std::string> DescribeScalarBlock(absl::string_view block) {
     *values = scratch.values.data();
     *epochs = scratch.epochs.data();
     *times = scratch.times_us.data();
+    return absl::OkStatus();
   };
   std::string desc;
   RUNLOG_RETURN_IF_ERROR(DecodeBlock(block, "block", reserve, &desc));

@@ -56,6 +56,19 @@ absl::Status EncodeScalarBlock(const ScalarBlockInput& in, std::string* out);
 absl::Status DecodeScalarBlock(absl::string_view block, absl::string_view where,
                                ScalarColumns* out);
 
+// Decodes the block's n points straight into the columns of *out selected by
+// `columns`, at indices [at, at + n), and returns n; no scratch, no copy.
+// Each selected column must already hold at least at + n elements (the
+// caller sizes them from the index it has, e.g. a footer's block counts);
+// the other columns are neither read nor written, and their streams are
+// skipped undecoded. DataLoss naming `where` as DecodeScalarBlock does, and
+// also when the block holds more points than the room left; on error the
+// selected columns may hold partly written values in [at, at + n).
+absl::StatusOr<size_t> DecodeScalarBlockAt(absl::string_view block,
+                                           absl::string_view where, size_t at,
+                                           ColumnSet columns,
+                                           ScalarColumns* out);
+
 // One line naming the point count and the encoding of each column, for
 // debugging tools, e.g.
 //   "n=4096 steps=arith values=f32(for(w=21)) epochs=runs(5) times=runs(128)"

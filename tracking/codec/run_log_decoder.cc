@@ -44,6 +44,13 @@ void AppendSelected(const std::vector<int64_t>& steps,
 RunLogDecoder::RunLogDecoder(std::optional<Target> target, bool want_summaries)
     : target_(std::move(target)), want_summaries_(want_summaries) {}
 
+std::vector<size_t> RunLogDecoder::TakeTouched() {
+  std::vector<size_t> out;
+  out.swap(touched_);
+  for (size_t i : out) is_touched_[i] = false;
+  return out;
+}
+
 RunLogDecoder RunLogDecoder::CollectingAll() {
   RunLogDecoder d(std::nullopt, /*want_summaries=*/true);
   d.collect_all_ = true;
@@ -168,7 +175,10 @@ absl::Status RunLogDecoder::ApplyRecord(uint8_t type, absl::string_view body,
       series_[static_cast<uint32_t>(id)] =
           SeriesInfo{ss.kind, summary_.series.size()};
       summary_.series.push_back(std::move(ss));
-      if (collect_all_) all_.emplace_back();
+      if (collect_all_) {
+        all_.emplace_back();
+        is_touched_.push_back(false);
+      }
       return absl::OkStatus();
     }
     case RecordType::kScalarPoints:
@@ -202,6 +212,7 @@ absl::Status RunLogDecoder::ApplyPoints(uint8_t type, absl::string_view body,
   const StepRange range =
       (collect_all_ || !target_) ? StepRange{} : target_->range;
   SeriesPoints* dest = collect_all_ ? &all_[it->second.summary_index] : nullptr;
+  if (collect_all_) Touch(it->second.summary_index);
   const SeriesKind kind = it->second.kind;
   const SeriesKind expected =
       static_cast<RecordType>(type) == RecordType::kScalarPoints
@@ -306,6 +317,7 @@ absl::Status RunLogDecoder::ApplyBlob(absl::string_view payload,
   const bool wanted = collect_all_ || (target_id_ && *target_id_ == id &&
                                        target_->range.Contains(step));
   if (wanted) {
+    if (collect_all_) Touch(it->second.summary_index);
     BlobColumns& out =
         collect_all_ ? all_[it->second.summary_index].blobs : blobs_;
     out.steps.push_back(step);
@@ -318,7 +330,8 @@ absl::Status RunLogDecoder::ApplyBlob(absl::string_view payload,
 
 absl::Status DecodeRunLog(storage::FileSystem* fs, const std::string& dir,
                           const std::string& run_id, RunLogDecoder* decoder,
-                          std::string* file, LogTail* tail) {
+                          std::string* file, LogTail* tail,
+                          const std::function<absl::Status()>& after_chunk) {
   RUNLOG_ASSIGN_OR_RETURN(std::unique_ptr<storage::RunReader> reader,
                           storage::RunReader::Open(fs, dir, run_id));
   storage::Chunk chunk;
@@ -340,6 +353,7 @@ absl::Status DecodeRunLog(storage::FileSystem* fs, const std::string& dir,
         dir, storage::SegmentFileName(reader->current_segment()));
     if (file != nullptr) *file = current;
     RUNLOG_RETURN_IF_ERROR(decoder->Apply(chunk, current));
+    if (after_chunk) RUNLOG_RETURN_IF_ERROR(after_chunk());
   }
 }
 

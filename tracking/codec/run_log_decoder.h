@@ -13,6 +13,7 @@
 #define RUNLOG_TRACKING_CODEC_RUN_LOG_DECODER_H_
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -46,6 +47,11 @@ class RunLogDecoder {
   };
   static RunLogDecoder CollectingAll();
   std::vector<SeriesPoints>& all_points() { return all_; }
+  // CollectingAll only: the indices into all_points() of the series that
+  // received points since the last call, each once, in no particular order;
+  // clears the list. A caller that drains points as they come (streaming
+  // compaction) looks only at these.
+  std::vector<size_t> TakeTouched();
 
   // `location` names the segment file for messages.
   absl::Status Apply(const storage::Chunk& chunk, absl::string_view location);
@@ -75,6 +81,13 @@ class RunLogDecoder {
   bool want_summaries_;
   bool collect_all_ = false;
   std::vector<SeriesPoints> all_;
+  std::vector<size_t> touched_;
+  std::vector<bool> is_touched_;  // per series of all_
+  void Touch(size_t index) {
+    if (is_touched_[index]) return;
+    is_touched_[index] = true;
+    touched_.push_back(index);
+  }
   RunSummary summary_;
   std::map<uint32_t, SeriesInfo> series_;
   std::optional<uint32_t> target_id_;
@@ -103,9 +116,13 @@ struct LogTail {
   absl::Status damage;  // OK, or DataLoss: not a torn write
   std::string damage_file;
 };
-absl::Status DecodeRunLog(storage::FileSystem* fs, const std::string& dir,
-                          const std::string& run_id, RunLogDecoder* decoder,
-                          std::string* file = nullptr, LogTail* tail = nullptr);
+// When `after_chunk` is set it runs after each chunk is applied; its error
+// stops the read and is returned.
+absl::Status DecodeRunLog(
+    storage::FileSystem* fs, const std::string& dir, const std::string& run_id,
+    RunLogDecoder* decoder, std::string* file = nullptr,
+    LogTail* tail = nullptr,
+    const std::function<absl::Status()>& after_chunk = nullptr);
 
 }  // namespace runlog
 

@@ -32,8 +32,11 @@ constexpr uint8_t kScalarBlock = 0x10;
 constexpr uint8_t kTextBlock = 0x11;
 constexpr uint8_t kHistogramBlock = 0x12;
 constexpr uint8_t kBlobBlock = 0x13;
+constexpr uint8_t kViewChunk = 0x14;
 
-constexpr uint8_t kFooterVersion = 1;
+// Version 2 added view chunks; version 1 footers still read.
+constexpr uint8_t kFooterVersion = 2;
+constexpr uint8_t kViewVersion = 1;
 // Payload encodings of the footer and of non-scalar blocks.
 constexpr uint8_t kPlain = 0;
 constexpr uint8_t kZstd = 1;
@@ -163,78 +166,30 @@ void StepExtent(const std::vector<int64_t>& steps, size_t begin, size_t end,
   b->max_step = *std::max_element(steps.begin() + begin, steps.begin() + end);
 }
 
-absl::Status WriteScalarSeries(storage::ColumnFileWriter& w,
-                               const ScalarColumns& c, CompactedSeries* out) {
-  std::string payload;
-  for (size_t begin = 0; begin < c.size(); begin += kCompactedBlockPoints) {
-    const size_t end = std::min(c.size(), begin + kCompactedBlockPoints);
-    const size_t n = end - begin;
-    payload.clear();
-    RUNLOG_RETURN_IF_ERROR(EncodeScalarBlock(
-        ScalarBlockInput{
-            absl::MakeConstSpan(c.steps.data() + begin, n),
-            absl::MakeConstSpan(c.values.data() + begin, n),
-            absl::MakeConstSpan(c.epochs.data() + begin, n),
-            absl::MakeConstSpan(c.times_us.data() + begin, n),
-        },
-        &payload));
-    BlockSummary b;
-    RUNLOG_ASSIGN_OR_RETURN(b.handle, w.AddBlock(kScalarBlock, payload));
-    b.count = static_cast<uint32_t>(n);
-    StepExtent(c.steps, begin, end, &b);
-    b.last = c.values[end - 1];
-    size_t min_i = end, max_i = end;
-    for (size_t i = begin; i < end; ++i) {
-      const double v = c.values[i];
-      if (std::isnan(v)) continue;
-      if (min_i == end || v < c.values[min_i]) min_i = i;
-      if (max_i == end || v > c.values[max_i]) max_i = i;
+// The first minimum and first maximum of v[0..n) ignoring NaN; false when
+// every value is NaN.
+bool FirstExtremes(const double* v, size_t n, size_t* min_i, size_t* max_i) {
+  size_t lo = n, hi = n;
+  for (size_t i = 0; i < n; ++i) {
+    if (std::isnan(v[i])) continue;
+    if (lo == n) {
+      lo = hi = i;
+      continue;
     }
-    if (min_i != end) {
-      b.has_extremes = true;
-      b.min_index = static_cast<uint32_t>(min_i - begin);
-      b.max_index = static_cast<uint32_t>(max_i - begin);
-      b.min_point = {c.steps[min_i], c.values[min_i], c.epochs[min_i],
-                     c.times_us[min_i]};
-      b.max_point = {c.steps[max_i], c.values[max_i], c.epochs[max_i],
-                     c.times_us[max_i]};
-    }
-    out->blocks.push_back(b);
+    if (v[i] < v[lo]) lo = i;
+    if (v[i] > v[hi]) hi = i;
   }
-  return absl::OkStatus();
+  if (lo == n) return false;
+  *min_i = lo;
+  *max_i = hi;
+  return true;
 }
 
-template <typename T>
-absl::Status WriteGenericSeries(storage::ColumnFileWriter& w, SeriesKind kind,
-                                const SeriesColumns<T>& c,
-                                CompactedSeries* out) {
-  size_t begin = 0;
-  while (begin < c.size()) {
-    size_t end = begin;
-    size_t bytes = 0;
-    while (end < c.size() && end - begin < kCompactedBlockPoints &&
-           (end == begin ||
-            bytes + GenericSize(c.values[end]) <= kGenericBlockBytes)) {
-      bytes += GenericSize(c.values[end]);
-      ++end;
-    }
-    std::string raw;
-    PutVarint64(&raw, end - begin);
-    for (size_t i = begin; i < end; ++i) {
-      PutSignedVarint(&raw, c.steps[i]);
-      PutDouble(&raw, c.epochs[i]);
-      PutSignedVarint(&raw, c.times_us[i]);
-    }
-    for (size_t i = begin; i < end; ++i) PutGenericValue(&raw, c.values[i]);
-    RUNLOG_ASSIGN_OR_RETURN(std::string payload, MaybeCompress(raw));
-    BlockSummary b;
-    RUNLOG_ASSIGN_OR_RETURN(b.handle, w.AddBlock(BlockType(kind), payload));
-    b.count = static_cast<uint32_t>(end - begin);
-    StepExtent(c.steps, begin, end, &b);
-    out->blocks.push_back(b);
-    begin = end;
-  }
-  return absl::OkStatus();
+void AppendPoint(const ScalarColumns& c, size_t i, ScalarColumns* out) {
+  out->steps.push_back(c.steps[i]);
+  out->values.push_back(c.values[i]);
+  out->epochs.push_back(c.epochs[i]);
+  out->times_us.push_back(c.times_us[i]);
 }
 
 }  // namespace
@@ -274,6 +229,12 @@ std::string EncodeCompactedFooter(const CompactedFooter& footer) {
       PutVarint64(&raw, b.max_index);
       PutPoint(&raw, b.max_point);
     }
+    if (s.kind != SeriesKind::kScalar) continue;
+    raw.push_back(s.has_view ? 1 : 0);
+    if (s.has_view) {
+      PutVarint64(&raw, s.view.offset);
+      PutVarint64(&raw, s.view.length);
+    }
   }
   std::string out(1, static_cast<char>(kFooterVersion));
   absl::StatusOr<std::string> wrapped = MaybeCompress(raw);
@@ -293,7 +254,7 @@ absl::StatusOr<CompactedFooter> DecodeCompactedFooter(absl::string_view bytes,
   const std::string at = absl::StrCat(where, ": footer");
   if (bytes.empty()) return Damaged(at, "empty");
   const uint8_t version = static_cast<uint8_t>(bytes[0]);
-  if (version != kFooterVersion) {
+  if (version != kFooterVersion && version != 1) {
     if (version > kFooterVersion) {
       return absl::UnimplementedError(absl::StrCat(
           at, ": version ", version, " is from a newer runlog version"));
@@ -370,6 +331,19 @@ absl::StatusOr<CompactedFooter> DecodeCompactedFooter(absl::string_view bytes,
       }
       s.blocks.push_back(b);
     }
+    if (version >= 2 && s.kind == SeriesKind::kScalar) {
+      if (in.empty() || static_cast<uint8_t>(in[0]) > 1) {
+        return Damaged(ws, "bad view flag");
+      }
+      s.has_view = in[0] == 1;
+      in.remove_prefix(1);
+      uint64_t offset, length;
+      if (s.has_view && (!GetVarint64(&in, &offset) ||
+                         !GetVarint64(&in, &length) || length > UINT32_MAX)) {
+        return Damaged(ws, "bad view handle");
+      }
+      if (s.has_view) s.view = {offset, static_cast<uint32_t>(length)};
+    }
     f.series.push_back(std::move(s));
   }
   if (!in.empty()) return Damaged(at, "trailing bytes");
@@ -377,6 +351,259 @@ absl::StatusOr<CompactedFooter> DecodeCompactedFooter(absl::string_view bytes,
 }
 
 // ---- Writing ----------------------------------------------------------------
+
+absl::StatusOr<std::string> EncodeSeriesView(const SeriesView& view) {
+  std::string raw(1, static_cast<char>(kViewVersion));
+  PutVarint64(&raw, kViewSubBlockPoints);
+  PutVarint64(&raw, view.min_index.size());
+  for (size_t j = 0; j < view.min_index.size(); ++j) {
+    for (uint16_t v : {view.min_index[j], view.max_index[j]}) {
+      raw.push_back(static_cast<char>(v & 0xff));
+      raw.push_back(static_cast<char>(v >> 8));
+    }
+  }
+  PutVarint64(&raw, view.points.size());
+  if (view.points.size() > 0) {
+    std::string block;
+    RUNLOG_RETURN_IF_ERROR(EncodeScalarBlock(
+        ScalarBlockInput{view.points.steps, view.points.values,
+                         view.points.epochs, view.points.times_us},
+        &block));
+    PutVarint64(&raw, block.size());
+    raw.append(block);
+  }
+  return MaybeCompress(raw);
+}
+
+absl::StatusOr<SeriesView> DecodeSeriesView(absl::string_view payload,
+                                            const CompactedSeries& series,
+                                            absl::string_view where) {
+  RUNLOG_ASSIGN_OR_RETURN(std::string raw, Unwrap(payload, where));
+  absl::string_view in = raw;
+  SeriesView v;
+  v.first_sub_block.reserve(series.blocks.size());
+  size_t subs = 0;
+  for (const BlockSummary& b : series.blocks) {
+    v.first_sub_block.push_back(subs);
+    subs += (b.count + kViewSubBlockPoints - 1) / kViewSubBlockPoints;
+  }
+  uint64_t sub_points, m;
+  if (in.empty() || static_cast<uint8_t>(in[0]) != kViewVersion) {
+    return Damaged(where, "unknown view version");
+  }
+  in.remove_prefix(1);
+  if (!GetVarint64(&in, &sub_points) || sub_points != kViewSubBlockPoints) {
+    return Damaged(where, "bad sub-block size");
+  }
+  if (!GetVarint64(&in, &m) || m != subs || in.size() / 4 < m) {
+    return Damaged(where,
+                   absl::StrCat("bad sub-block count: the blocks have ", subs));
+  }
+  v.min_index.resize(subs);
+  v.max_index.resize(subs);
+  v.point_at.resize(subs);
+  auto u16 = [](const char* p) {
+    return static_cast<uint16_t>(static_cast<uint8_t>(p[0]) |
+                                 (static_cast<uint8_t>(p[1]) << 8));
+  };
+  uint32_t with_extremes = 0;
+  size_t j = 0;
+  for (size_t bi = 0; bi < series.blocks.size(); ++bi) {
+    const size_t count = series.blocks[bi].count;
+    for (size_t at = 0; at < count; at += kViewSubBlockPoints, ++j) {
+      const size_t size = std::min(count - at, kViewSubBlockPoints);
+      const uint16_t lo = u16(in.data() + 4 * j);
+      const uint16_t hi = u16(in.data() + 4 * j + 2);
+      const bool none = lo == SeriesView::kNone && hi == SeriesView::kNone;
+      if (!none && (lo >= size || hi >= size)) {
+        return Damaged(where, absl::StrCat("bad extremes of sub-block ", j));
+      }
+      v.min_index[j] = lo;
+      v.max_index[j] = hi;
+      v.point_at[j] = none ? 0 : 2 * with_extremes;
+      if (!none) ++with_extremes;
+    }
+  }
+  in.remove_prefix(4 * subs);
+  uint64_t points;
+  if (!GetVarint64(&in, &points) || points != 2ull * with_extremes) {
+    return Damaged(where, "bad view point count");
+  }
+  if (points > 0) {
+    uint64_t length;
+    if (!GetVarint64(&in, &length) || length != in.size()) {
+      return Damaged(where, "bad view block length");
+    }
+    RUNLOG_RETURN_IF_ERROR(DecodeScalarBlock(in, where, &v.points));
+    if (v.points.size() != points) {
+      return Damaged(where, "view block holds the wrong number of points");
+    }
+    in = {};
+  }
+  if (!in.empty()) return Damaged(where, "trailing bytes in the view");
+  return v;
+}
+
+absl::StatusOr<std::unique_ptr<CompactedRunWriter>> CompactedRunWriter::Create(
+    storage::FileSystem* fs, const std::string& dir, absl::string_view run_id,
+    uint32_t number) {
+  RUNLOG_ASSIGN_OR_RETURN(
+      std::unique_ptr<storage::ColumnFileWriter> w,
+      storage::ColumnFileWriter::Create(fs, dir, run_id, number));
+  return std::unique_ptr<CompactedRunWriter>(
+      new CompactedRunWriter(std::move(w)));
+}
+
+CompactedRunWriter::CompactedRunWriter(
+    std::unique_ptr<storage::ColumnFileWriter> file)
+    : file_(std::move(file)) {}
+
+CompactedRunWriter::~CompactedRunWriter() = default;
+
+size_t CompactedRunWriter::AddSeries(const SeriesKey& key, SeriesKind kind) {
+  Pending p;
+  p.series.key = key;
+  p.series.kind = kind;
+  series_.push_back(std::move(p));
+  return series_.size() - 1;
+}
+
+absl::Status CompactedRunWriter::AddScalarBlock(size_t series,
+                                                const ScalarColumns& c,
+                                                size_t begin, size_t end) {
+  Pending& p = series_.at(series);
+  const size_t n = end - begin;
+  if (p.series.kind != SeriesKind::kScalar || n == 0 ||
+      n > kCompactedBlockPoints || end > c.size()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("compacted block of series ", p.series.key.ToString(),
+                     ": points [", begin, ", ", end, ") of ", c.size()));
+  }
+  payload_.clear();
+  RUNLOG_RETURN_IF_ERROR(EncodeScalarBlock(
+      ScalarBlockInput{
+          absl::MakeConstSpan(c.steps.data() + begin, n),
+          absl::MakeConstSpan(c.values.data() + begin, n),
+          absl::MakeConstSpan(c.epochs.data() + begin, n),
+          absl::MakeConstSpan(c.times_us.data() + begin, n),
+      },
+      &payload_));
+  BlockSummary b;
+  RUNLOG_ASSIGN_OR_RETURN(b.handle, file_->AddBlock(kScalarBlock, payload_));
+  b.count = static_cast<uint32_t>(n);
+  StepExtent(c.steps, begin, end, &b);
+  b.last = c.values[end - 1];
+  size_t min_i, max_i;
+  if (FirstExtremes(c.values.data() + begin, n, &min_i, &max_i)) {
+    b.has_extremes = true;
+    b.min_index = static_cast<uint32_t>(min_i);
+    b.max_index = static_cast<uint32_t>(max_i);
+    b.min_point = {c.steps[begin + min_i], c.values[begin + min_i],
+                   c.epochs[begin + min_i], c.times_us[begin + min_i]};
+    b.max_point = {c.steps[begin + max_i], c.values[begin + max_i],
+                   c.epochs[begin + max_i], c.times_us[begin + max_i]};
+  }
+  p.series.blocks.push_back(b);
+  if (!p.view_ok) return absl::OkStatus();
+  SeriesView& view = p.view;
+  for (size_t sub = begin; sub < end; sub += kViewSubBlockPoints) {
+    const size_t sub_n = std::min(end - sub, kViewSubBlockPoints);
+    if (!FirstExtremes(c.values.data() + sub, sub_n, &min_i, &max_i)) {
+      view.min_index.push_back(SeriesView::kNone);
+      view.max_index.push_back(SeriesView::kNone);
+      continue;
+    }
+    view.min_index.push_back(static_cast<uint16_t>(min_i));
+    view.max_index.push_back(static_cast<uint16_t>(max_i));
+    AppendPoint(c, sub + min_i, &view.points);
+    AppendPoint(c, sub + max_i, &view.points);
+  }
+  if (view.points.size() > 2 * kMaxViewSubBlocks) {
+    p.view_ok = false;  // too long for one view: its memory is released
+    view = SeriesView();
+  }
+  return absl::OkStatus();
+}
+
+template <typename T>
+absl::StatusOr<size_t> CompactedRunWriter::AddGeneric(size_t series,
+                                                      const SeriesColumns<T>& c,
+                                                      size_t begin, bool all) {
+  Pending& p = series_.at(series);
+  size_t at = begin;
+  while (at < c.size()) {
+    size_t end = at;
+    size_t bytes = 0;
+    while (end < c.size() && end - at < kCompactedBlockPoints &&
+           (end == at ||
+            bytes + GenericSize(c.values[end]) <= kGenericBlockBytes)) {
+      bytes += GenericSize(c.values[end]);
+      ++end;
+    }
+    // A block that ends with the points, not at a limit, may still grow.
+    if (!all && end == c.size() && end - at < kCompactedBlockPoints) break;
+    std::string raw;
+    PutVarint64(&raw, end - at);
+    for (size_t i = at; i < end; ++i) {
+      PutSignedVarint(&raw, c.steps[i]);
+      PutDouble(&raw, c.epochs[i]);
+      PutSignedVarint(&raw, c.times_us[i]);
+    }
+    for (size_t i = at; i < end; ++i) PutGenericValue(&raw, c.values[i]);
+    RUNLOG_ASSIGN_OR_RETURN(std::string payload, MaybeCompress(raw));
+    BlockSummary b;
+    RUNLOG_ASSIGN_OR_RETURN(b.handle,
+                            file_->AddBlock(BlockType(p.series.kind), payload));
+    b.count = static_cast<uint32_t>(end - at);
+    StepExtent(c.steps, at, end, &b);
+    p.series.blocks.push_back(b);
+    at = end;
+  }
+  return at;
+}
+
+absl::StatusOr<size_t> CompactedRunWriter::AddTexts(size_t series,
+                                                    const TextColumns& c,
+                                                    size_t begin, bool all) {
+  return AddGeneric(series, c, begin, all);
+}
+absl::StatusOr<size_t> CompactedRunWriter::AddHistograms(
+    size_t series, const HistogramColumns& c, size_t begin, bool all) {
+  return AddGeneric(series, c, begin, all);
+}
+absl::StatusOr<size_t> CompactedRunWriter::AddBlobs(size_t series,
+                                                    const BlobColumns& c,
+                                                    size_t begin, bool all) {
+  return AddGeneric(series, c, begin, all);
+}
+
+size_t CompactedRunWriter::MetadataBytes() const {
+  size_t bytes = 0;
+  for (const Pending& p : series_) {
+    bytes +=
+        sizeof(Pending) + p.series.blocks.capacity() * sizeof(BlockSummary) +
+        p.view.points.steps.capacity() * 32 + p.view.min_index.capacity() * 4;
+  }
+  return bytes;
+}
+
+absl::StatusOr<storage::SegmentInfo> CompactedRunWriter::Finish(bool sync) {
+  CompactedFooter footer;
+  footer.series.reserve(series_.size());
+  for (Pending& p : series_) {
+    if (p.series.kind == SeriesKind::kScalar && p.series.blocks.size() > 1 &&
+        p.view_ok) {
+      RUNLOG_ASSIGN_OR_RETURN(std::string chunk, EncodeSeriesView(p.view));
+      RUNLOG_ASSIGN_OR_RETURN(p.series.view,
+                              file_->AddBlock(kViewChunk, chunk));
+      p.series.has_view = true;
+    }
+    p.view = SeriesView();
+    footer.series.push_back(std::move(p.series));
+  }
+  series_.clear();
+  return file_->Finish(EncodeCompactedFooter(footer), sync);
+}
 
 absl::StatusOr<storage::SegmentInfo> WriteCompactedRun(
     storage::FileSystem* fs, const std::string& dir, absl::string_view run_id,
@@ -387,60 +614,66 @@ absl::StatusOr<storage::SegmentInfo> WriteCompactedRun(
         absl::StrCat("compaction of run ", run_id, ": ", series.size(),
                      " series but points for ", points.size()));
   }
-  RUNLOG_ASSIGN_OR_RETURN(
-      std::unique_ptr<storage::ColumnFileWriter> w,
-      storage::ColumnFileWriter::Create(fs, dir, run_id, number));
-  CompactedFooter footer;
+  RUNLOG_ASSIGN_OR_RETURN(std::unique_ptr<CompactedRunWriter> w,
+                          CompactedRunWriter::Create(fs, dir, run_id, number));
   for (size_t i = 0; i < series.size(); ++i) {
-    CompactedSeries s;
-    s.key = series[i].key;
-    s.kind = series[i].kind;
+    const size_t id = w->AddSeries(series[i].key, series[i].kind);
     const RunLogDecoder::SeriesPoints& p = points[i];
-    switch (s.kind) {
+    switch (series[i].kind) {
       case SeriesKind::kScalar:
-        RUNLOG_RETURN_IF_ERROR(WriteScalarSeries(*w, p.scalars, &s));
+        for (size_t begin = 0; begin < p.scalars.size();
+             begin += kCompactedBlockPoints) {
+          RUNLOG_RETURN_IF_ERROR(w->AddScalarBlock(
+              id, p.scalars, begin,
+              std::min(p.scalars.size(), begin + kCompactedBlockPoints)));
+        }
         break;
       case SeriesKind::kText:
-        RUNLOG_RETURN_IF_ERROR(WriteGenericSeries(*w, s.kind, p.texts, &s));
+        RUNLOG_RETURN_IF_ERROR(w->AddTexts(id, p.texts, 0, true).status());
         break;
       case SeriesKind::kHistogram:
         RUNLOG_RETURN_IF_ERROR(
-            WriteGenericSeries(*w, s.kind, p.histograms, &s));
+            w->AddHistograms(id, p.histograms, 0, true).status());
         break;
       case SeriesKind::kBlob:
-        RUNLOG_RETURN_IF_ERROR(WriteGenericSeries(*w, s.kind, p.blobs, &s));
+        RUNLOG_RETURN_IF_ERROR(w->AddBlobs(id, p.blobs, 0, true).status());
         break;
     }
-    footer.series.push_back(std::move(s));
   }
-  return w->Finish(EncodeCompactedFooter(footer), sync);
+  return w->Finish(sync);
 }
 
 // ---- Reading ----------------------------------------------------------------
 
 CompactedRunReader::CompactedRunReader(
-    std::unique_ptr<storage::ColumnFileReader> file, CompactedFooter footer)
-    : file_(std::move(file)), footer_(std::move(footer)) {
-  for (size_t i = 0; i < footer_.series.size(); ++i) {
-    index_.emplace(footer_.series[i].key, i);
-  }
-}
+    std::unique_ptr<storage::ColumnFileReader> file,
+    std::shared_ptr<const CompactedIndex> index)
+    : file_(std::move(file)), index_(std::move(index)) {}
 
 absl::StatusOr<std::unique_ptr<CompactedRunReader>> CompactedRunReader::Open(
     storage::FileSystem* fs, const std::string& dir, absl::string_view run_id,
-    const storage::SegmentInfo& info) {
+    const storage::SegmentInfo& info,
+    std::shared_ptr<const CompactedIndex> known) {
   RUNLOG_ASSIGN_OR_RETURN(
       std::unique_ptr<storage::ColumnFileReader> file,
       storage::ColumnFileReader::Open(fs, dir, run_id, info));
-  RUNLOG_ASSIGN_OR_RETURN(CompactedFooter footer,
-                          DecodeCompactedFooter(file->footer(), file->path()));
+  if (known == nullptr) {
+    auto index = std::make_shared<CompactedIndex>();
+    RUNLOG_ASSIGN_OR_RETURN(
+        index->footer, DecodeCompactedFooter(file->footer(), file->path()));
+    for (size_t i = 0; i < index->footer.series.size(); ++i) {
+      index->by_key.emplace(index->footer.series[i].key, i);
+    }
+    known = std::move(index);
+  }
   return std::unique_ptr<CompactedRunReader>(
-      new CompactedRunReader(std::move(file), std::move(footer)));
+      new CompactedRunReader(std::move(file), std::move(known)));
 }
 
 const CompactedSeries* CompactedRunReader::Find(const SeriesKey& key) const {
-  auto it = index_.find(key);
-  return it == index_.end() ? nullptr : &footer_.series[it->second];
+  auto it = index_->by_key.find(key);
+  return it == index_->by_key.end() ? nullptr
+                                    : &index_->footer.series[it->second];
 }
 
 absl::Status CompactedRunReader::DecodeScalarBlockAt(const BlockSummary& b,
@@ -564,12 +797,10 @@ absl::StatusOr<ScalarColumns> CompactedRunReader::ReadScalars(
 
 absl::Status CompactedRunReader::ReadScalarsInto(const CompactedSeries& s,
                                                  StepRange range,
-                                                 ScalarColumns* out) {
-  out->steps.clear();
-  out->values.clear();
-  out->epochs.clear();
-  out->times_us.clear();
+                                                 ScalarColumns* out,
+                                                 ColumnSet columns) {
   if (s.kind != SeriesKind::kScalar) {
+    *out = ScalarColumns();
     return absl::InvalidArgumentError(
         absl::StrCat("series ", s.key.ToString(), " holds ",
                      SeriesKindName(s.kind), " values, not scalar"));
@@ -578,21 +809,74 @@ absl::Status CompactedRunReader::ReadScalarsInto(const CompactedSeries& s,
   for (const BlockSummary& b : s.blocks) {
     if (Overlaps(b, range)) total += b.count;
   }
-  out->steps.reserve(total);
-  out->values.reserve(total);
-  out->epochs.reserve(total);
-  out->times_us.reserve(total);
-  ScalarColumns partial;
+  // Sized once from the footer and decoded in place: a reused `out` of the
+  // same size is neither zero-filled nor copied into.
+  auto size_columns = [&](size_t n) {
+    auto fit = [&](ColumnSet c, auto& column) {
+      if (Has(columns, c)) {
+        column.resize(n);
+      } else {
+        column.clear();
+      }
+    };
+    fit(ColumnSet::kSteps, out->steps);
+    fit(ColumnSet::kValues, out->values);
+    fit(ColumnSet::kEpochs, out->epochs);
+    fit(ColumnSet::kTimes, out->times_us);
+  };
+  size_columns(total);
+  size_t at = 0;
   for (const BlockSummary& b : s.blocks) {
     if (!Overlaps(b, range)) continue;
+    uint8_t type;
+    RUNLOG_ASSIGN_OR_RETURN(absl::string_view payload,
+                            file_->ReadBlock(b.handle, &type, &scratch_));
+    const std::string where =
+        absl::StrCat(file_->path(), ": block at offset ", b.handle.offset);
+    if (type != kScalarBlock) {
+      return Damaged(where, absl::StrCat("block type ", type,
+                                         " where a scalar block should be"));
+    }
     if (Inside(b, range)) {
-      RUNLOG_RETURN_IF_ERROR(DecodeBlockAt(b, s.kind, out));
+      RUNLOG_ASSIGN_OR_RETURN(size_t n, runlog::DecodeScalarBlockAt(
+                                            payload, where, at, columns, out));
+      if (n != b.count) {
+        return Damaged(
+            where,
+            absl::StrCat("holds ", n, " points, the footer says ", b.count));
+      }
+      at += n;
       continue;
     }
-    partial = ScalarColumns();
-    RUNLOG_RETURN_IF_ERROR(DecodeBlockAt(b, s.kind, &partial));
-    AppendFiltered(std::move(partial), range, out);
+    // The range cuts this block: all its columns (steps decide) into
+    // reused scratch, then the points inside the range.
+    partial_.steps.resize(b.count);
+    partial_.values.resize(b.count);
+    partial_.epochs.resize(b.count);
+    partial_.times_us.resize(b.count);
+    RUNLOG_ASSIGN_OR_RETURN(
+        size_t n, runlog::DecodeScalarBlockAt(payload, where, 0,
+                                              ColumnSet::kAll, &partial_));
+    if (n != b.count) {
+      return Damaged(where, absl::StrCat("holds ", n,
+                                         " points, the footer says ", b.count));
+    }
+    for (size_t i = 0; i < n; ++i) {
+      if (!range.Contains(partial_.steps[i])) continue;
+      if (Has(columns, ColumnSet::kSteps)) out->steps[at] = partial_.steps[i];
+      if (Has(columns, ColumnSet::kValues)) {
+        out->values[at] = partial_.values[i];
+      }
+      if (Has(columns, ColumnSet::kEpochs)) {
+        out->epochs[at] = partial_.epochs[i];
+      }
+      if (Has(columns, ColumnSet::kTimes)) {
+        out->times_us[at] = partial_.times_us[i];
+      }
+      ++at;
+    }
   }
+  size_columns(at);
   return absl::OkStatus();
 }
 
@@ -622,6 +906,24 @@ absl::StatusOr<BlobColumns> CompactedRunReader::ReadBlobs(
   return ReadGeneric<Blob>(s, range);
 }
 
+absl::StatusOr<const SeriesView*> CompactedRunReader::ViewOf(
+    const CompactedSeries& s) {
+  if (view_series_ == &s) return &view_;
+  view_series_ = nullptr;
+  uint8_t type;
+  RUNLOG_ASSIGN_OR_RETURN(absl::string_view payload,
+                          file_->ReadBlock(s.view, &type, &scratch_));
+  const std::string where =
+      absl::StrCat(file_->path(), ": view chunk at offset ", s.view.offset);
+  if (type != kViewChunk) {
+    return Damaged(where, absl::StrCat("chunk type ", type,
+                                       " where a view chunk should be"));
+  }
+  RUNLOG_ASSIGN_OR_RETURN(view_, DecodeSeriesView(payload, s, where));
+  view_series_ = &s;
+  return &view_;
+}
+
 absl::StatusOr<ScalarColumns> CompactedRunReader::ReadScalarsDownsampled(
     const CompactedSeries& s, size_t max_points, StepRange range) {
   if (max_points < 2) {
@@ -634,29 +936,31 @@ absl::StatusOr<ScalarColumns> CompactedRunReader::ReadScalarsDownsampled(
         absl::StrCat("series ", s.key.ToString(), " holds ",
                      SeriesKindName(s.kind), " values, not scalar"));
   }
-  // The selection as pieces in order: whole blocks (not decoded unless a
-  // bucket needs their points) and filtered parts of blocks the range cuts.
+  // The selection as pieces in order: whole blocks (decoded only where a
+  // bucket needs their points) and the filtered parts of blocks the range
+  // cuts.
   struct Piece {
-    const BlockSummary* block;  // whole block, or nullptr
-    ScalarColumns points;       // decoded points (filled lazily for blocks)
-    bool decoded = false;
-    size_t begin = 0;  // selection index of its first point
+    const BlockSummary* block;  // a whole block, or nullptr
+    size_t block_index = 0;     // in s.blocks, for whole blocks
+    ScalarColumns points;       // the points of a cut block
+    size_t begin = 0;           // selection index of its first point
     size_t size = 0;
   };
   std::vector<Piece> pieces;
   size_t n = 0;
-  for (const BlockSummary& b : s.blocks) {
+  for (size_t bi = 0; bi < s.blocks.size(); ++bi) {
+    const BlockSummary& b = s.blocks[bi];
     if (!Overlaps(b, range)) continue;
     Piece p;
     if (Inside(b, range)) {
       p.block = &b;
+      p.block_index = bi;
       p.size = b.count;
     } else {
       p.block = nullptr;
       ScalarColumns all;
       RUNLOG_RETURN_IF_ERROR(DecodeScalarBlockAt(b, &all));
       AppendFiltered(std::move(all), range, &p.points);
-      p.decoded = true;
       p.size = p.points.size();
       if (p.size == 0) continue;
     }
@@ -664,24 +968,49 @@ absl::StatusOr<ScalarColumns> CompactedRunReader::ReadScalarsDownsampled(
     n += p.size;
     pieces.push_back(std::move(p));
   }
-  auto decode = [&](Piece& p) -> absl::Status {
-    if (p.decoded) return absl::OkStatus();
-    RUNLOG_RETURN_IF_ERROR(DecodeScalarBlockAt(*p.block, &p.points));
-    p.decoded = true;
-    return absl::OkStatus();
+  // Buckets advance in order, so one decoded whole block at a time is
+  // enough: decoded into reused columns, no allocation per block.
+  const Piece* cached = nullptr;
+  ScalarColumns& cache = partial_;
+  auto points_of = [&](const Piece& p) -> absl::StatusOr<const ScalarColumns*> {
+    if (p.block == nullptr) return &p.points;
+    if (cached != &p) {
+      cached = nullptr;
+      cache.steps.resize(p.size);
+      cache.values.resize(p.size);
+      cache.epochs.resize(p.size);
+      cache.times_us.resize(p.size);
+      uint8_t type;
+      RUNLOG_ASSIGN_OR_RETURN(
+          absl::string_view payload,
+          file_->ReadBlock(p.block->handle, &type, &scratch_));
+      const std::string where = absl::StrCat(
+          file_->path(), ": block at offset ", p.block->handle.offset);
+      if (type != kScalarBlock) {
+        return Damaged(where, absl::StrCat("block type ", type,
+                                           " where a scalar block should be"));
+      }
+      RUNLOG_ASSIGN_OR_RETURN(
+          size_t got, runlog::DecodeScalarBlockAt(payload, where, 0,
+                                                  ColumnSet::kAll, &cache));
+      if (got != p.size) {
+        return Damaged(
+            where,
+            absl::StrCat("holds ", got, " points, the footer says ", p.size));
+      }
+      cached = &p;
+    }
+    return &cache;
   };
   if (n <= max_points) {
     ScalarColumns out;
-    for (Piece& p : pieces) {
-      RUNLOG_RETURN_IF_ERROR(decode(p));
-      out.steps.insert(out.steps.end(), p.points.steps.begin(),
-                       p.points.steps.end());
-      out.values.insert(out.values.end(), p.points.values.begin(),
-                        p.points.values.end());
-      out.epochs.insert(out.epochs.end(), p.points.epochs.begin(),
-                        p.points.epochs.end());
-      out.times_us.insert(out.times_us.end(), p.points.times_us.begin(),
-                          p.points.times_us.end());
+    out.steps.reserve(n);
+    out.values.reserve(n);
+    out.epochs.reserve(n);
+    out.times_us.reserve(n);
+    for (const Piece& p : pieces) {
+      RUNLOG_ASSIGN_OR_RETURN(const ScalarColumns* c, points_of(p));
+      for (size_t k = 0; k < c->size(); ++k) AppendPoint(*c, k, &out);
     }
     return out;
   }
@@ -693,74 +1022,81 @@ absl::StatusOr<ScalarColumns> CompactedRunReader::ReadScalarsDownsampled(
     out.epochs.push_back(r.epoch);
     out.times_us.push_back(r.time_us);
   };
-  auto piece_of = [&](size_t i) -> Piece& {
+  auto record_of = [](const ScalarColumns& c, size_t k) {
+    return PointRecord{c.steps[k], c.values[k], c.epochs[k], c.times_us[k]};
+  };
+  auto piece_of = [&](size_t i) -> const Piece& {
     auto it =
         std::upper_bound(pieces.begin(), pieces.end(), i,
                          [](size_t v, const Piece& p) { return v < p.begin; });
     return *(it - 1);
   };
   auto point_at = [&](size_t i) -> absl::StatusOr<PointRecord> {
-    Piece& p = piece_of(i);
-    RUNLOG_RETURN_IF_ERROR(decode(p));
-    const size_t k = i - p.begin;
-    return PointRecord{p.points.steps[k], p.points.values[k],
-                       p.points.epochs[k], p.points.times_us[k]};
+    const Piece& p = piece_of(i);
+    RUNLOG_ASSIGN_OR_RETURN(const ScalarColumns* c, points_of(p));
+    return record_of(*c, i - p.begin);
+  };
+  // The view, read on the first bucket that can use it; a read that never
+  // needs it (buckets of whole blocks, or none aligned) never reads it.
+  bool view_tried = false;
+  const SeriesView* view = nullptr;
+  auto view_for_segment = [&](const Piece& p, size_t from,
+                              size_t to) -> absl::StatusOr<const SeriesView*> {
+    if (!s.has_view || p.block == nullptr) return nullptr;
+    if (from % kViewSubBlockPoints != 0) return nullptr;
+    if (to % kViewSubBlockPoints != 0 && to != p.size) return nullptr;
+    if (!view_tried) {
+      view_tried = true;
+      RUNLOG_ASSIGN_OR_RETURN(view, ViewOf(s));
+    }
+    return view;
   };
 
   RUNLOG_ASSIGN_OR_RETURN(PointRecord first, point_at(0));
   take_point(first);
-  // Buckets advance in order, so a whole block's decoded points are dropped
-  // once the buckets have passed it: memory stays at a few blocks instead of
-  // the whole selection, which matters more than decoding time where fresh
-  // memory is slow to fault in.
-  size_t keep_from = 0;
-  auto release_before = [&](size_t index) {
-    for (; keep_from < pieces.size() &&
-           pieces[keep_from].begin + pieces[keep_from].size <= index;
-         ++keep_from) {
-      Piece& q = pieces[keep_from];
-      if (q.block != nullptr && q.decoded) {
-        q.points = ScalarColumns();
-        q.decoded = false;
-      }
-    }
-  };
   for (const auto& [lo, hi] : DownsampleBuckets(n, max_points)) {
-    release_before(lo);
     // The first minimum and maximum in [lo, hi), and their selection index.
     bool found = false;
     PointRecord min_p, max_p;
     size_t min_i = 0, max_i = 0;
-    auto consider = [&](const PointRecord& r, size_t i, bool is_min) {
-      if (is_min) {
-        if (!found || r.value < min_p.value) min_p = r, min_i = i;
-      } else {
-        if (!found || r.value > max_p.value) max_p = r, max_i = i;
-      }
+    auto consider = [&](const PointRecord& min_r, size_t min_at,
+                        const PointRecord& max_r, size_t max_at) {
+      if (!found || min_r.value < min_p.value) min_p = min_r, min_i = min_at;
+      if (!found || max_r.value > max_p.value) max_p = max_r, max_i = max_at;
+      found = true;
     };
-    Piece* p = &piece_of(lo);
+    const Piece* p = &piece_of(lo);
     for (size_t at = lo; at < hi;) {
       const size_t piece_end = p->begin + p->size;
       const size_t seg_end = std::min(hi, piece_end);
-      const bool whole = at == p->begin && seg_end == piece_end;
-      if (whole && !p->decoded) {
+      const size_t from = at - p->begin, to = seg_end - p->begin;
+      const bool whole = from == 0 && to == p->size;
+      const SeriesView* v = nullptr;
+      if (p->block != nullptr && !(whole && cached != p)) {
+        RUNLOG_ASSIGN_OR_RETURN(v, view_for_segment(*p, from, to));
+      }
+      if (whole && p->block != nullptr && cached != p) {
         const BlockSummary& b = *p->block;
         if (b.has_extremes) {
-          consider(b.min_point, p->begin + b.min_index, true);
-          consider(b.max_point, p->begin + b.max_index, false);
-          found = true;
+          consider(b.min_point, p->begin + b.min_index, b.max_point,
+                   p->begin + b.max_index);
+        }
+      } else if (v != nullptr && cached != p) {
+        const size_t base = v->first_sub_block[p->block_index];
+        for (size_t k = from; k < to; k += kViewSubBlockPoints) {
+          const size_t j = base + k / kViewSubBlockPoints;
+          if (v->min_index[j] == SeriesView::kNone) continue;
+          const size_t pa = v->point_at[j];
+          consider(record_of(v->points, pa), p->begin + k + v->min_index[j],
+                   record_of(v->points, pa + 1),
+                   p->begin + k + v->max_index[j]);
         }
       } else {
-        RUNLOG_RETURN_IF_ERROR(decode(*p));
-        for (size_t i = at; i < seg_end; ++i) {
-          const size_t k = i - p->begin;
-          const double v = p->points.values[k];
-          if (std::isnan(v)) continue;
-          const PointRecord r{p->points.steps[k], v, p->points.epochs[k],
-                              p->points.times_us[k]};
-          consider(r, i, true);
-          consider(r, i, false);
-          found = true;
+        RUNLOG_ASSIGN_OR_RETURN(const ScalarColumns* c, points_of(*p));
+        size_t lo_k, hi_k;
+        if (FirstExtremes(c->values.data() + from, to - from, &lo_k, &hi_k)) {
+          consider(record_of(*c, from + lo_k), at + lo_k,
+                   record_of(*c, from + hi_k), at + hi_k);
         }
       }
       at = seg_end;
@@ -786,15 +1122,70 @@ absl::StatusOr<ScalarColumns> CompactedRunReader::ReadScalarsDownsampled(
   return out;
 }
 
+namespace {
+
+bool SameBits(double a, double b) { return std::memcmp(&a, &b, sizeof a) == 0; }
+
+// Whether sub-block j of a view holds what decoding its points gives.
+bool ViewMatches(const SeriesView& v, size_t j, const ScalarColumns& c,
+                 size_t from, size_t size) {
+  size_t lo, hi;
+  if (!FirstExtremes(c.values.data() + from, size, &lo, &hi)) {
+    return v.min_index[j] == SeriesView::kNone;
+  }
+  if (v.min_index[j] != lo || v.max_index[j] != hi) return false;
+  for (size_t q = 0; q < 2; ++q) {
+    const size_t k = from + (q == 0 ? lo : hi);
+    const size_t at = v.point_at[j] + q;
+    if (v.points.steps[at] != c.steps[k] ||
+        !SameBits(v.points.values[at], c.values[k]) ||
+        !SameBits(v.points.epochs[at], c.epochs[k]) ||
+        v.points.times_us[at] != c.times_us[k]) {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
 int64_t CompactedRunReader::Verify(const storage::SegmentInfo& info,
                                    std::vector<absl::Status>* problems) {
   absl::Status whole = file_->VerifyWholeFile(info);
   if (!whole.ok()) problems->push_back(std::move(whole));
   int64_t points = 0;
-  for (const CompactedSeries& s : footer_.series) {
-    for (const BlockSummary& b : s.blocks) {
+  for (const CompactedSeries& s : index_->footer.series) {
+    const SeriesView* view = nullptr;
+    if (s.has_view) {
+      absl::StatusOr<const SeriesView*> v = ViewOf(s);
+      if (v.ok()) {
+        view = *v;
+      } else {
+        problems->push_back(v.status());
+      }
+    }
+    for (size_t bi = 0; bi < s.blocks.size(); ++bi) {
+      const BlockSummary& b = s.blocks[bi];
       absl::Status st = WithColumnsOf(s.kind, [&](auto columns) {
-        return DecodeBlockAt(b, s.kind, &columns);
+        RUNLOG_RETURN_IF_ERROR(DecodeBlockAt(b, s.kind, &columns));
+        if constexpr (std::is_same_v<decltype(columns), ScalarColumns>) {
+          if (view == nullptr) return absl::OkStatus();
+          const size_t base = view->first_sub_block[bi];
+          for (size_t k = 0; k < b.count; k += kViewSubBlockPoints) {
+            const size_t size =
+                std::min<size_t>(b.count - k, kViewSubBlockPoints);
+            if (!ViewMatches(*view, base + k / kViewSubBlockPoints, columns, k,
+                             size)) {
+              return Damaged(
+                  absl::StrCat(file_->path(), ": view chunk at offset ",
+                               s.view.offset),
+                  absl::StrCat("sub-block ", k / kViewSubBlockPoints,
+                               " of the block at offset ", b.handle.offset,
+                               " disagrees with the block's points"));
+            }
+          }
+        }
+        return absl::OkStatus();
       });
       if (st.ok()) {
         points += b.count;

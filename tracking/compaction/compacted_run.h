@@ -30,6 +30,15 @@ namespace runlog {
 // Points per block; equal to kDownsampleAlign so wide downsampling buckets
 // hold whole blocks.
 inline constexpr size_t kCompactedBlockPoints = kDownsampleAlign;
+// Points per sub-block of a view chunk; equal to kDownsampleFineAlign so
+// buckets narrower than a block hold whole sub-blocks.
+inline constexpr size_t kViewSubBlockPoints = kDownsampleFineAlign;
+static_assert(kCompactedBlockPoints % kViewSubBlockPoints == 0);
+// A scalar series gets a view chunk when it has more than one block and at
+// most this many sub-blocks with a non-NaN value (two points each, one
+// scalar block): series of up to 16.7 M points. Longer series answer views
+// up to 2 * blocks points from block summaries and decode for finer ones.
+inline constexpr size_t kMaxViewSubBlocks = 32768;
 
 // One point, as block summaries keep the extremes.
 struct PointRecord {
@@ -57,8 +66,32 @@ struct CompactedSeries {
   SeriesKey key;
   SeriesKind kind = SeriesKind::kScalar;
   std::vector<BlockSummary> blocks;
+  // The series' view chunk (footer version 2, scalar series only).
+  bool has_view = false;
+  storage::BlockHandle view;
   int64_t count() const;
 };
+
+// A view chunk decoded: per sub-block of kViewSubBlockPoints points (each
+// block's sub-blocks in turn, a block's last one possibly shorter), the
+// first minimum and first maximum as in BlockSummary.
+struct SeriesView {
+  static constexpr uint16_t kNone = 0xffff;  // a sub-block of NaNs only
+  std::vector<uint16_t> min_index;           // within the sub-block, or kNone
+  std::vector<uint16_t> max_index;
+  // Per sub-block, where its two points start in `points` (min point, then
+  // max point); meaningless for kNone.
+  std::vector<uint32_t> point_at;
+  ScalarColumns points;
+  std::vector<size_t> first_sub_block;  // per block of the series
+};
+
+// The payload of a view chunk (docs/format.md) and back; DecodeSeriesView
+// checks it against the series' blocks. DataLoss naming `where`.
+absl::StatusOr<std::string> EncodeSeriesView(const SeriesView& view);
+absl::StatusOr<SeriesView> DecodeSeriesView(absl::string_view payload,
+                                            const CompactedSeries& series,
+                                            absl::string_view where);
 
 struct CompactedFooter {
   std::vector<CompactedSeries> series;
@@ -69,6 +102,64 @@ std::string EncodeCompactedFooter(const CompactedFooter& footer);
 absl::StatusOr<CompactedFooter> DecodeCompactedFooter(absl::string_view bytes,
                                                       absl::string_view where);
 
+// Writes a column file block by block as points arrive, the blocks of
+// different series interleaved in any order: memory is the caller's buffers
+// plus, per series, its block summaries (about 100 B a block) and its view
+// (32 B per 256 points, dropped past kMaxViewSubBlocks). Each series' blocks
+// must come in its point order. The first I/O error poisons the writer;
+// an unfinished file is garbage the caller removes.
+class CompactedRunWriter {
+ public:
+  // Creates `dir`/ColumnFileName(number); AlreadyExists if present.
+  static absl::StatusOr<std::unique_ptr<CompactedRunWriter>> Create(
+      storage::FileSystem* fs, const std::string& dir, absl::string_view run_id,
+      uint32_t number);
+  ~CompactedRunWriter();
+
+  // Series are numbered from 0 in the order they are added; the footer
+  // lists them so.
+  size_t AddSeries(const SeriesKey& key, SeriesKind kind);
+  size_t series_count() const { return series_.size(); }
+
+  // Writes c[begin, end) as the next block of scalar series `series`:
+  // 1 <= end - begin <= kCompactedBlockPoints, else InvalidArgument.
+  absl::Status AddScalarBlock(size_t series, const ScalarColumns& c,
+                              size_t begin, size_t end);
+  // Writes the points of c from `begin` on as the next blocks of a series of
+  // that kind (up to kCompactedBlockPoints points or 4 MiB of values each).
+  // With `all` false a last block that could still grow is left unwritten.
+  // Returns the index after the last point written.
+  absl::StatusOr<size_t> AddTexts(size_t series, const TextColumns& c,
+                                  size_t begin, bool all);
+  absl::StatusOr<size_t> AddHistograms(size_t series, const HistogramColumns& c,
+                                       size_t begin, bool all);
+  absl::StatusOr<size_t> AddBlobs(size_t series, const BlobColumns& c,
+                                  size_t begin, bool all);
+
+  // Bytes held for the footer and views so far (an estimate, for budgets).
+  size_t MetadataBytes() const;
+
+  // Writes the views and the footer and closes the file, fsynced when
+  // `sync`; returns its manifest entry. The caller makes the directory entry
+  // durable.
+  absl::StatusOr<storage::SegmentInfo> Finish(bool sync);
+
+ private:
+  struct Pending {
+    CompactedSeries series;
+    SeriesView view;
+    bool view_ok = true;
+  };
+  explicit CompactedRunWriter(std::unique_ptr<storage::ColumnFileWriter> file);
+  template <typename T>
+  absl::StatusOr<size_t> AddGeneric(size_t series, const SeriesColumns<T>& c,
+                                    size_t begin, bool all);
+
+  std::unique_ptr<storage::ColumnFileWriter> file_;
+  std::vector<Pending> series_;
+  std::string payload_;
+};
+
 // Writes every series of `points` (as collected by
 // RunLogDecoder::CollectingAll(), described by `series`) into a new column
 // file `dir`/ColumnFileName(number), fsynced when `sync`. Returns its
@@ -78,15 +169,27 @@ absl::StatusOr<storage::SegmentInfo> WriteCompactedRun(
     uint32_t number, const std::vector<SeriesSummary>& series,
     const std::vector<RunLogDecoder::SeriesPoints>& points, bool sync);
 
+// A decoded footer with its series looked up by key; immutable, so readers
+// of the same file may share it.
+struct CompactedIndex {
+  CompactedFooter footer;
+  std::map<SeriesKey, size_t> by_key;
+};
+
 class CompactedRunReader {
  public:
   // Opens the column file `info` of run `run_id` in `dir` and decodes its
-  // footer. NotFound if the file is missing; DataLoss for damage.
+  // footer, or takes `known`, the index() of an earlier reader of the same
+  // `info` (a caller that reads one run repeatedly saves the decode, which
+  // dominates a view of a long series). NotFound if the file is missing;
+  // DataLoss for damage.
   static absl::StatusOr<std::unique_ptr<CompactedRunReader>> Open(
       storage::FileSystem* fs, const std::string& dir, absl::string_view run_id,
-      const storage::SegmentInfo& info);
+      const storage::SegmentInfo& info,
+      std::shared_ptr<const CompactedIndex> known = nullptr);
 
-  const CompactedFooter& footer() const { return footer_; }
+  const CompactedFooter& footer() const { return index_->footer; }
+  const std::shared_ptr<const CompactedIndex>& index() const { return index_; }
   // nullptr if the run has no such series.
   const CompactedSeries* Find(const SeriesKey& key) const;
 
@@ -94,10 +197,14 @@ class CompactedRunReader {
   // meets `range` are read. DataLoss naming the file and block offset.
   absl::StatusOr<ScalarColumns> ReadScalars(const CompactedSeries& s,
                                             StepRange range);
-  // The same into `out`, which is cleared first and keeps its capacity, so
-  // repeated reads reuse its memory.
+  // The same into `out`, whose old contents are replaced; each block is
+  // decoded straight into its columns, so a reused `out` is neither
+  // zero-filled nor copied into. Only the columns in `columns` are filled
+  // (the others are left empty and their streams are not decoded). On error
+  // `out` holds no meaningful points.
   absl::Status ReadScalarsInto(const CompactedSeries& s, StepRange range,
-                               ScalarColumns* out);
+                               ScalarColumns* out,
+                               ColumnSet columns = ColumnSet::kAll);
   absl::StatusOr<TextColumns> ReadTexts(const CompactedSeries& s,
                                         StepRange range);
   absl::StatusOr<HistogramColumns> ReadHistograms(const CompactedSeries& s,
@@ -118,7 +225,7 @@ class CompactedRunReader {
 
  private:
   CompactedRunReader(std::unique_ptr<storage::ColumnFileReader> file,
-                     CompactedFooter footer);
+                     std::shared_ptr<const CompactedIndex> index);
   absl::Status DecodeScalarBlockAt(const BlockSummary& b, ScalarColumns* out);
   template <typename T>
   absl::Status DecodeGenericBlockAt(const BlockSummary& b, SeriesKind kind,
@@ -133,9 +240,14 @@ class CompactedRunReader {
                                                StepRange range);
 
   std::unique_ptr<storage::ColumnFileReader> file_;
-  CompactedFooter footer_;
-  std::map<SeriesKey, size_t> index_;
+  std::shared_ptr<const CompactedIndex> index_;
+  // The view of `s`, read and decoded on first use (one series cached).
+  absl::StatusOr<const SeriesView*> ViewOf(const CompactedSeries& s);
+
   std::string scratch_;
+  ScalarColumns partial_;  // a block the read's range cuts
+  const CompactedSeries* view_series_ = nullptr;
+  SeriesView view_;
 };
 
 }  // namespace runlog

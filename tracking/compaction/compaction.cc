@@ -97,14 +97,120 @@ absl::StatusOr<uint64_t> DirBytes(FileSystem& fs, const std::string& dir) {
   return total;
 }
 
-int64_t CountPoints(const std::vector<RunLogDecoder::SeriesPoints>& all) {
-  int64_t n = 0;
-  for (const RunLogDecoder::SeriesPoints& p : all) {
-    n += static_cast<int64_t>(p.scalars.size() + p.texts.size() +
-                              p.histograms.size() + p.blobs.size());
+// Streams a run's log into a column file: points are decoded chunk by
+// chunk, and each series' points go out as blocks as soon as a block is
+// full, so memory is bounded by kBufferBudget (plus the writer's footer and
+// views) instead of the run's size.
+class StreamingCompactor {
+ public:
+  // Buffered points (capacity, 32 B a scalar point) above this are written
+  // out as short blocks and their memory released.
+  static constexpr size_t kBufferBudget = 32u << 20;
+
+  StreamingCompactor(RunLogDecoder* decoder, CompactedRunWriter* writer)
+      : decoder_(decoder), writer_(writer) {}
+
+  // After each chunk: new series are defined, full blocks written.
+  absl::Status AfterChunk() {
+    std::vector<RunLogDecoder::SeriesPoints>& all = decoder_->all_points();
+    const std::vector<SeriesSummary>& series = decoder_->summary().series;
+    while (writer_->series_count() < all.size()) {
+      const SeriesSummary& s = series[writer_->series_count()];
+      writer_->AddSeries(s.key, s.kind);
+      held_.push_back(0);
+    }
+    for (size_t i : decoder_->TakeTouched()) {
+      RUNLOG_RETURN_IF_ERROR(Drain(i, /*all=*/false));
+    }
+    if (buffered_ > kBufferBudget) {
+      for (size_t i = 0; i < all.size(); ++i) {
+        if (held_[i] > 0) RUNLOG_RETURN_IF_ERROR(Drain(i, /*all=*/true));
+      }
+    }
+    return absl::OkStatus();
   }
-  return n;
-}
+
+  // Everything still buffered, then the footer.
+  absl::StatusOr<storage::SegmentInfo> Finish(bool sync) {
+    RUNLOG_RETURN_IF_ERROR(AfterChunk());
+    for (size_t i = 0; i < held_.size(); ++i) {
+      RUNLOG_RETURN_IF_ERROR(Drain(i, /*all=*/true));
+    }
+    return writer_->Finish(sync);
+  }
+
+  int64_t points() const { return points_; }
+
+ private:
+  template <typename T>
+  static size_t HeldBytes(const SeriesColumns<T>& c) {
+    return c.steps.capacity() * (24 + sizeof(T));
+  }
+  // Drops the points before `from`; releases the memory when none is left.
+  template <typename T>
+  static void DropFront(SeriesColumns<T>* c, size_t from, bool release) {
+    if (from == c->size() && release) {
+      *c = SeriesColumns<T>();
+      return;
+    }
+    auto cut = [from](auto& v) { v.erase(v.begin(), v.begin() + from); };
+    cut(c->steps);
+    cut(c->values);
+    cut(c->epochs);
+    cut(c->times_us);
+  }
+
+  // Writes series i's full blocks (all: every point) and drops them.
+  absl::Status Drain(size_t i, bool all) {
+    RunLogDecoder::SeriesPoints& p = decoder_->all_points()[i];
+    size_t written = 0;
+    size_t held = 0;
+    switch (decoder_->summary().series[i].kind) {
+      case SeriesKind::kScalar: {
+        ScalarColumns& c = p.scalars;
+        while (c.size() - written >= kCompactedBlockPoints ||
+               (all && written < c.size())) {
+          const size_t end =
+              std::min(c.size(), written + kCompactedBlockPoints);
+          RUNLOG_RETURN_IF_ERROR(writer_->AddScalarBlock(i, c, written, end));
+          written = end;
+        }
+        DropFront(&c, written, all);
+        held = HeldBytes(c);
+        break;
+      }
+      case SeriesKind::kText: {
+        RUNLOG_ASSIGN_OR_RETURN(written, writer_->AddTexts(i, p.texts, 0, all));
+        DropFront(&p.texts, written, all);
+        held = HeldBytes(p.texts);
+        break;
+      }
+      case SeriesKind::kHistogram: {
+        RUNLOG_ASSIGN_OR_RETURN(
+            written, writer_->AddHistograms(i, p.histograms, 0, all));
+        DropFront(&p.histograms, written, all);
+        held = HeldBytes(p.histograms);
+        break;
+      }
+      case SeriesKind::kBlob: {
+        RUNLOG_ASSIGN_OR_RETURN(written, writer_->AddBlobs(i, p.blobs, 0, all));
+        DropFront(&p.blobs, written, all);
+        held = HeldBytes(p.blobs);
+        break;
+      }
+    }
+    points_ += static_cast<int64_t>(written);
+    buffered_ = buffered_ - held_[i] + held;
+    held_[i] = held;
+    return absl::OkStatus();
+  }
+
+  RunLogDecoder* decoder_;
+  CompactedRunWriter* writer_;
+  std::vector<size_t> held_;  // bytes buffered per series (an estimate)
+  size_t buffered_ = 0;
+  int64_t points_ = 0;
+};
 
 // Steps 2-5 of the protocol in compaction.h for a claimed run. `make` turns
 // the decoded run and the new column file into the manifest to commit.
@@ -114,15 +220,24 @@ absl::StatusOr<int64_t> Rewrite(RunStore& store, const std::string& dir,
                                 const std::vector<SegmentInfo>& old_segments,
                                 MakeManifest make) {
   FileSystem& fs = *store.fs();
-  RunLogDecoder decoder = RunLogDecoder::CollectingAll();
-  RUNLOG_RETURN_IF_ERROR(
-      DecodeRunLog(store.fs(), dir, std::string(id), &decoder));
   RUNLOG_ASSIGN_OR_RETURN(const uint32_t number,
                           NextFileNumber(fs, dir, old_segments));
-  absl::StatusOr<SegmentInfo> info =
-      WriteCompactedRun(&fs, dir, id, number, decoder.summary().series,
-                        decoder.all_points(), /*sync=*/true);
   const std::string out_path = JoinPath(dir, storage::ColumnFileName(number));
+  RunLogDecoder decoder = RunLogDecoder::CollectingAll();
+  int64_t points = 0;
+  absl::StatusOr<SegmentInfo> info = [&]() -> absl::StatusOr<SegmentInfo> {
+    RUNLOG_ASSIGN_OR_RETURN(std::unique_ptr<CompactedRunWriter> writer,
+                            CompactedRunWriter::Create(&fs, dir, id, number));
+    StreamingCompactor compactor(&decoder, writer.get());
+    // Damage found part way leaves a partial file that no COMMIT names:
+    // removed below, as is any other failure's.
+    RUNLOG_RETURN_IF_ERROR(
+        DecodeRunLog(store.fs(), dir, std::string(id), &decoder, nullptr,
+                     nullptr, [&compactor] { return compactor.AfterChunk(); }));
+    absl::StatusOr<SegmentInfo> done = compactor.Finish(/*sync=*/true);
+    points = compactor.points();
+    return done;
+  }();
   absl::Status s = info.status();
   // The new file's directory entry must be durable before a COMMIT names it.
   if (s.ok()) s = fs.SyncDir(dir);
@@ -157,7 +272,7 @@ absl::StatusOr<int64_t> Rewrite(RunStore& store, const std::string& dir,
     absl::Status r = fs.RemoveFile(JoinPath(dir, storage::FileNameOf(old)));
     if (!r.ok() && !absl::IsNotFound(r)) return r;
   }
-  return CountPoints(decoder.all_points());
+  return points;
 }
 
 // Live (uncommitted) runs have no manifest: their segments are the .seg

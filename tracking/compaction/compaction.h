@@ -5,9 +5,13 @@
 //   1. COMPACTING is created (exclusively) holding an OWNER record of this
 //      process, so recovery can tell a crashed compaction's leftovers from a
 //      running one's outputs.
-//   2. Every point is read; any damage aborts before anything is written.
-//   3. A new column file, numbered above every file in the directory, is
-//      written and fsynced, then the run directory is fsynced.
+//   2-3. The log is read chunk by chunk and a new column file, numbered
+//      above every file in the directory, is written as it goes: each
+//      series' points go out as blocks once a block is full (buffers capped
+//      at 32 MiB, then written as short blocks), so memory does not grow
+//      with the run. Damage aborts the compaction and removes the partial
+//      file, which no COMMIT names. The file is fsynced, then the run
+//      directory.
 //   4. A new COMMIT naming only the column file replaces the old one
 //      (COMMIT.tmp, fsync, rename, fsync directory).
 //   5. The old segments, then COMPACTING, are unlinked.
