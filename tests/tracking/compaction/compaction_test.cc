@@ -17,12 +17,14 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "storage/clock.h"
+#include "storage/commit_manifest.h"
 #include "storage/fault_file_system.h"
 #include "storage/format.h"
 #include "storage/mem_file_system.h"
 #include "tests/testing/double_bits.h"
 #include "tests/testing/fake_system_probe.h"
 #include "tests/testing/status_matchers.h"
+#include "tracking/compaction/compacted_run.h"
 #include "tracking/repo.h"
 
 namespace runlog {
@@ -243,6 +245,62 @@ TEST_F(CompactionTest, EveryPointReadsBackIdentically) {
   ASSERT_THAT(verify, IsOk());
   EXPECT_TRUE(verify->problems.empty()) << verify->problems[0].status;
   EXPECT_EQ(verify->points, expected_points);
+}
+
+// Compaction streams: each series' points go out in blocks as they fill,
+// and when the buffers of many series together pass the budget (32 MiB)
+// they are written as short blocks. 300 series of 3,500 interleaved points
+// hold 300 x 4,096 x 32 B = 39 MB of buffers at their fullest, so every
+// series is cut once; every point still reads back in order.
+TEST_F(CompactionTest, ManySeriesOverTheBufferBudgetGoOutInShortBlocks) {
+  storage::MemFileSystem mem(&clock_);
+  FakeSystemProbe probe;
+  auto repo = Open(&mem, &probe);
+  constexpr int kSeries = 300, kPoints = 3500;
+  auto run = repo->CreateRun(RunOptions{});
+  ASSERT_THAT(run, IsOk());
+  std::vector<ScalarSeries> handles;
+  for (int j = 0; j < kSeries; ++j) {
+    auto h = (*run)->Series(absl::StrCat("s", j), {});
+    ASSERT_THAT(h, IsOk());
+    handles.push_back(*h);
+  }
+  for (int i = 0; i < kPoints; ++i) {
+    for (int j = 0; j < kSeries; ++j) {
+      ASSERT_THAT(handles[j].Track(i, i * 0.5 + j), IsOk());
+    }
+  }
+  ASSERT_THAT((*run)->Commit(), IsOk());
+  const std::string id = (*run)->id();
+  auto report = repo->CompactRun(id);
+  ASSERT_THAT(report, IsOk());
+  EXPECT_EQ(report->points, int64_t{kSeries} * kPoints);
+
+  const std::string dir = storage::JoinPath(kRoot, "runs/" + id);
+  auto manifest = storage::ReadCommitManifest(mem, dir);
+  ASSERT_THAT(manifest, IsOk());
+  auto reader =
+      CompactedRunReader::Open(&mem, dir, id, manifest->segments.front());
+  ASSERT_THAT(reader, IsOk());
+  ASSERT_EQ((*reader)->footer().series.size(), size_t{kSeries});
+  for (const CompactedSeries& s : (*reader)->footer().series) {
+    EXPECT_GE(s.blocks.size(), 2u) << s.key.ToString();
+    EXPECT_EQ(s.count(), kPoints);
+  }
+  auto view = repo->OpenRun(id);
+  ASSERT_THAT(view, IsOk());
+  for (int j : {0, 137, kSeries - 1}) {
+    auto c = (*view)->ReadScalars(SeriesKey{absl::StrCat("s", j), {}});
+    ASSERT_THAT(c, IsOk());
+    ASSERT_EQ(c->size(), size_t{kPoints});
+    for (int i = 0; i < kPoints; ++i) {
+      ASSERT_EQ(c->steps[i], i);
+      ASSERT_EQ(c->values[i], i * 0.5 + j);
+    }
+  }
+  auto verify = repo->VerifyRun(id);
+  ASSERT_THAT(verify, IsOk());
+  EXPECT_TRUE(verify->problems.empty());
 }
 
 TEST_F(CompactionTest, SecondCompactionHasNothingToDo) {
