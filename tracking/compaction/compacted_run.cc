@@ -37,6 +37,9 @@ constexpr uint8_t kViewChunk = 0x14;
 // Version 2 added view chunks; version 1 footers still read.
 constexpr uint8_t kFooterVersion = 2;
 constexpr uint8_t kViewVersion = 1;
+// A scalar block's extremes byte in a version 2 footer: 0 every value is
+// NaN, 1 the min and max points follow, 2 they are not stored.
+constexpr uint8_t kExtremesNotStored = 2;
 // Payload encodings of the footer and of non-scalar blocks.
 constexpr uint8_t kPlain = 0;
 constexpr uint8_t kZstd = 1;
@@ -221,7 +224,13 @@ std::string EncodeCompactedFooter(const CompactedFooter& footer) {
       PutSignedVarint(&raw, b.min_step);
       PutSignedVarint(&raw, b.max_step);
       if (s.kind != SeriesKind::kScalar) continue;
-      PutDouble(&raw, b.last);
+      // A series of one block never has its extremes taken from the footer
+      // (no downsampling bucket holds the first point's block whole), so
+      // they are not stored: most real series are that short.
+      if (s.blocks.size() == 1 || !b.extremes_stored) {
+        raw.push_back(kExtremesNotStored);
+        continue;
+      }
       raw.push_back(b.has_extremes ? 1 : 0);
       if (!b.has_extremes) continue;
       PutVarint64(&raw, b.min_index);
@@ -311,12 +320,16 @@ absl::StatusOr<CompactedFooter> DecodeCompactedFooter(absl::string_view bytes,
       b.handle = {offset, static_cast<uint32_t>(length)};
       b.count = static_cast<uint32_t>(count);
       if (s.kind == SeriesKind::kScalar) {
-        if (!GetDouble(&in, &b.last) || in.empty()) {
+        double last;  // version 1 only; never read
+        if ((version == 1 && !GetDouble(&in, &last)) || in.empty()) {
           return Damaged(ws, absl::StrCat("bad block summary ", j));
         }
         const uint8_t has = static_cast<uint8_t>(in[0]);
         in.remove_prefix(1);
-        if (has > 1) return Damaged(ws, absl::StrCat("bad block summary ", j));
+        if (has > 1 && !(version >= 2 && has == kExtremesNotStored)) {
+          return Damaged(ws, absl::StrCat("bad block summary ", j));
+        }
+        b.extremes_stored = has != kExtremesNotStored;
         b.has_extremes = has == 1;
         if (b.has_extremes) {
           uint64_t min_i, max_i;
@@ -492,7 +505,6 @@ absl::Status CompactedRunWriter::AddScalarBlock(size_t series,
   RUNLOG_ASSIGN_OR_RETURN(b.handle, file_->AddBlock(kScalarBlock, payload_));
   b.count = static_cast<uint32_t>(n);
   StepExtent(c.steps, begin, end, &b);
-  b.last = c.values[end - 1];
   size_t min_i, max_i;
   if (FirstExtremes(c.values.data() + begin, n, &min_i, &max_i)) {
     b.has_extremes = true;
@@ -1075,7 +1087,8 @@ absl::StatusOr<ScalarColumns> CompactedRunReader::ReadScalarsDownsampled(
       if (p->block != nullptr && !(whole && cached != p)) {
         RUNLOG_ASSIGN_OR_RETURN(v, view_for_segment(*p, from, to));
       }
-      if (whole && p->block != nullptr && cached != p) {
+      if (whole && p->block != nullptr && cached != p &&
+          p->block->extremes_stored) {
         const BlockSummary& b = *p->block;
         if (b.has_extremes) {
           consider(b.min_point, p->begin + b.min_index, b.max_point,

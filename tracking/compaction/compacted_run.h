@@ -53,13 +53,15 @@ struct BlockSummary {
   uint32_t count = 0;
   int64_t min_step = 0;  // steps need not ascend: the range a block covers
   int64_t max_step = 0;
-  // Scalar blocks only. has_extremes is false when every value is NaN.
+  // Scalar blocks only. extremes_stored is false when the footer leaves
+  // them out (version 2, a series of one block): a reader decodes the block
+  // to learn them. Otherwise has_extremes is false when every value is NaN.
+  bool extremes_stored = true;
   bool has_extremes = false;
   uint32_t min_index = 0;  // first point holding the minimum
   uint32_t max_index = 0;  // first point holding the maximum
   PointRecord min_point;
   PointRecord max_point;
-  double last = 0;
 };
 
 struct CompactedSeries {

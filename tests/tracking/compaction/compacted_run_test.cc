@@ -134,7 +134,7 @@ TEST_P(GoldenTest, Verifies) {
 INSTANTIATE_TEST_SUITE_P(
     Versions, GoldenTest,
     ::testing::Values(Golden{"compacted_v1", "0mx7dj1zjlu7zkr8a", false},
-                      Golden{"compacted_v2", "0mx7dqsah4degw2vx", true}),
+                      Golden{"compacted_v2", "0mx7epjzsl3yxw32j", true}),
     [](const auto& info) { return std::string(info.param.dir); });
 
 // ---- views against plain downsampling ---------------------------------------
@@ -250,9 +250,18 @@ TEST_F(ViewTest, EqualsPlainDownsamplingInAStepRange) {
   }
 }
 
-TEST_F(ViewTest, OneBlockSeriesHasNoView) {
-  Write(MakeSeries(kCompactedBlockPoints, 3));
+TEST_F(ViewTest, OneBlockSeriesHasNoViewAndNoStoredExtremes) {
+  const ScalarColumns c = MakeSeries(kCompactedBlockPoints, 3);
+  Write(c);
   EXPECT_FALSE(series_->has_view);
+  ASSERT_EQ(series_->blocks.size(), 1u);
+  EXPECT_FALSE(series_->blocks[0].extremes_stored);
+  for (size_t max_points : {2, 3, 4, 9, 100}) {
+    auto want = Downsample(c, max_points);
+    auto got = reader_->ReadScalarsDownsampled(*series_, max_points, {});
+    ASSERT_THAT(got.status(), IsOk());
+    EXPECT_EQ(got->steps, want->steps) << max_points;
+  }
   const CompactedSeries* note = reader_->Find(SeriesKey{"note", {}});
   ASSERT_NE(note, nullptr);
   EXPECT_FALSE(note->has_view);
