@@ -312,16 +312,11 @@ absl::Status RunStore::FinishDeletion(absl::string_view id) {
 
 absl::StatusOr<RemovalOutcome> RunStore::RemoveIfAbandoned(absl::string_view id,
                                                            absl::Time now) {
-  RUNLOG_RETURN_IF_ERROR(ValidateRunId(id));
-  const std::string check_name = absl::StrCat(id, format::kRecheckSuffix);
-  absl::Status moved = fs_->Rename(
-      RunDir(id), JoinPath(root_, format::kTrashDirName, check_name));
-  if (absl::IsNotFound(moved)) {
-    return absl::NotFoundError(
-        absl::StrCat("run ", id, " not found in ", root_));
-  }
-  RUNLOG_RETURN_IF_ERROR(moved);
-  return RecheckTrashEntry(check_name, now);
+  // One removal is a batch of one: the same move, judgement and syncs.
+  const std::string ids[] = {std::string(id)};
+  RUNLOG_ASSIGN_OR_RETURN(std::vector<absl::StatusOr<RemovalOutcome>> outcomes,
+                          RemoveIfAbandoned(ids, now));
+  return std::move(outcomes.front());
 }
 
 absl::StatusOr<RemovalOutcome> RunStore::RecheckTrashEntry(

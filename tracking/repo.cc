@@ -572,6 +572,19 @@ absl::Status NoteChange(storage::FileSystem& fs, const std::string& dir,
   return s;
 }
 
+// Runs `attempt(&manifest_changed)` again while it fails because COMMIT
+// changed under it, at most four times: each retry follows a COMMIT
+// replaced by a compaction, and runs are compacted once, so a second change
+// during one read is already unusual.
+template <typename Attempt>
+absl::Status RetryWhileManifestChanges(Attempt attempt) {
+  for (int i = 0;; ++i) {
+    bool manifest_changed = false;
+    absl::Status st = attempt(&manifest_changed);
+    if (st.ok() || !manifest_changed || i == 3) return st;
+  }
+}
+
 }  // namespace
 
 template <typename Columns>
@@ -637,14 +650,10 @@ absl::Status RunView::ReadRetrying(const SeriesKey& key, SeriesKind kind,
                                    StepRange range, size_t max_points,
                                    KindCheck kind_check, Columns* out,
                                    ColumnSet columns) {
-  // Each retry follows a COMMIT replaced by a compaction; runs are compacted
-  // once, so a second change during one read is already unusual.
-  for (int attempt = 0;; ++attempt) {
-    bool manifest_changed = false;
-    absl::Status st = ReadOnce(key, kind, range, max_points, kind_check, out,
-                               columns, &manifest_changed);
-    if (st.ok() || !manifest_changed || attempt == 3) return st;
-  }
+  return RetryWhileManifestChanges([&](bool* manifest_changed) {
+    return ReadOnce(key, kind, range, max_points, kind_check, out, columns,
+                    manifest_changed);
+  });
 }
 
 template <typename Columns>
@@ -708,11 +717,9 @@ absl::Status RunView::ReadAll(const SeriesSink& sink) {
   // As ReadRetrying; `delivered` carries over, so a retry resumes where the
   // sink left off and no series is handed over twice.
   size_t delivered = 0;
-  for (int attempt = 0;; ++attempt) {
-    bool manifest_changed = false;
-    absl::Status st = ReadAllOnce(sink, &delivered, &manifest_changed);
-    if (st.ok() || !manifest_changed || attempt == 3) return st;
-  }
+  return RetryWhileManifestChanges([&](bool* manifest_changed) {
+    return ReadAllOnce(sink, &delivered, manifest_changed);
+  });
 }
 
 absl::Status RunView::ReadAllOnce(const SeriesSink& sink, size_t* delivered,
