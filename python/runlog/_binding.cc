@@ -483,6 +483,15 @@ class PyRun {
     }
   }
 
+  // The common call, already checked by TrackFast below: one value, no
+  // epoch, no context. The error is returned, not thrown (TrackFast then
+  // hands the call to Track, which reports it).
+  absl::Status TrackChecked(absl::string_view name, double value,
+                            std::optional<int64_t> step) {
+    std::lock_guard<std::mutex> lock(WriterMutex());
+    return run_->Track(name, value, step, EmptyContext(), std::nullopt);
+  }
+
   void TrackMany(const std::string& name, const py::object& steps_obj,
                  const py::object& values_obj, const py::object& context) {
     auto steps =
@@ -862,6 +871,110 @@ PyObject* NewException(py::module_& m, const char* name, PyObject* bases,
   return type;
 }
 
+// ---- Run.track's fast path -------------------------------------------------
+
+// Run._track, the pybind11-bound Track: every call the fast path does not
+// take goes there, so its checks and messages stay in one place.
+PyObject* g_track_checked = nullptr;
+
+// Run.track as a C method (METH_FASTCALL | METH_KEYWORDS): pybind11's
+// argument machinery costs more than the tracking itself, so the common
+// call — track(value, name=..., step=...) with an exact float or int value,
+// a str name, an int or no step, no epoch and no context — is taken here;
+// any other call, and any call that fails, goes to Run._track unchanged.
+PyObject* TrackFast(PyObject* self, PyObject* const* args, Py_ssize_t nargs,
+                    PyObject* kwnames) {
+  PyObject* slot[5] = {nullptr, nullptr, nullptr, nullptr, nullptr};
+  static const char* const kNames[5] = {"value", "name", "step", "epoch",
+                                        "context"};
+  const Py_ssize_t nkw = kwnames == nullptr ? 0 : PyTuple_GET_SIZE(kwnames);
+  // Arity is checked here, with Python's own wording (pybind11 would list
+  // its overloads instead).
+  if (nargs > 5) {
+    PyErr_Format(PyExc_TypeError,
+                 "Run.track: takes at most 5 arguments (value, name, step, "
+                 "epoch, context), %zd given",
+                 nargs);
+    return nullptr;
+  }
+  for (Py_ssize_t i = 0; i < nargs; ++i) slot[i] = args[i];
+  for (Py_ssize_t k = 0; k < nkw; ++k) {
+    PyObject* key = PyTuple_GET_ITEM(kwnames, k);
+    int at = -1;
+    for (int j = 0; j < 5 && at < 0; ++j) {
+      if (PyUnicode_CompareWithASCIIString(key, kNames[j]) == 0) at = j;
+    }
+    if (at < 0) {
+      PyErr_Format(PyExc_TypeError,
+                   "Run.track: unexpected keyword argument '%U' (it takes "
+                   "value, name, step, epoch, context)",
+                   key);
+      return nullptr;
+    }
+    if (slot[at] != nullptr) {
+      PyErr_Format(PyExc_TypeError,
+                   "Run.track: got multiple values for argument '%s'",
+                   kNames[at]);
+      return nullptr;
+    }
+    slot[at] = args[nargs + k];
+  }
+  if (slot[0] == nullptr) {
+    PyErr_SetString(PyExc_TypeError, "Run.track: missing the value to track");
+    return nullptr;
+  }
+  bool fast = true;
+  auto absent = [](PyObject* o) { return o == nullptr || o == Py_None; };
+  fast = fast && slot[0] != nullptr && slot[1] != nullptr &&
+         PyUnicode_CheckExact(slot[1]) && absent(slot[3]) && absent(slot[4]) &&
+         (absent(slot[2]) || PyLong_CheckExact(slot[2])) &&
+         (PyFloat_CheckExact(slot[0]) || PyLong_CheckExact(slot[0]));
+  if (fast) {
+    const double value = PyFloat_CheckExact(slot[0])
+                             ? PyFloat_AS_DOUBLE(slot[0])
+                             : PyLong_AsDouble(slot[0]);
+    fast = !(value == -1.0 && PyErr_Occurred());
+    std::optional<int64_t> step;
+    if (fast && !absent(slot[2])) {
+      int overflow = 0;
+      const long long v = PyLong_AsLongLongAndOverflow(slot[2], &overflow);
+      fast = overflow == 0 && !(v == -1 && PyErr_Occurred());
+      step = static_cast<int64_t>(v);
+    }
+    Py_ssize_t length = 0;
+    const char* name =
+        fast ? PyUnicode_AsUTF8AndSize(slot[1], &length) : nullptr;
+    PyErr_Clear();  // whatever failed is reported again by Run._track
+    PyRun* run = nullptr;
+    if (name != nullptr) {
+      try {
+        run = py::handle(self).cast<PyRun*>();
+      } catch (const py::cast_error&) {
+        run = nullptr;
+      }
+    }
+    if (run != nullptr &&
+        run->TrackChecked(absl::string_view(name, static_cast<size_t>(length)),
+                          value, step)
+            .ok()) {
+      Py_RETURN_NONE;
+    }
+  }
+  // Run._track(self, *args, **kwargs), the arguments as they came.
+  std::vector<PyObject*> with_self(static_cast<size_t>(nargs + nkw) + 1);
+  with_self[0] = self;
+  for (Py_ssize_t i = 0; i < nargs + nkw; ++i) with_self[i + 1] = args[i];
+  return PyObject_Vectorcall(g_track_checked, with_self.data(),
+                             static_cast<size_t>(nargs) + 1, kwnames);
+}
+
+PyMethodDef kTrackDef = {
+    "track",
+    reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)(void)>(TrackFast)),
+    METH_FASTCALL | METH_KEYWORDS,
+    "track(value, name=None, step=None, epoch=None, context=None)\n\n"
+    "Tracks one scalar point, or with a dict value one point per key."};
+
 }  // namespace
 }  // namespace runlog
 
@@ -898,7 +1011,7 @@ PYBIND11_MODULE(_runlog, m) {
   py::class_<PyRun>(m, "Run")
       .def_property_readonly("id", &PyRun::id)
       .def_property_readonly("is_open", &PyRun::is_open)
-      .def("track", &PyRun::Track, py::arg("value"),
+      .def("_track", &PyRun::Track, py::arg("value"),
            py::arg("name") = py::none(), py::arg("step") = py::none(),
            py::arg("epoch") = py::none(), py::arg("context") = py::none())
       .def("track_many", &PyRun::TrackMany, py::arg("name"), py::arg("steps"),
@@ -926,6 +1039,21 @@ PYBIND11_MODULE(_runlog, m) {
       .def("__enter__", [](py::object self) { return self; })
       .def("__exit__", &PyRun::Exit)
       .def("_end_for_exception", &PyRun::EndForException);
+  {
+    // Run.track is TrackFast, a method descriptor of the class; the
+    // pybind11-bound Track stays as Run._track for every other call.
+    py::object run_type = m.attr("Run");
+    g_track_checked = PyObject_GetAttrString(run_type.ptr(), "_track");
+    if (g_track_checked == nullptr) throw py::error_already_set();
+    PyObject* track = PyDescr_NewMethod(
+        reinterpret_cast<PyTypeObject*>(run_type.ptr()), &kTrackDef);
+    if (track == nullptr ||
+        PyObject_SetAttrString(run_type.ptr(), "track", track) != 0) {
+      Py_XDECREF(track);
+      throw py::error_already_set();
+    }
+    Py_DECREF(track);
+  }
 
   py::class_<PyRunView>(m, "RunView")
       .def_property_readonly("record", &PyRunView::Record)

@@ -106,3 +106,64 @@ def test_non_number_is_type_error_naming_the_value(repo, bad):
         run.track(bad, name="loss")
     with pytest.raises(TypeError, match="for 'acc'"):
         run.track({"acc": bad})
+
+
+# run.track is a C method with a fast path for the common call (an exact
+# float or int value, a str name, an int or no step); everything else goes
+# through the checked path. Both must store and refuse the same things.
+def test_track_fast_and_checked_paths_store_the_same(repo):
+    with repo.create_run(experiment="e") as run:
+        run.track(0.5, name="a", step=0)           # fast, keywords
+        run.track(1.5, "a", 1)                     # fast, positional
+        run.track(2, name="a")                     # fast, int value, no step
+        run.track(np.float64(3.5), name="a")       # checked: numpy value
+        run.track(4.5, name="a", step=None, epoch=None, context=None)
+        run.track(5.5, name="a", step=np.int64(10))  # checked: numpy step
+        run.track(value=6.5, name="a")             # fast, value by keyword
+    s = repo.open_run(run.id).series("a")
+    assert s.steps.tolist() == [0, 1, 2, 3, 4, 10, 11]
+    assert s.values.tolist() == [0.5, 1.5, 2.0, 3.5, 4.5, 5.5, 6.5]
+
+
+@pytest.mark.parametrize("call, error", [
+    (lambda run: run.track(True, name="a"), TypeError),       # bool value
+    (lambda run: run.track(1.0, name="a", step=2**70), Exception),
+    (lambda run: run.track(1.0, name="a", stepp=3), TypeError),
+    (lambda run: run.track(1.0, name="a", step=1, value=2.0), TypeError),
+    (lambda run: run.track(1.0), TypeError),                  # no name
+    (lambda run: run.track(), TypeError),
+    (lambda run: run.track(1.0, "a", 1, None, None, 7), TypeError),
+])
+def test_track_refusals_are_the_checked_paths(repo, call, error):
+    run = repo.create_run(experiment="e")
+    with pytest.raises(error):
+        call(run)
+    run.commit()
+    assert repo.open_run(run.id).record.series == []
+
+
+@pytest.mark.parametrize("call, words", [
+    (lambda run: run.track(), ("Run.track", "missing the value")),
+    (lambda run: run.track(1.0, name="a", stepp=3),
+     ("Run.track", "unexpected keyword argument 'stepp'")),
+    (lambda run: run.track(1.0, name="a", value=2.0),
+     ("Run.track", "multiple values for argument 'value'")),
+    (lambda run: run.track(1.0, "a", 1, None, None, 7),
+     ("Run.track", "at most 5 arguments", "6 given")),
+])
+def test_track_arity_errors_are_clear(repo, call, words):
+    run = repo.create_run(experiment="e")
+    with pytest.raises(TypeError) as e:
+        call(run)
+    text = str(e.value)
+    assert "incompatible function arguments" not in text
+    for w in words:
+        assert w in text, text
+
+
+def test_track_on_a_committed_run_raises_from_the_fast_path(repo):
+    run = repo.create_run(experiment="e")
+    run.track(1.0, name="a", step=0)
+    run.commit()
+    with pytest.raises(runlog.FailedPreconditionError):
+        run.track(2.0, name="a", step=1)
