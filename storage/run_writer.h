@@ -35,7 +35,7 @@ inline constexpr int kFlushesPerCommit = 3;
 
 struct RunWriterOptions {
   SyncPolicy sync_policy = SyncPolicy::kOnCommit;
-  uint64_t segment_roll_size = 64u << 20;
+  uint64_t segment_roll_size = 16u << 20;
   size_t buffer_size = 256u << 10;
 };
 

@@ -35,7 +35,7 @@ namespace runlog::storage {
 struct SegmentWriterOptions {
   // Start a new segment before a chunk would take the current file past this
   // many bytes (a single larger chunk gets a segment of its own).
-  uint64_t roll_size = 64u << 20;
+  uint64_t roll_size = 16u << 20;
   // Bytes held in memory before AppendChunk() writes them to the OS.
   size_t buffer_size = 256u << 10;
   // fsync a segment when rolling away from it. Off only for the never-fsync

@@ -81,7 +81,9 @@ struct RunOptions {
   // time. Keep it far below the staleness period readers judge by (24 h by
   // default).
   absl::Duration heartbeat_interval = absl::Minutes(1);
-  uint64_t segment_roll_size = 64u << 20;
+  // Every reader of a log run holds one segment whole, so this also bounds
+  // what reading (and compacting) the run costs in memory.
+  uint64_t segment_roll_size = 16u << 20;
   // Sample CPU, memory, disk, network and (with NVML) GPU readings into
   // series under "__system__/" (tracking/system_metrics/proc_sampler.h)
   // when a call finds this interval elapsed, and once more at the end. No
