@@ -210,6 +210,15 @@ class RunReader:
         self._check_series(name, dict(context or {}))
         return Series(*self._view._series(name, context, steps, max_points))
 
+    def read_all(self):
+        """Every series of the run as a list of (SeriesSummary, Series)
+        pairs, in the order of series_summaries, read in one pass over the
+        run's files. Calling series() for each costs a pass over a run that
+        is not compacted per series; this reads it once (and holds every
+        series until the last is read)."""
+        return list(zip(self.record.series,
+                        (Series(*cols) for cols in self._view._read_all())))
+
     def _check_series(self, name, context):
         summaries = self.record.series
         if any(s.name == name and dict(s.context) == context

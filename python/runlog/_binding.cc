@@ -674,42 +674,81 @@ class PyRunView {
       if (s.key == key) kind = s.kind;
     }
     switch (kind) {
-      case SeriesKind::kScalar: {
-        ScalarColumns cols = ValueOrThrow(Unlocked([&] {
+      case SeriesKind::kScalar:
+        return ToPython(ValueOrThrow(Unlocked([&] {
           return max_points.has_value()
                      ? view_->ReadScalarsDownsampled(key, *max_points, range)
                      : view_->ReadScalars(key, range);
-        }));
-        return Columns(std::move(cols), ToArray(std::move(cols.values)));
-      }
-      case SeriesKind::kText: {
-        TextColumns cols = ValueOrThrow(
-            Unlocked([&] { return view_->ReadTexts(key, range); }));
-        py::list values;
-        for (const std::string& t : cols.values) values.append(py::str(t));
-        return Columns(std::move(cols), values);
-      }
-      case SeriesKind::kHistogram: {
-        HistogramColumns cols = ValueOrThrow(
-            Unlocked([&] { return view_->ReadHistograms(key, range); }));
-        py::list values;
-        for (Histogram& h : cols.values) {
-          values.append(py::make_tuple(ToArray(std::move(h.edges)),
-                                       ToArray(std::move(h.counts))));
-        }
-        return Columns(std::move(cols), values);
-      }
-      case SeriesKind::kBlob: {
-        BlobColumns cols = ValueOrThrow(
-            Unlocked([&] { return view_->ReadBlobs(key, range); }));
-        py::list values;
-        for (const Blob& b : cols.values) {
-          values.append(py::make_tuple(py::bytes(b.data), b.content_type));
-        }
-        return Columns(std::move(cols), values);
-      }
+        })));
+      case SeriesKind::kText:
+        return ToPython(ValueOrThrow(
+            Unlocked([&] { return view_->ReadTexts(key, range); })));
+      case SeriesKind::kHistogram:
+        return ToPython(ValueOrThrow(
+            Unlocked([&] { return view_->ReadHistograms(key, range); })));
+      case SeriesKind::kBlob:
+        return ToPython(ValueOrThrow(
+            Unlocked([&] { return view_->ReadBlobs(key, range); })));
     }
     return py::tuple();
+  }
+
+  // Every series of the run, in the order of its summaries, as ReadSeries
+  // gives each: one pass over the run's files (RunView::ReadAll), not one
+  // per series. All are held until the last is read.
+  py::list ReadAll() {
+    std::vector<std::pair<SeriesKind, SeriesPoints>> got;
+    ThrowIfError(Unlocked([&] {
+      return view_->ReadAll([&](const SeriesSummary& s, SeriesPoints&& points) {
+        got.emplace_back(s.kind, std::move(points));
+        return absl::OkStatus();
+      });
+    }));
+    py::list out;
+    for (auto& [kind, points] : got) {
+      switch (kind) {
+        case SeriesKind::kScalar:
+          out.append(ToPython(std::move(points.scalars)));
+          break;
+        case SeriesKind::kText:
+          out.append(ToPython(std::move(points.texts)));
+          break;
+        case SeriesKind::kHistogram:
+          out.append(ToPython(std::move(points.histograms)));
+          break;
+        case SeriesKind::kBlob:
+          out.append(ToPython(std::move(points.blobs)));
+          break;
+      }
+      points = SeriesPoints();  // freed as soon as it is converted
+    }
+    return out;
+  }
+
+ private:
+  static py::tuple ToPython(ScalarColumns cols) {
+    py::object values = ToArray(std::move(cols.values));
+    return Columns(std::move(cols), values);
+  }
+  static py::tuple ToPython(TextColumns cols) {
+    py::list values;
+    for (const std::string& t : cols.values) values.append(py::str(t));
+    return Columns(std::move(cols), values);
+  }
+  static py::tuple ToPython(HistogramColumns cols) {
+    py::list values;
+    for (Histogram& h : cols.values) {
+      values.append(py::make_tuple(ToArray(std::move(h.edges)),
+                                   ToArray(std::move(h.counts))));
+    }
+    return Columns(std::move(cols), values);
+  }
+  static py::tuple ToPython(BlobColumns cols) {
+    py::list values;
+    for (const Blob& b : cols.values) {
+      values.append(py::make_tuple(py::bytes(b.data), b.content_type));
+    }
+    return Columns(std::move(cols), values);
   }
 
  private:
@@ -1057,6 +1096,7 @@ PYBIND11_MODULE(_runlog, m) {
 
   py::class_<PyRunView>(m, "RunView")
       .def_property_readonly("record", &PyRunView::Record)
+      .def("_read_all", &PyRunView::ReadAll)
       .def("_series", &PyRunView::ReadSeries, py::arg("name"),
            py::arg("context") = py::none(), py::arg("steps") = py::none(),
            py::arg("max_points") = py::none());

@@ -167,3 +167,30 @@ def test_track_on_a_committed_run_raises_from_the_fast_path(repo):
     run.commit()
     with pytest.raises(runlog.FailedPreconditionError):
         run.track(2.0, name="a", step=1)
+
+
+@pytest.mark.parametrize("compact", [False, True])
+def test_read_all_gives_what_series_gives_in_one_pass(repo, compact):
+    with repo.create_run(experiment="e") as run:
+        for step in range(50):
+            run.track(step * 0.25, name="loss", step=step,
+                      context={"subset": "train"})
+            if step % 10 == 0:
+                run.track(1.0 / (step + 1), name="loss",
+                          context={"subset": "val"})
+        run.track_text("hello", name="note", step=3)
+        run.track_histogram([0.0, 1.0, 2.0], [4.0, 5.0], name="w", step=1)
+    if compact:
+        repo.compact_run(run.id)
+    reader = repo.open_run(run.id)
+    pairs = reader.read_all()
+    assert [s.name for s, _ in pairs] == [s.name for s in
+                                          reader.series_summaries]
+    for summary, got in pairs:
+        want = reader.series(summary.name, dict(summary.context) or None)
+        np.testing.assert_array_equal(got.steps, want.steps)
+        np.testing.assert_array_equal(got.times, want.times)
+        if summary.kind == "scalar":
+            np.testing.assert_array_equal(got.values, want.values)
+        elif summary.kind == "text":
+            assert list(got.values) == list(want.values) == ["hello"]
