@@ -310,31 +310,6 @@ size_t DeltaRunsBytes(absl::Span<const int64_t> x,
   }
   return bytes;
 }
-size_t VarintStreamBytes(absl::Span<const int64_t> x) {
-  size_t bytes = 1;
-  int64_t prev = 0;
-  for (int64_t v : x) {
-    bytes += ZigZagBytes(S(U(v) - U(prev)));
-    prev = v;
-  }
-  return bytes;
-}
-size_t DodVarintBytes(absl::Span<const int64_t> x) {
-  size_t bytes = 1 + ZigZagBytes(x[0]);
-  uint64_t delta = 0;
-  for (size_t i = 1; i < x.size(); ++i) {
-    const uint64_t next = U(x[i]) - U(x[i - 1]);
-    bytes += ZigZagBytes(S(next - delta));
-    delta = next;
-  }
-  return bytes;
-}
-// The FOR body (base, width, packed offsets) of x.
-size_t ForBodyBytes(absl::Span<const int64_t> x) {
-  const auto [lo, hi] = std::minmax_element(x.begin(), x.end());
-  const int w = BitWidth(U(*hi) - U(*lo));
-  return ZigZagBytes(*lo) + 1 + PackedBytes(x.size(), w);
-}
 
 enum class IntKind {
   kRuns,
@@ -381,12 +356,28 @@ void ChooseIntStreamImpl(absl::Span<const int64_t> x, bool allow_zstd,
                          size_t* size_only) {
   const size_t n = x.size();
   std::vector<int64_t> deltas(n - 1);
+  // One pass for what every candidate's size needs: runs of values and of
+  // deltas, the varint and delta-of-delta byte counts, and the ranges of
+  // values and deltas (FOR and delta-FOR widths).
   size_t value_runs = 1;
   size_t delta_runs = n > 1 ? 1 : 0;
+  size_t varint_bytes = 1 + ZigZagBytes(x[0]);
+  size_t dod_bytes = 1 + ZigZagBytes(x[0]);
+  int64_t lo = x[0], hi = x[0];
+  int64_t dlo = n > 1 ? S(U(x[1]) - U(x[0])) : 0, dhi = dlo;
+  uint64_t prev_delta = 0;
   for (size_t i = 1; i < n; ++i) {
-    deltas[i - 1] = S(U(x[i]) - U(x[i - 1]));
-    if (x[i] != x[i - 1]) ++value_runs;
-    if (i >= 2 && deltas[i - 1] != deltas[i - 2]) ++delta_runs;
+    const uint64_t d = U(x[i]) - U(x[i - 1]);
+    deltas[i - 1] = S(d);
+    value_runs += x[i] != x[i - 1];
+    delta_runs += i >= 2 && d != prev_delta;
+    varint_bytes += ZigZagBytes(S(d));
+    dod_bytes += ZigZagBytes(S(d - prev_delta));
+    prev_delta = d;
+    lo = std::min(lo, x[i]);
+    hi = std::max(hi, x[i]);
+    dlo = std::min(dlo, S(d));
+    dhi = std::max(dhi, S(d));
   }
   if (delta_runs <= 1) {  // n == 1, or an arithmetic progression
     if (size_only != nullptr) {
@@ -410,8 +401,8 @@ void ChooseIntStreamImpl(absl::Span<const int64_t> x, bool allow_zstd,
   if (delta_runs <= n / 2) {
     consider(IntKind::kDeltaRuns, DeltaRunsBytes(x, deltas, delta_runs));
   }
-  consider(IntKind::kVarint, VarintStreamBytes(x));
-  consider(IntKind::kDodVarint, DodVarintBytes(x));
+  consider(IntKind::kVarint, varint_bytes);
+  consider(IntKind::kDodVarint, dod_bytes);
   const Sized byte_aligned = best;
   std::vector<int64_t> run_values, run_lengths;
   if (allow_split && value_runs <= n / 2) {
@@ -421,8 +412,11 @@ void ChooseIntStreamImpl(absl::Span<const int64_t> x, bool allow_zstd,
                  ChosenIntStreamBytes(run_values, /*allow_split=*/false) +
                  ChosenIntStreamBytes(run_lengths, /*allow_split=*/false));
   }
-  consider(IntKind::kFor, 1 + ForBodyBytes(x));
-  consider(IntKind::kDeltaFor, 1 + ZigZagBytes(x[0]) + ForBodyBytes(deltas));
+  consider(IntKind::kFor,
+           1 + ZigZagBytes(lo) + 1 + PackedBytes(n, BitWidth(U(hi) - U(lo))));
+  consider(IntKind::kDeltaFor,
+           1 + ZigZagBytes(x[0]) + ZigZagBytes(dlo) + 1 +
+               PackedBytes(n - 1, BitWidth(U(dhi) - U(dlo))));
   if (size_only != nullptr) {
     *size_only = best.bytes;
     return;
