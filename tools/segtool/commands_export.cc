@@ -2,6 +2,8 @@
 // run at a time so memory stays bounded by the largest run.
 #include <charconv>
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 #include <functional>
 #include <string>
 #include <type_traits>
@@ -41,6 +43,29 @@ constexpr size_t kChunkBytes = 1 << 20;
 
 using Flush = std::function<absl::Status(std::string* bytes)>;
 
+// AppendJsonDouble that keeps the text of the last double it formatted:
+// epochs hold one value for thousands of points, and schedules (learning
+// rates) repeat values too, so most of them are not formatted again.
+class RepeatedDoubleFormatter {
+ public:
+  void Append(double v, std::string* out) {
+    uint64_t bits;
+    std::memcpy(&bits, &v, sizeof bits);
+    if (!have_ || bits != bits_) {
+      text_.clear();
+      AppendJsonDouble(v, &text_);
+      bits_ = bits;
+      have_ = true;
+    }
+    out->append(text_);
+  }
+
+ private:
+  bool have_ = false;
+  uint64_t bits_ = 0;
+  std::string text_;
+};
+
 template <typename T>
 absl::Status WritePoints(ExportFormat format, const std::string& run,
                          const SeriesSummary& series,
@@ -59,6 +84,7 @@ absl::Status WritePoints(ExportFormat format, const std::string& run,
           absl::StrCat(run, ",", CsvField(series.key.name), ",",
                        CsvField(context), ",", kind, ",");
       TimeMicrosFormatter times;
+      RepeatedDoubleFormatter epochs, values;
       for (size_t i = 0; i < cols.size(); ++i) {
         buf->append(prefix);
         char step[24];
@@ -68,11 +94,11 @@ absl::Status WritePoints(ExportFormat format, const std::string& run,
                 std::to_chars(step, step + sizeof step, cols.steps[i]).ptr -
                 step));
         buf->push_back(',');
-        if (!std::isnan(cols.epochs[i])) AppendJsonDouble(cols.epochs[i], buf);
+        if (!std::isnan(cols.epochs[i])) epochs.Append(cols.epochs[i], buf);
         buf->push_back(',');
         times.Append(cols.times_us[i], buf);
         buf->push_back(',');
-        AppendJsonDouble(cols.values[i], buf);
+        values.Append(cols.values[i], buf);
         buf->push_back('\n');
         if (buf->size() >= kChunkBytes) RUNLOG_RETURN_IF_ERROR(flush(buf));
       }
