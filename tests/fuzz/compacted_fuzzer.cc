@@ -59,7 +59,7 @@ bool ReadSeries(CompactedRunReader& reader, const CompactedSeries& s,
       CheckBadBytesStatus(all.status(), "ReadScalars");
       absl::StatusOr<ScalarColumns> part = reader.ReadScalars(s, range);
       CheckBadBytesStatus(part.status(), "ReadScalars range");
-      for (size_t max_points : {size_t{2}, size_t{5}, size_t{64}}) {
+      for (size_t max_points : {size_t{2}, size_t{5}, size_t{10}, size_t{64}}) {
         absl::StatusOr<ScalarColumns> down =
             reader.ReadScalarsDownsampled(s, max_points, range);
         CheckBadBytesStatus(down.status(), "ReadScalarsDownsampled");

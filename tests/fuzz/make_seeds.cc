@@ -10,8 +10,10 @@
 // The seeds are real files written by the library into an in-memory repo: a
 // committed run with every series kind (scalar, text, histogram, blob),
 // params, tags and several chunks; a failed run; the first run compacted and
-// a long run compacted into several blocks; each kept small (a few kB) so
-// the corpus stays far below 1 MB.
+// a long run compacted into several blocks (footer version 2, with a view
+// chunk; the corpus keeps the version 1 files full_run.col and long_run.col
+// written before); each kept small (a few kB) so the corpus stays far below
+// 1 MB.
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -196,7 +198,7 @@ absl::Status Main(const std::string& out_dir, const std::string& src_root) {
       if (absl::EndsWith(name, storage::format::kColumnFileSuffix)) {
         RUNLOG_RETURN_IF_ERROR(
             PutFile(out, fs, "compacted", storage::JoinPath(dir, name),
-                    id == full ? "full_run.col" : "long_run.col"));
+                    id == full ? "full_run_v2.col" : "long_run_v2.col"));
       }
     }
   }
