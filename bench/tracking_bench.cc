@@ -297,6 +297,54 @@ void BM_ListRuns(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * runs);
 }
 
+// The first listing after a program committed `runs` runs (20 params and 5
+// series each, as BM_ListRuns): by the Repo that committed them
+// (same_process:1, which remembers their manifests) or by another Repo
+// (same_process:0, which reads every COMMIT, as another process would). The
+// runs are written outside the timing, into a fresh repository each time.
+void BM_FirstListing(benchmark::State& state) {
+  const int runs = static_cast<int>(state.range(0));
+  const bool same_process = state.range(1) != 0;
+  size_t listed = 0;
+  for (auto _ : state) {
+    state.PauseTiming();
+    std::unique_ptr<Repo> repo = NewRepo();
+    for (int r = 0; r < runs; ++r) {
+      RunOptions o;
+      o.name = absl::StrCat("run", r);
+      o.sync_policy = storage::SyncPolicy::kNever;
+      Value::Map hparams;
+      for (int p = 0; p < 20; ++p) {
+        hparams[absl::StrFormat("p%02d", p)] = Value(r * 0.001 + p);
+      }
+      o.params = Value(Value::Map{{"hparams", Value(std::move(hparams))}});
+      std::unique_ptr<Run> run = Check(repo->CreateRun(o));
+      for (const char* name :
+           {"loss", "accuracy", "lr", "grad_norm", "val_loss"}) {
+        auto s = Check(run->Series(name));
+        for (int step = 0; step < 10; ++step) Check(s.Track(step, 1.0 / step));
+      }
+      Check(run->Commit());
+    }
+    std::unique_ptr<Repo> other;
+    if (!same_process) other = Check(Repo::Open(repo->path()));
+    state.ResumeTiming();
+    std::vector<RunRecord> records =
+        Check((same_process ? repo : other)->ListRuns());
+    listed = records.size();
+    benchmark::DoNotOptimize(records.data());
+  }
+  if (listed != static_cast<size_t>(runs)) {
+    state.SkipWithError("listing lost runs");
+  }
+}
+BENCHMARK(BM_FirstListing)
+    ->ArgNames({"runs", "same_process"})
+    ->Args({1000, 1})
+    ->Args({1000, 0})
+    ->Iterations(5)
+    ->Unit(benchmark::kMillisecond);
+
 // Args: points, sync policy (0 = default kOnCommit, 1 = kNever)[, context].
 BENCHMARK(BM_HandlePath)
     ->ArgNames({"n", "never"})

@@ -540,6 +540,27 @@ absl::StatusOr<std::vector<RunEntry>> RunStore::ListRuns(
   bool fresh = false;  // a readable committed run the catalog lacks
   for (const std::string& name : names) {
     if (!IsValidRunId(name)) continue;
+    if (detail == ListDetail::kSummary && cached.find(name) == cached.end()) {
+      std::optional<CommitManifest> here;
+      {
+        absl::MutexLock lock(&committed_mu_);
+        auto it = committed_here_.find(name);
+        if (it != committed_here_.end()) here = it->second;
+      }
+      // Committed by this process: what its COMMIT holds, without reading
+      // it, as long as runs/<id> is still the directory (one lstat) and not,
+      // say, a symlink put in its place, which DescribeDir refuses.
+      absl::StatusOr<FileInfo> dir =
+          here ? fs_->Stat(RunDir(name)) : absl::StatusOr<FileInfo>();
+      if (here && dir.ok() && dir->type == FileType::kDirectory) {
+        RunEntry& entry = runs.emplace_back();
+        entry.id = name;
+        entry.state = RunState::kCommitted;
+        entry.manifest = *std::move(here);
+        fresh = true;  // not in the catalog yet
+        continue;
+      }
+    }
     auto hit = cached.find(name);
     if (hit != cached.end()) {
       // Committed runs never change what the catalog holds, so the entry is
@@ -584,13 +605,23 @@ absl::StatusOr<std::vector<RunEntry>> RunStore::ListRuns(
   // catalog, so it neither grows without bound in a repository where runs
   // come and go nor is rewritten at every deletion.
   const bool stale = (catalog.size() - hits) * 4 > catalog.size();
-  if (detail == ListDetail::kSummary && (!catalog_read || fresh || stale)) {
-    RewriteCatalog(runs);
+  if (detail == ListDetail::kSummary && (!catalog_read || fresh || stale) &&
+      RewriteCatalog(runs)) {
+    // The catalog holds them now (it holds every committed run listed).
+    absl::MutexLock lock(&committed_mu_);
+    for (const RunEntry& entry : runs) committed_here_.erase(entry.id);
   }
   return runs;
 }
 
-void RunStore::RewriteCatalog(const std::vector<RunEntry>& runs) {
+void RunStore::NoteCommitted(CommitManifest manifest) {
+  manifest.segments.clear();
+  absl::MutexLock lock(&committed_mu_);
+  std::string id = manifest.run_id;
+  committed_here_.insert_or_assign(std::move(id), std::move(manifest));
+}
+
+bool RunStore::RewriteCatalog(const std::vector<RunEntry>& runs) {
   // Every committed run with a readable COMMIT, cached or just read; the
   // encoder leaves segment lists out.
   std::vector<CommitManifest> all;
@@ -601,8 +632,9 @@ void RunStore::RewriteCatalog(const std::vector<RunEntry>& runs) {
     }
   }
   // A cache: a failure to write it (a read-only repository) is ignored.
-  WriteRunCatalog(*fs_, root_, all, absl::StrFormat("%016x", OsRandom64()))
-      .IgnoreError();
+  return WriteRunCatalog(*fs_, root_, all,
+                         absl::StrFormat("%016x", OsRandom64()))
+      .ok();
 }
 
 }  // namespace runlog::storage

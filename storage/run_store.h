@@ -20,9 +20,12 @@
 #include <string>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
 #include "storage/clock.h"
@@ -186,6 +189,14 @@ class RunStore {
   // not an error.
   absl::Status PurgeTrashEntry(absl::string_view name);
 
+  // Remembers the manifest (without segments) of a run this process has
+  // just committed, so that the next kSummary listing takes it from memory
+  // instead of reading its COMMIT: the first listing after a program's runs
+  // would otherwise read every one. Forgotten once a catalog holding it has
+  // been written. Only what COMMIT holds and a committed run never changes
+  // is kept, and it is used only while runs/<id> exists, as catalog entries.
+  void NoteCommitted(CommitManifest manifest);
+
  private:
   RunStore(std::string root, RunStoreOptions options);
   // Describes the run `id` whose directory is `dir` (runs/<id>, or its
@@ -199,7 +210,8 @@ class RunStore {
   absl::StatusOr<RemovalOutcome> JudgeTrashEntry(absl::string_view name,
                                                  absl::Time now);
   // Replaces the catalog with the committed runs of `runs`; errors ignored.
-  void RewriteCatalog(const std::vector<RunEntry>& runs);
+  // Returns whether it was written.
+  bool RewriteCatalog(const std::vector<RunEntry>& runs);
 
   std::string root_;
   RunStoreOptions options_;
@@ -207,6 +219,9 @@ class RunStore {
   Clock* clock_;
   SystemProbe* probe_;
   bool shared_;  // fs_->IsShared(root_)
+  absl::Mutex committed_mu_;
+  absl::flat_hash_map<std::string, CommitManifest> committed_here_
+      ABSL_GUARDED_BY(committed_mu_);
 };
 
 }  // namespace runlog::storage

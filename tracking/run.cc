@@ -610,10 +610,21 @@ absl::Status Run::Finish(storage::format::RunStatus status,
   summary.params = params_;
   summary.series.reserve(series_.size());
   for (const auto& s : series_) summary.series.push_back(s->summary);
-  absl::Status s =
-      writer_->Commit(status, clock_->Now(), reason, EncodeRunSummary(summary));
+  // COMMIT keeps the end time in µs; the listing from memory below must say
+  // what a read of COMMIT would.
+  const absl::Time end =
+      absl::FromUnixMicros(absl::ToUnixMicros(clock_->Now()));
+  std::string encoded = EncodeRunSummary(summary);
+  absl::Status s = writer_->Commit(status, end, reason, encoded);
   if (!s.ok()) return Poison(std::move(s));
   state_ = State::kCommitted;
+  storage::CommitManifest committed;
+  committed.run_id = id_;
+  committed.status = status;
+  committed.end_time = end;
+  committed.reason = std::string(reason);
+  committed.summary = std::move(encoded);
+  store_->NoteCommitted(std::move(committed));
   return absl::OkStatus();
 }
 

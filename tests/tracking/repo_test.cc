@@ -242,6 +242,36 @@ TEST_F(RepoTest, CatalogListingSurvivesCompactionAndDeletion) {
   EXPECT_EQ((*measured)[0].bytes_on_disk, got->bytes_on_disk);
 }
 
+// The first listing after this process committed runs takes them from
+// memory, not from their COMMIT files (which it would otherwise read one by
+// one): a COMMIT damaged after the commit does not show, and the catalog the
+// listing writes holds them for other processes. A deleted run is gone at
+// once all the same.
+TEST_F(RepoTest, FirstListingAfterCommitsTakesThemFromMemory) {
+  const std::string a = Committed();
+  const std::string b = Committed();
+  DamageSummary(a);
+  auto runs = repo_->ListRuns();
+  ASSERT_THAT(runs, IsOk());
+  ASSERT_THAT(*runs, SizeIs(2));
+  EXPECT_EQ((*runs)[0].id, a);
+  EXPECT_THAT((*runs)[0].error, IsOk());
+  ASSERT_THAT((*runs)[0].summary.series, SizeIs(1));
+  EXPECT_EQ((*runs)[0].summary.series[0].count, 100);
+  EXPECT_EQ((*runs)[0].ended, clock_.Now() - absl::Seconds(1));
+
+  auto other = OpenAt("/repo");  // another process: reads the catalog
+  ASSERT_THAT(other, IsOk());
+  auto theirs = (*other)->ListRuns();
+  ASSERT_THAT(theirs, IsOk());
+  ASSERT_THAT(*theirs, SizeIs(2));
+  EXPECT_THAT((*theirs)[0].error, IsOk());
+  EXPECT_EQ((*theirs)[0].summary.series[0].count, 100);
+
+  ASSERT_THAT(repo_->DeleteRun(b), IsOk());
+  EXPECT_THAT(ListIds(), ElementsAre(a));
+}
+
 TEST_F(RepoTest, FilterByExperiment) {
   const std::string a1 = Committed({.experiment = "a"});
   Committed({.experiment = "b"});
@@ -423,7 +453,11 @@ TEST_F(RepoTest, DamagedCommitSummaryIsListedWithError) {
   const std::string damaged = Committed({.experiment = "lost"});
   const std::string after = Committed();
   DamageSummary(damaged);
-  auto runs = repo_->ListRuns();
+  // Listed by another process: this one lists the runs it committed from
+  // memory (FirstListingAfterCommitsTakesThemFromMemory).
+  auto lister = OpenAt("/repo");
+  ASSERT_THAT(lister, IsOk());
+  auto runs = (*lister)->ListRuns();
   ASSERT_THAT(runs, IsOk());
   ASSERT_THAT(*runs, SizeIs(3));
   EXPECT_THAT((*runs)[0].error, IsOk());
@@ -449,7 +483,9 @@ TEST_F(RepoTest, DamagedCommitSummaryIsListedWithError) {
 TEST_F(RepoTest, DamagedCommitFileIsListedWithError) {
   const std::string id = Committed();
   FlipBit(storage::JoinPath(Dir(id), "COMMIT"), 20);
-  auto runs = repo_->ListRuns();
+  auto lister = OpenAt("/repo");  // another process, as above
+  ASSERT_THAT(lister, IsOk());
+  auto runs = (*lister)->ListRuns();
   ASSERT_THAT(runs, IsOk());
   ASSERT_THAT(*runs, SizeIs(1));
   EXPECT_EQ((*runs)[0].id, id);
