@@ -291,18 +291,22 @@ void LogFailure(Repo& repo, Oracle& oracle, const std::string& id,
 }
 
 int Write(const Args& a) {
-  if (a.host.empty() || a.oracles.size() != 1) Usage("write needs --host and one --oracle");
+  if (a.host.empty() || a.oracles.size() != 1)
+    Usage("write needs --host and one --oracle");
   Oracle oracle(a.oracles[0]);
   std::unique_ptr<Repo> repo = OpenRepoOrDie(a.repo, false);
   int64_t committed = 0, failed = 0;
   for (int64_t index = a.first_run; index < a.first_run + a.runs; ++index) {
     if (!a.stop.empty() && Exists(a.stop)) break;
+    // A kill between CreateRun and the "started" line leaves a run no
+    // oracle names; this line tells the test the writer was creating one.
+    oracle.Log(absl::StrCat("creating - ", a.host, " ", index));
     auto run = repo->CreateRun(OptionsFor(a.host, index, a.sync_every_flush));
     if (!run.ok()) {
       // Nothing was acknowledged; the storage may be down. Back off a
       // little so an outage does not burn through every run index.
-      oracle.Log(absl::StrCat("error - ", a.host, " ", index, " CreateRun: ",
-                              OneLine(run.status())));
+      oracle.Log(absl::StrCat("error - ", a.host, " ", index,
+                              " CreateRun: ", OneLine(run.status())));
       ++failed;
       std::this_thread::sleep_for(std::chrono::milliseconds(200));
       continue;
@@ -341,7 +345,8 @@ bool WaitForResume(const std::string& fifo, int64_t timeout_s) {
   while (true) {
     const int64_t left = absl::ToInt64Milliseconds(deadline - absl::Now());
     if (left <= 0) break;
-    const int r = ::poll(&p, 1, static_cast<int>(std::min<int64_t>(left, 1000)));
+    const int r =
+        ::poll(&p, 1, static_cast<int>(std::min<int64_t>(left, 1000)));
     if (r > 0) {
       ok = true;
       break;
@@ -362,8 +367,8 @@ int Quiet(const Args& a) {
   const int64_t index = a.first_run;
   auto run = repo->CreateRun(OptionsFor(a.host, index, a.sync_every_flush));
   if (!run.ok()) {
-    oracle.Log(absl::StrCat("error - ", a.host, " ", index, " CreateRun: ",
-                            OneLine(run.status())));
+    oracle.Log(absl::StrCat("error - ", a.host, " ", index,
+                            " CreateRun: ", OneLine(run.status())));
     return 0;
   }
   const std::string id = (*run)->id();
@@ -405,10 +410,10 @@ int Quiet(const Args& a) {
 absl::Status CheckRunPoints(RunView& view, const std::string& host,
                             int64_t index, std::optional<int64_t> points,
                             std::optional<int64_t> series_count) {
-  if (series_count && static_cast<int64_t>(view.series().size()) != *series_count) {
-    return absl::InternalError(absl::StrCat("has ", view.series().size(),
-                                            " series, expected ",
-                                            *series_count));
+  if (series_count &&
+      static_cast<int64_t>(view.series().size()) != *series_count) {
+    return absl::InternalError(absl::StrCat(
+        "has ", view.series().size(), " series, expected ", *series_count));
   }
   for (const SeriesSummary& summary : view.series()) {
     int s = -1;
@@ -436,10 +441,10 @@ absl::Status CheckRunPoints(RunView& view, const std::string& host,
       const int64_t step = StepOf(s, i);
       if (cols->steps[i] != step ||
           cols->values[i] != ValueOf(host, index, s, step)) {
-        return absl::InternalError(absl::StrCat(
-            summary.key.ToString(), ": point ", i, " is (", cols->steps[i],
-            ", ", cols->values[i], "), expected (", step, ", ",
-            ValueOf(host, index, s, step), ")"));
+        return absl::InternalError(
+            absl::StrCat(summary.key.ToString(), ": point ", i, " is (",
+                         cols->steps[i], ", ", cols->values[i], "), expected (",
+                         step, ", ", ValueOf(host, index, s, step), ")"));
       }
     }
   }
@@ -506,24 +511,23 @@ int Read(const Args& a) {
       if (!origin) continue;  // params not written yet
       if (committed) seen_committed.insert(r.id);
       absl::StatusOr<std::unique_ptr<RunView>> view = repo->OpenRun(r.id);
-      absl::Status st = view.ok() ? CheckRunPoints(**view, origin->first,
-                                                   origin->second, std::nullopt,
-                                                   std::nullopt)
-                                  : view.status();
+      absl::Status st =
+          view.ok() ? CheckRunPoints(**view, origin->first, origin->second,
+                                     std::nullopt, std::nullopt)
+                    : view.status();
       if (st.ok()) {
         if (committed) ++whole;
         continue;
       }
-      const std::string what =
-          absl::StrCat("run ", r.id, " (host ", origin->first, " run ",
-                       origin->second, committed ? ", committed" : ", live",
-                       "): ", OneLine(st));
+      const std::string what = absl::StrCat(
+          "run ", r.id, " (host ", origin->first, " run ", origin->second,
+          committed ? ", committed" : ", live", "): ", OneLine(st));
       if (absl::IsInternal(st) && !LooksMissing(st) &&
           absl::StrContains(st.message(), "expected")) {
         violation(absl::StrCat("wrong data in ", what));
       } else if (committed && (LooksMissing(st) || absl::IsDataLoss(st))) {
-        violation(absl::StrCat("committed run read as missing or damaged: ",
-                               what));
+        violation(
+            absl::StrCat("committed run read as missing or damaged: ", what));
       } else {
         ++retryable;
         log << "retryable " << what << std::endl;
@@ -546,11 +550,11 @@ int Read(const Args& a) {
   log << "reader: " << rounds << " rounds, " << whole
       << " whole committed reads, " << retryable << " retryable errors, "
       << violations << " violations" << std::endl;
-  std::printf("reader: %lld rounds, %lld whole committed reads, %lld "
-              "retryable errors, %lld violations\n",
-              static_cast<long long>(rounds), static_cast<long long>(whole),
-              static_cast<long long>(retryable),
-              static_cast<long long>(violations));
+  std::printf(
+      "reader: %lld rounds, %lld whole committed reads, %lld "
+      "retryable errors, %lld violations\n",
+      static_cast<long long>(rounds), static_cast<long long>(whole),
+      static_cast<long long>(retryable), static_cast<long long>(violations));
   return violations == 0 ? 0 : 1;
 }
 
@@ -594,22 +598,22 @@ int Check(const Args& a) {
         violations.push_back(absl::StrCat(
             "LIVE RUN REMOVED: run ", f[1], " of host ", f[2], " (run ", f[3],
             ") disappeared while its writer was alive and writing: ",
-            line.substr(std::min(line.size(), f[0].size() + f[1].size() +
-                                                  f[2].size() + f[3].size() +
-                                                  4))));
+            line.substr(std::min(
+                line.size(),
+                f[0].size() + f[1].size() + f[2].size() + f[3].size() + 4))));
       }
     }
   }
   int64_t ok = 0, points = 0;
   for (const auto& [id, c] : committed) {
-    const std::string who = absl::StrCat("run ", id, " (host ", c.host,
-                                         ", run ", c.index, ")");
+    const std::string who =
+        absl::StrCat("run ", id, " (host ", c.host, ", run ", c.index, ")");
     absl::StatusOr<RunRecord> rec = repo->GetRun(id);
     if (!rec.ok()) {
-      violations.push_back(absl::StrCat(
-          "ACKNOWLEDGED COMMIT LOST: ", who,
-          " was committed (Commit() returned OK) and is now: ",
-          OneLine(rec.status())));
+      violations.push_back(
+          absl::StrCat("ACKNOWLEDGED COMMIT LOST: ", who,
+                       " was committed (Commit() returned OK) and is now: ",
+                       OneLine(rec.status())));
       continue;
     }
     if (rec->state != storage::RunState::kCommitted || !rec->error.ok()) {
@@ -626,9 +630,9 @@ int Check(const Args& a) {
       continue;
     }
     absl::StatusOr<std::unique_ptr<RunView>> view = repo->OpenRun(id);
-    absl::Status st = view.ok() ? CheckRunPoints(**view, c.host, c.index,
-                                                 c.points, c.series)
-                                : view.status();
+    absl::Status st =
+        view.ok() ? CheckRunPoints(**view, c.host, c.index, c.points, c.series)
+                  : view.status();
     if (!st.ok()) {
       violations.push_back(absl::StrCat("ACKNOWLEDGED COMMIT DAMAGED: ", who,
                                         ": ", OneLine(st)));
@@ -638,13 +642,13 @@ int Check(const Args& a) {
     points += c.points * c.series;
   }
   for (const std::string& v : violations) std::printf("FAIL: %s\n", v.c_str());
-  std::printf("check: %zu oracles, %lld runs started, %zu acknowledged commits, "
-              "%lld whole and right (%lld points), %lld writer errors, "
-              "%zu violations\n",
-              a.oracles.size(), static_cast<long long>(started),
-              committed.size(), static_cast<long long>(ok),
-              static_cast<long long>(points), static_cast<long long>(errors),
-              violations.size());
+  std::printf(
+      "check: %zu oracles, %lld runs started, %zu acknowledged commits, "
+      "%lld whole and right (%lld points), %lld writer errors, "
+      "%zu violations\n",
+      a.oracles.size(), static_cast<long long>(started), committed.size(),
+      static_cast<long long>(ok), static_cast<long long>(points),
+      static_cast<long long>(errors), violations.size());
   return violations.empty() ? 0 : 1;
 }
 
