@@ -188,6 +188,13 @@ bool FirstExtremes(const double* v, size_t n, size_t* min_i, size_t* max_i) {
   return true;
 }
 
+void ResizeColumns(ScalarColumns* c, size_t n) {
+  c->steps.resize(n);
+  c->values.resize(n);
+  c->epochs.resize(n);
+  c->times_us.resize(n);
+}
+
 void AppendPoint(const ScalarColumns& c, size_t i, ScalarColumns* out) {
   out->steps.push_back(c.steps[i]);
   out->values.push_back(c.values[i]);
@@ -688,8 +695,10 @@ const CompactedSeries* CompactedRunReader::Find(const SeriesKey& key) const {
                                     : &index_->footer.series[it->second];
 }
 
-absl::Status CompactedRunReader::DecodeScalarBlockAt(const BlockSummary& b,
-                                                     ScalarColumns* out) {
+absl::Status CompactedRunReader::DecodeScalarBlockInPlace(const BlockSummary& b,
+                                                          size_t at,
+                                                          ColumnSet columns,
+                                                          ScalarColumns* out) {
   uint8_t type;
   RUNLOG_ASSIGN_OR_RETURN(absl::string_view payload,
                           file_->ReadBlock(b.handle, &type, &scratch_));
@@ -699,13 +708,22 @@ absl::Status CompactedRunReader::DecodeScalarBlockAt(const BlockSummary& b,
     return Damaged(where, absl::StrCat("block type ", type,
                                        " where a scalar block should be"));
   }
-  const size_t before = out->size();
-  RUNLOG_RETURN_IF_ERROR(DecodeScalarBlock(payload, where, out));
-  if (out->size() - before != b.count) {
-    return Damaged(where, absl::StrCat("holds ", out->size() - before,
-                                       " points, the footer says ", b.count));
+  RUNLOG_ASSIGN_OR_RETURN(
+      size_t n, runlog::DecodeScalarBlockAt(payload, where, at, columns, out));
+  if (n != b.count) {
+    return Damaged(
+        where, absl::StrCat("holds ", n, " points, the footer says ", b.count));
   }
   return absl::OkStatus();
+}
+
+absl::Status CompactedRunReader::DecodeScalarBlockAt(const BlockSummary& b,
+                                                     ScalarColumns* out) {
+  const size_t before = out->size();
+  ResizeColumns(out, before + b.count);
+  absl::Status st = DecodeScalarBlockInPlace(b, before, ColumnSet::kAll, out);
+  if (!st.ok()) ResizeColumns(out, before);
+  return st;
 }
 
 template <typename T>
@@ -840,39 +858,17 @@ absl::Status CompactedRunReader::ReadScalarsInto(const CompactedSeries& s,
   size_t at = 0;
   for (const BlockSummary& b : s.blocks) {
     if (!Overlaps(b, range)) continue;
-    uint8_t type;
-    RUNLOG_ASSIGN_OR_RETURN(absl::string_view payload,
-                            file_->ReadBlock(b.handle, &type, &scratch_));
-    const std::string where =
-        absl::StrCat(file_->path(), ": block at offset ", b.handle.offset);
-    if (type != kScalarBlock) {
-      return Damaged(where, absl::StrCat("block type ", type,
-                                         " where a scalar block should be"));
-    }
     if (Inside(b, range)) {
-      RUNLOG_ASSIGN_OR_RETURN(size_t n, runlog::DecodeScalarBlockAt(
-                                            payload, where, at, columns, out));
-      if (n != b.count) {
-        return Damaged(
-            where,
-            absl::StrCat("holds ", n, " points, the footer says ", b.count));
-      }
-      at += n;
+      RUNLOG_RETURN_IF_ERROR(DecodeScalarBlockInPlace(b, at, columns, out));
+      at += b.count;
       continue;
     }
     // The range cuts this block: all its columns (steps decide) into
     // reused scratch, then the points inside the range.
-    partial_.steps.resize(b.count);
-    partial_.values.resize(b.count);
-    partial_.epochs.resize(b.count);
-    partial_.times_us.resize(b.count);
-    RUNLOG_ASSIGN_OR_RETURN(
-        size_t n, runlog::DecodeScalarBlockAt(payload, where, 0,
-                                              ColumnSet::kAll, &partial_));
-    if (n != b.count) {
-      return Damaged(where, absl::StrCat("holds ", n,
-                                         " points, the footer says ", b.count));
-    }
+    ResizeColumns(&partial_, b.count);
+    RUNLOG_RETURN_IF_ERROR(
+        DecodeScalarBlockInPlace(b, 0, ColumnSet::kAll, &partial_));
+    const size_t n = b.count;
     for (size_t i = 0; i < n; ++i) {
       if (!range.Contains(partial_.steps[i])) continue;
       if (Has(columns, ColumnSet::kSteps)) out->steps[at] = partial_.steps[i];
@@ -988,28 +984,9 @@ absl::StatusOr<ScalarColumns> CompactedRunReader::ReadScalarsDownsampled(
     if (p.block == nullptr) return &p.points;
     if (cached != &p) {
       cached = nullptr;
-      cache.steps.resize(p.size);
-      cache.values.resize(p.size);
-      cache.epochs.resize(p.size);
-      cache.times_us.resize(p.size);
-      uint8_t type;
-      RUNLOG_ASSIGN_OR_RETURN(
-          absl::string_view payload,
-          file_->ReadBlock(p.block->handle, &type, &scratch_));
-      const std::string where = absl::StrCat(
-          file_->path(), ": block at offset ", p.block->handle.offset);
-      if (type != kScalarBlock) {
-        return Damaged(where, absl::StrCat("block type ", type,
-                                           " where a scalar block should be"));
-      }
-      RUNLOG_ASSIGN_OR_RETURN(
-          size_t got, runlog::DecodeScalarBlockAt(payload, where, 0,
-                                                  ColumnSet::kAll, &cache));
-      if (got != p.size) {
-        return Damaged(
-            where,
-            absl::StrCat("holds ", got, " points, the footer says ", p.size));
-      }
+      ResizeColumns(&cache, p.size);
+      RUNLOG_RETURN_IF_ERROR(
+          DecodeScalarBlockInPlace(*p.block, 0, ColumnSet::kAll, &cache));
       cached = &p;
     }
     return &cache;

@@ -228,6 +228,13 @@ class CompactedRunReader {
  private:
   CompactedRunReader(std::unique_ptr<storage::ColumnFileReader> file,
                      std::shared_ptr<const CompactedIndex> index);
+  // Decodes scalar block `b` into out's columns in `columns` at [at, at +
+  // b.count) (sized by the caller): the one reader of scalar blocks, which
+  // checks the chunk type and the footer's count. DataLoss naming the file
+  // and block offset.
+  absl::Status DecodeScalarBlockInPlace(const BlockSummary& b, size_t at,
+                                        ColumnSet columns, ScalarColumns* out);
+  // Appends block `b`'s points to `out` (restored to its size on error).
   absl::Status DecodeScalarBlockAt(const BlockSummary& b, ScalarColumns* out);
   template <typename T>
   absl::Status DecodeGenericBlockAt(const BlockSummary& b, SeriesKind kind,

@@ -165,6 +165,11 @@ class StreamingCompactor {
     RunLogDecoder::SeriesPoints& p = decoder_->all_points()[i];
     size_t written = 0;
     size_t held = 0;
+    // What was written leaves the buffer; the rest is what it holds.
+    auto settle = [&](auto& c) {
+      DropFront(&c, written, all);
+      held = HeldBytes(c);
+    };
     switch (decoder_->summary().series[i].kind) {
       case SeriesKind::kScalar: {
         ScalarColumns& c = p.scalars;
@@ -175,27 +180,23 @@ class StreamingCompactor {
           RUNLOG_RETURN_IF_ERROR(writer_->AddScalarBlock(i, c, written, end));
           written = end;
         }
-        DropFront(&c, written, all);
-        held = HeldBytes(c);
+        settle(c);
         break;
       }
       case SeriesKind::kText: {
         RUNLOG_ASSIGN_OR_RETURN(written, writer_->AddTexts(i, p.texts, 0, all));
-        DropFront(&p.texts, written, all);
-        held = HeldBytes(p.texts);
+        settle(p.texts);
         break;
       }
       case SeriesKind::kHistogram: {
         RUNLOG_ASSIGN_OR_RETURN(
             written, writer_->AddHistograms(i, p.histograms, 0, all));
-        DropFront(&p.histograms, written, all);
-        held = HeldBytes(p.histograms);
+        settle(p.histograms);
         break;
       }
       case SeriesKind::kBlob: {
         RUNLOG_ASSIGN_OR_RETURN(written, writer_->AddBlobs(i, p.blobs, 0, all));
-        DropFront(&p.blobs, written, all);
-        held = HeldBytes(p.blobs);
+        settle(p.blobs);
         break;
       }
     }
