@@ -46,8 +46,8 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
-#include <cstring>
 #include <cstdlib>
+#include <cstring>
 #include <functional>
 #include <map>
 #include <memory>
@@ -393,22 +393,41 @@ struct ReadFixture {
   Compaction compaction;
 };
 
-ReadFixture& Read10M() {
-  static ReadFixture* fixture = [] {
-    auto* f = new ReadFixture;
+// One compacted noisy-loss series of `points` points, written once per
+// length.
+ReadFixture& ReadOfLength(size_t points) {
+  static auto* fixtures = new std::map<size_t, ReadFixture*>;
+  ReadFixture*& f = (*fixtures)[points];
+  if (f == nullptr) {
+    f = new ReadFixture;
     f->repo = NewRepo();
     std::string id;
     {
-      const SyntheticSeries series = MakeNoisyLoss(kReadPoints, kSeed);
+      const SyntheticSeries series = MakeNoisyLoss(points, kSeed);
       const SeriesInput input = Input(series);
       id = WriteRun(*f->repo, {&input, 1});
       f->key.name = series.family;
     }
     f->compaction = Compact(*f->repo->repo, id);
     f->view = Check(f->repo->repo->OpenRun(id));
-    return f;
-  }();
-  return *fixture;
+  }
+  return *f;
+}
+
+ReadFixture& Read10M() { return ReadOfLength(kReadPoints); }
+
+// Times ReadScalarsDownsampled(key, kDownsampledPoints) of `f`.
+void TimeView(benchmark::State& state, ReadFixture& f) {
+  for (auto _ : state) {
+    ScalarColumns columns =
+        Check(f.view->ReadScalarsDownsampled(f.key, kDownsampledPoints));
+    if (columns.size() == 0 || columns.size() > kDownsampledPoints) {
+      std::fprintf(stderr, "compaction_bench: downsampled read gave %zu\n",
+                   columns.size());
+      std::abort();
+    }
+    benchmark::DoNotOptimize(columns.values.data());
+  }
 }
 
 void ReadCounters(benchmark::State& state, const ReadFixture& f) {
@@ -522,16 +541,7 @@ BENCHMARK(BM_AllocateResultOnly)->Unit(benchmark::kMillisecond);
 
 void BM_ReadDownsampled(benchmark::State& state) {
   ReadFixture& f = Read10M();
-  for (auto _ : state) {
-    ScalarColumns columns =
-        Check(f.view->ReadScalarsDownsampled(f.key, kDownsampledPoints));
-    if (columns.size() == 0 || columns.size() > kDownsampledPoints) {
-      std::fprintf(stderr, "compaction_bench: downsampled read gave %zu\n",
-                   columns.size());
-      std::abort();
-    }
-    benchmark::DoNotOptimize(columns.values.data());
-  }
+  TimeView(state, f);
   ReadCounters(state, f);
 }
 BENCHMARK(BM_ReadDownsampled)->Unit(benchmark::kMillisecond);
@@ -539,38 +549,10 @@ BENCHMARK(BM_ReadDownsampled)->Unit(benchmark::kMillisecond);
 // A 1,000-point view of one compacted series of state.range(0) points, as
 // the UI asks for it: from the footer where buckets hold whole blocks, from
 // the view chunk where they hold whole sub-blocks, by decoding otherwise.
-ReadFixture& ReadOfLength(size_t points) {
-  static auto* fixtures = new std::map<size_t, ReadFixture*>;
-  ReadFixture*& f = (*fixtures)[points];
-  if (f == nullptr) {
-    f = new ReadFixture;
-    f->repo = NewRepo();
-    std::string id;
-    {
-      const SyntheticSeries series = MakeNoisyLoss(points, kSeed);
-      const SeriesInput input = Input(series);
-      id = WriteRun(*f->repo, {&input, 1});
-      f->key.name = series.family;
-    }
-    f->compaction = Compact(*f->repo->repo, id);
-    f->view = Check(f->repo->repo->OpenRun(id));
-  }
-  return *f;
-}
-
 void BM_ViewOfLength(benchmark::State& state) {
   const auto points = static_cast<size_t>(state.range(0));
   ReadFixture& f = ReadOfLength(points);
-  for (auto _ : state) {
-    ScalarColumns columns =
-        Check(f.view->ReadScalarsDownsampled(f.key, kDownsampledPoints));
-    if (columns.size() == 0 || columns.size() > kDownsampledPoints) {
-      std::fprintf(stderr, "compaction_bench: downsampled read gave %zu\n",
-                   columns.size());
-      std::abort();
-    }
-    benchmark::DoNotOptimize(columns.values.data());
-  }
+  TimeView(state, f);
   state.counters["bytes_per_point"] =
       static_cast<double>(f.compaction.after) / static_cast<double>(points);
 }

@@ -210,20 +210,29 @@ void BM_BatchPath(benchmark::State& state) {
   });
 }
 
-void BM_VectorAppend(benchmark::State& state) {
-  const Points& p = GetPoints(static_cast<size_t>(state.range(0)));
-  for (auto _ : state) {
-    std::vector<std::pair<int64_t, double>> v;
-    for (size_t i = 0; i < p.steps.size(); ++i) {
-      v.push_back({p.steps[i], p.values[i]});
-    }
-    benchmark::DoNotOptimize(v.data());
-    benchmark::ClobberMemory();
+// The vector peers' loop: every point pushed back.
+void AppendAll(const Points& p, std::vector<std::pair<int64_t, double>>* v) {
+  for (size_t i = 0; i < p.steps.size(); ++i) {
+    v->push_back({p.steps[i], p.values[i]});
   }
+  benchmark::DoNotOptimize(v->data());
+  benchmark::ClobberMemory();
+}
+
+void VectorCounters(benchmark::State& state, const Points& p) {
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations()) *
                           static_cast<int64_t>(p.steps.size()));
   state.counters["bytes_per_point"] =
       static_cast<double>(sizeof(std::pair<int64_t, double>));
+}
+
+void BM_VectorAppend(benchmark::State& state) {
+  const Points& p = GetPoints(static_cast<size_t>(state.range(0)));
+  for (auto _ : state) {
+    std::vector<std::pair<int64_t, double>> v;
+    AppendAll(p, &v);
+  }
+  VectorCounters(state, p);
 }
 
 // The strictest in-memory peer: the same appends into a vector reserved once
@@ -234,16 +243,9 @@ void BM_VectorAppendWarm(benchmark::State& state) {
   v.reserve(p.steps.size());
   for (auto _ : state) {
     v.clear();
-    for (size_t i = 0; i < p.steps.size(); ++i) {
-      v.push_back({p.steps[i], p.values[i]});
-    }
-    benchmark::DoNotOptimize(v.data());
-    benchmark::ClobberMemory();
+    AppendAll(p, &v);
   }
-  state.SetItemsProcessed(static_cast<int64_t>(state.iterations()) *
-                          static_cast<int64_t>(p.steps.size()));
-  state.counters["bytes_per_point"] =
-      static_cast<double>(sizeof(std::pair<int64_t, double>));
+  VectorCounters(state, p);
 }
 
 void BM_ShortRun(benchmark::State& state) {
@@ -258,6 +260,28 @@ void BM_ShortRun(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 
+// `runs` committed runs of 20 params and 5 ten-point series each (no
+// fsync), for the listing benchmarks.
+void WriteListingRuns(Repo& repo, int runs) {
+  const char* series[] = {"loss", "accuracy", "lr", "grad_norm", "val_loss"};
+  for (int r = 0; r < runs; ++r) {
+    RunOptions o;
+    o.name = absl::StrCat("run", r);
+    o.sync_policy = storage::SyncPolicy::kNever;
+    Value::Map hparams;
+    for (int p = 0; p < 20; ++p) {
+      hparams[absl::StrFormat("p%02d", p)] = Value(r * 0.001 + p);
+    }
+    o.params = Value(Value::Map{{"hparams", Value(std::move(hparams))}});
+    std::unique_ptr<Run> run = Check(repo.CreateRun(o));
+    for (const char* name : series) {
+      auto s = Check(run->Series(name));
+      for (int step = 0; step < 10; ++step) Check(s.Track(step, 1.0 / step));
+    }
+    Check(run->Commit());
+  }
+}
+
 void BM_ListRuns(benchmark::State& state) {
   const int runs = static_cast<int>(state.range(0));
   RunFilter filter;
@@ -267,23 +291,7 @@ void BM_ListRuns(benchmark::State& state) {
   if (repo_runs != runs) {
     repo = NewRepo();
     repo_runs = runs;
-    const char* series[] = {"loss", "accuracy", "lr", "grad_norm", "val_loss"};
-    for (int r = 0; r < runs; ++r) {
-      RunOptions o;
-      o.name = absl::StrCat("run", r);
-      o.sync_policy = storage::SyncPolicy::kNever;
-      Value::Map hparams;
-      for (int p = 0; p < 20; ++p) {
-        hparams[absl::StrFormat("p%02d", p)] = Value(r * 0.001 + p);
-      }
-      o.params = Value(Value::Map{{"hparams", Value(std::move(hparams))}});
-      std::unique_ptr<Run> run = Check(repo->CreateRun(o));
-      for (const char* name : series) {
-        auto s = Check(run->Series(name));
-        for (int step = 0; step < 10; ++step) Check(s.Track(step, 1.0 / step));
-      }
-      Check(run->Commit());
-    }
+    WriteListingRuns(*repo, runs);
   }
   size_t listed = 0;
   for (auto _ : state) {
@@ -309,23 +317,7 @@ void BM_FirstListing(benchmark::State& state) {
   for (auto _ : state) {
     state.PauseTiming();
     std::unique_ptr<Repo> repo = NewRepo();
-    for (int r = 0; r < runs; ++r) {
-      RunOptions o;
-      o.name = absl::StrCat("run", r);
-      o.sync_policy = storage::SyncPolicy::kNever;
-      Value::Map hparams;
-      for (int p = 0; p < 20; ++p) {
-        hparams[absl::StrFormat("p%02d", p)] = Value(r * 0.001 + p);
-      }
-      o.params = Value(Value::Map{{"hparams", Value(std::move(hparams))}});
-      std::unique_ptr<Run> run = Check(repo->CreateRun(o));
-      for (const char* name :
-           {"loss", "accuracy", "lr", "grad_norm", "val_loss"}) {
-        auto s = Check(run->Series(name));
-        for (int step = 0; step < 10; ++step) Check(s.Track(step, 1.0 / step));
-      }
-      Check(run->Commit());
-    }
+    WriteListingRuns(*repo, runs);
     std::unique_ptr<Repo> other;
     if (!same_process) other = Check(Repo::Open(repo->path()));
     state.ResumeTiming();
