@@ -2,9 +2,11 @@
 // (tracking/codec/block_codec.h) on the synthetic families of
 // bench/synthetic_series.h (seed 1).
 //
-//   BM_Encode/F/B   EncodeScalarBlock over a 2^20-point series of family F
+//   BM_Encode/F/B/H EncodeScalarBlock over a 2^20-point series of family F
 //                   (0 counter, 1 lr_schedule, 2 noisy_loss) cut into
-//                   B-point blocks
+//                   B-point blocks; hints:1 passes one EncoderHints from
+//                   block to block, as compaction does, hints:0 none (every
+//                   candidate tried in every block)
 //   BM_Decode/F/B   DecodeScalarBlock of those blocks into one ScalarColumns
 //                   (cleared per iteration, capacity kept: the cost of
 //                   decoding, not of first-touching fresh memory)
@@ -83,13 +85,17 @@ void BM_Encode(benchmark::State& state) {
   const bench::SyntheticSeries s =
       MakeFamily(static_cast<int>(state.range(0)), kSeriesPoints);
   const auto block_points = static_cast<size_t>(state.range(1));
+  const bool use_hints = state.range(2) != 0;
   size_t bytes = 0;
   for (auto _ : state) {
     bytes = 0;
+    EncoderHints hints;
     for (size_t i = 0; i < s.size(); i += block_points) {
       const size_t n = std::min(block_points, s.size() - i);
       std::string block;
-      if (!EncodeScalarBlock(Slice(s, i, n), &block).ok()) {
+      if (!EncodeScalarBlock(Slice(s, i, n), &block,
+                             use_hints ? &hints : nullptr)
+               .ok()) {
         state.SkipWithError("encode failed");
         return;
       }
@@ -136,9 +142,16 @@ void FamiliesAndBlockSizes(benchmark::internal::Benchmark* b) {
     }
   }
 }
+void FamiliesBlockSizesAndHints(benchmark::internal::Benchmark* b) {
+  for (int family = 0; family < 3; ++family) {
+    for (int block_points : {1024, 4096, 16384}) {
+      for (int hints : {0, 1}) b->Args({family, block_points, hints});
+    }
+  }
+}
 BENCHMARK(BM_Encode)
-    ->Apply(FamiliesAndBlockSizes)
-    ->ArgNames({"family", "block"});
+    ->Apply(FamiliesBlockSizesAndHints)
+    ->ArgNames({"family", "block", "hints"});
 BENCHMARK(BM_Decode)
     ->Apply(FamiliesAndBlockSizes)
     ->ArgNames({"family", "block"});

@@ -109,6 +109,17 @@ constexpr double kZstdWeight = 1.15;
 // zstd is only worth a try above this many bytes of input.
 constexpr size_t kMinZstdInput = 64;
 
+// A candidate whose cost exceeds the winner's by more than this fraction
+// lost by a wide margin (EncoderHints); pauses double up to kMaxPause blocks.
+constexpr double kHopelessRatio = 1.1;
+constexpr uint8_t kMaxPause = 16;
+
+using Trial = EncoderHints::Trial;
+
+// Whether a candidate scheduled by `trial` (nullptr: not scheduled, always
+// tried) is to be tried in this block.
+bool Due(Trial* trial) { return trial == nullptr || trial->Due(); }
+
 // The object representation of `from` as a `To` of the same size.
 template <typename To, typename From>
 inline To BitCast(From from) {
@@ -149,17 +160,43 @@ void PutByte(std::string* out, uint8_t b) {
 // ---------------------------------------------------------------------------
 // Encoding
 
-// Appends packed(count, w) of `offsets` (each < 2^w): bits gathered in a
-// 64-bit accumulator and written a byte at a time as they fill.
-void PackBits(const std::vector<uint64_t>& offsets, int w, std::string* out) {
+inline uint64_t U(int64_t v) { return static_cast<uint64_t>(v); }
+inline int64_t S(uint64_t v) { return static_cast<int64_t>(v); }
+
+// Appends packed(count, w) of the offsets x[i] - base (each < 2^w), least
+// significant bit first. Up to 32 bits wide (the usual case) the bits are
+// gathered in a 64-bit accumulator and written four bytes at a time; wider
+// ones go through a 128-bit accumulator a byte at a time.
+void PackOffsets(const int64_t* x, size_t count, int64_t base, int w,
+                 std::string* out) {
   if (w == 0) return;
   const size_t start = out->size();
-  out->resize(start + PackedBytes(offsets.size(), w));
+  out->resize(start + PackedBytes(count, w));
   auto* p = reinterpret_cast<unsigned char*>(&(*out)[start]);
-  unsigned __int128 acc = 0;
   int filled = 0;
-  for (const uint64_t x : offsets) {
-    acc |= static_cast<unsigned __int128>(x) << filled;
+  if (w <= 32) {
+    uint64_t acc = 0;
+    for (size_t i = 0; i < count; ++i) {
+      acc |= (U(x[i]) - U(base)) << filled;
+      filled += w;
+      if (filled >= 32) {
+        p[0] = static_cast<unsigned char>(acc);
+        p[1] = static_cast<unsigned char>(acc >> 8);
+        p[2] = static_cast<unsigned char>(acc >> 16);
+        p[3] = static_cast<unsigned char>(acc >> 24);
+        p += 4;
+        acc >>= 32;
+        filled -= 32;
+      }
+    }
+    for (; filled > 0; filled -= 8, acc >>= 8) {
+      *p++ = static_cast<unsigned char>(acc);
+    }
+    return;
+  }
+  unsigned __int128 acc = 0;
+  for (size_t i = 0; i < count; ++i) {
+    acc |= static_cast<unsigned __int128>(U(x[i]) - U(base)) << filled;
     filled += w;
     while (filled >= 8) {
       *p++ = static_cast<unsigned char>(acc);
@@ -169,9 +206,6 @@ void PackBits(const std::vector<uint64_t>& offsets, int w, std::string* out) {
   }
   if (filled > 0) *p = static_cast<unsigned char>(acc);
 }
-
-inline uint64_t U(int64_t v) { return static_cast<uint64_t>(v); }
-inline int64_t S(uint64_t v) { return static_cast<int64_t>(v); }
 
 void EncodeIntArith(absl::Span<const int64_t> x, std::string* out) {
   PutByte(out, block::kIntArith);
@@ -210,17 +244,18 @@ void EncodeIntDeltaRuns(absl::Span<const int64_t> x,
 
 // Frame of reference: base = the minimum, offsets bit-packed.
 void EncodeForBody(absl::Span<const int64_t> x, std::string* out) {
-  const int64_t base = *std::min_element(x.begin(), x.end());
-  std::vector<uint64_t> offsets(x.size());
-  uint64_t max_offset = 0;
-  for (size_t i = 0; i < x.size(); ++i) {
-    offsets[i] = U(x[i]) - U(base);
-    max_offset = std::max(max_offset, offsets[i]);
+  // Raw pointers in the loops: the hardened Span checks every index.
+  const int64_t* v = x.data();
+  const size_t n = x.size();
+  int64_t lo = v[0], hi = v[0];
+  for (size_t i = 1; i < n; ++i) {
+    lo = std::min(lo, v[i]);
+    hi = std::max(hi, v[i]);
   }
-  const int w = BitWidth(max_offset);
-  PutZigZag(out, base);
+  const int w = BitWidth(U(hi) - U(lo));
+  PutZigZag(out, lo);
   PutByte(out, static_cast<uint8_t>(w));
-  PackBits(offsets, w, out);
+  PackOffsets(v, n, lo, w, out);
 }
 
 void EncodeIntFor(absl::Span<const int64_t> x, std::string* out) {
@@ -269,6 +304,7 @@ bool EncodeZstdWrapped(uint8_t tag, absl::string_view inner, std::string* out) {
 struct Candidate {
   std::string bytes;
   double weight = kPlainWeight;
+  Trial* trial = nullptr;  // the schedule of a costly candidate
   double cost() const { return static_cast<double>(bytes.size()) * weight; }
 };
 
@@ -322,7 +358,8 @@ enum class IntKind {
 };
 
 void ChooseIntStreamImpl(absl::Span<const int64_t> x, bool allow_zstd,
-                         std::string* out, bool allow_split, size_t* size_only);
+                         std::string* out, bool allow_split, size_t* size_only,
+                         EncoderHints::IntColumn* hints = nullptr);
 
 // The size ChooseIntStream would write for x, without zstd.
 size_t ChosenIntStreamBytes(absl::Span<const int64_t> x, bool allow_split) {
@@ -351,34 +388,33 @@ void SplitRuns(absl::Span<const int64_t> x, size_t runs,
 // only the winner is encoded (and, for the zstd candidate, the best
 // byte-aligned stream it would compress). Ties go to the earlier candidate
 // in the order below, as when every candidate was encoded to compare.
+// `hints` schedules the zstd candidate and the sizing of the varint ones
+// (nullptr: all tried whenever allowed).
 void ChooseIntStreamImpl(absl::Span<const int64_t> x, bool allow_zstd,
-                         std::string* out, bool allow_split,
-                         size_t* size_only) {
+                         std::string* out, bool allow_split, size_t* size_only,
+                         EncoderHints::IntColumn* hints) {
   const size_t n = x.size();
   std::vector<int64_t> deltas(n - 1);
-  // One pass for what every candidate's size needs: runs of values and of
-  // deltas, the varint and delta-of-delta byte counts, and the ranges of
-  // values and deltas (FOR and delta-FOR widths).
+  // Short passes the compiler can keep in registers (one fused pass spilled
+  // to the stack), over raw pointers (the hardened Span and vector check
+  // every index): the ranges of values and deltas (FOR and delta-FOR
+  // widths) and the runs of values and of deltas.
+  const int64_t* xp = x.data();
+  int64_t* dp = deltas.data();
   size_t value_runs = 1;
-  size_t delta_runs = n > 1 ? 1 : 0;
-  size_t varint_bytes = 1 + ZigZagBytes(x[0]);
-  size_t dod_bytes = 1 + ZigZagBytes(x[0]);
-  int64_t lo = x[0], hi = x[0];
-  int64_t dlo = n > 1 ? S(U(x[1]) - U(x[0])) : 0, dhi = dlo;
-  uint64_t prev_delta = 0;
+  int64_t lo = xp[0], hi = xp[0];
+  int64_t dlo = n > 1 ? S(U(xp[1]) - U(xp[0])) : 0, dhi = dlo;
   for (size_t i = 1; i < n; ++i) {
-    const uint64_t d = U(x[i]) - U(x[i - 1]);
-    deltas[i - 1] = S(d);
-    value_runs += x[i] != x[i - 1];
-    delta_runs += i >= 2 && d != prev_delta;
-    varint_bytes += ZigZagBytes(S(d));
-    dod_bytes += ZigZagBytes(S(d - prev_delta));
-    prev_delta = d;
-    lo = std::min(lo, x[i]);
-    hi = std::max(hi, x[i]);
-    dlo = std::min(dlo, S(d));
-    dhi = std::max(dhi, S(d));
+    const int64_t d = S(U(xp[i]) - U(xp[i - 1]));
+    dp[i - 1] = d;
+    value_runs += d != 0;
+    lo = std::min(lo, xp[i]);
+    hi = std::max(hi, xp[i]);
+    dlo = std::min(dlo, d);
+    dhi = std::max(dhi, d);
   }
+  size_t delta_runs = n > 1 ? 1 : 0;
+  for (size_t i = 1; i + 1 < n; ++i) delta_runs += dp[i] != dp[i - 1];
   if (delta_runs <= 1) {  // n == 1, or an arithmetic progression
     if (size_only != nullptr) {
       *size_only =
@@ -401,8 +437,25 @@ void ChooseIntStreamImpl(absl::Span<const int64_t> x, bool allow_zstd,
   if (delta_runs <= n / 2) {
     consider(IntKind::kDeltaRuns, DeltaRunsBytes(x, deltas, delta_runs));
   }
-  consider(IntKind::kVarint, varint_bytes);
-  consider(IntKind::kDodVarint, dod_bytes);
+  Trial* zstd_trial = hints == nullptr ? nullptr : &hints->zstd;
+  Trial* varint_trial = hints == nullptr ? nullptr : &hints->varint;
+  const bool try_zstd = allow_zstd && Due(zstd_trial);
+  // The varint sizes cost a pass of their own; they are needed for their
+  // own candidates and as zstd's input when nothing smaller is byte-aligned.
+  size_t varints = SIZE_MAX;
+  if (Due(varint_trial) || try_zstd) {
+    size_t varint_bytes = 1 + ZigZagBytes(x[0]);
+    size_t dod_bytes = 1 + ZigZagBytes(x[0]);
+    int64_t prev_delta = 0;
+    for (const int64_t d : deltas) {
+      varint_bytes += ZigZagBytes(d);
+      dod_bytes += ZigZagBytes(S(U(d) - U(prev_delta)));
+      prev_delta = d;
+    }
+    consider(IntKind::kVarint, varint_bytes);
+    consider(IntKind::kDodVarint, dod_bytes);
+    varints = std::min(varint_bytes, dod_bytes);
+  }
   const Sized byte_aligned = best;
   std::vector<int64_t> run_values, run_lengths;
   if (allow_split && value_runs <= n / 2) {
@@ -417,6 +470,10 @@ void ChooseIntStreamImpl(absl::Span<const int64_t> x, bool allow_zstd,
   consider(IntKind::kDeltaFor,
            1 + ZigZagBytes(x[0]) + ZigZagBytes(dlo) + 1 +
                PackedBytes(n - 1, BitWidth(U(dhi) - U(dlo))));
+  if (varints != SIZE_MAX && varint_trial != nullptr) {
+    varint_trial->Tried(static_cast<double>(varints) /
+                        static_cast<double>(best.bytes));
+  }
   if (size_only != nullptr) {
     *size_only = best.bytes;
     return;
@@ -443,23 +500,27 @@ void ChooseIntStreamImpl(absl::Span<const int64_t> x, bool allow_zstd,
         return EncodeIntDeltaFor(x, deltas, to);
     }
   };
-  if (allow_zstd && byte_aligned.bytes >= kMinZstdInput) {
+  if (try_zstd && byte_aligned.bytes >= kMinZstdInput) {
     std::string plain;
     encode(byte_aligned.kind, &plain);
     std::string wrapped;
-    if (EncodeZstdWrapped(block::kIntZstd, plain, &wrapped) &&
-        static_cast<double>(wrapped.size()) * kZstdWeight <
-            static_cast<double>(best.bytes) * kPlainWeight) {
-      out->append(wrapped);
-      return;
+    if (EncodeZstdWrapped(block::kIntZstd, plain, &wrapped)) {
+      const double ratio = static_cast<double>(wrapped.size()) * kZstdWeight /
+                           (static_cast<double>(best.bytes) * kPlainWeight);
+      if (zstd_trial != nullptr) zstd_trial->Tried(ratio);
+      if (ratio < 1) {
+        out->append(wrapped);
+        return;
+      }
     }
   }
   encode(best.kind, out);
 }
 
 void ChooseIntStream(absl::Span<const int64_t> x, bool allow_zstd,
-                     std::string* out, bool allow_split = true) {
-  ChooseIntStreamImpl(x, allow_zstd, out, allow_split, nullptr);
+                     std::string* out,
+                     EncoderHints::IntColumn* hints = nullptr) {
+  ChooseIntStreamImpl(x, allow_zstd, out, /*allow_split=*/true, nullptr, hints);
 }
 
 // The exceptions of a decimal or float32 encoding: points whose value the
@@ -475,12 +536,23 @@ void PutExceptions(absl::Span<const double> v,
   }
 }
 
+// x rounded to the nearest integer, ties to even, as std::nearbyint does in
+// the default rounding mode, for |x| <= 2^53; inline (nearbyint and lrint
+// are library calls without SSE4.1 or -fno-math-errno). Below 2^52, adding
+// 2^52 leaves no fraction bits, so the addition itself rounds.
+inline double RoundToEven(double x) {
+  constexpr double kNoFraction = 4503599627370496.0;  // 2^52
+  const double a = std::fabs(x);
+  if (!(a < kNoFraction)) return x;  // already an integer
+  return std::copysign((a + kNoFraction) - kNoFraction, x);
+}
+
 // The integer k with (double)k / 10^e == v bit for bit, if there is one
 // with |k| <= 2^53 (so that (double)k is exact).
 inline bool AlpInteger(double v, int e, int64_t* k) {
   const double scaled = v * kPow10[e];
   if (!(std::fabs(scaled) <= 9007199254740992.0)) return false;  // NaN too
-  const auto candidate = static_cast<int64_t>(std::nearbyint(scaled));
+  const auto candidate = static_cast<int64_t>(RoundToEven(scaled));
   if (Bits(static_cast<double>(candidate) / kPow10[e]) != Bits(v)) {
     return false;
   }
@@ -492,17 +564,22 @@ inline bool AlpInteger(double v, int e, int64_t* k) {
 int ChooseAlpExponent(absl::Span<const double> v) {
   constexpr size_t kSamples = 256;
   const size_t stride = std::max<size_t>(1, v.size() / kSamples);
+  const double* vp = v.data();
+  const size_t samples = (v.size() + stride - 1) / stride;
   int best_e = 0;
   size_t best_hits = 0;
   for (int e = 0; e <= block::kMaxAlpExponent; ++e) {
     size_t hits = 0;
     int64_t k = 0;
     for (size_t i = 0; i < v.size(); i += stride)
-      hits += AlpInteger(v[i], e, &k);
+      hits += AlpInteger(vp[i], e, &k);
     if (hits > best_hits) {
       best_hits = hits;
       best_e = e;
     }
+    // Every sample fits: a larger exponent could only tie, and a tie keeps
+    // the smaller one.
+    if (best_hits == samples) break;
   }
   return best_e;
 }
@@ -514,22 +591,23 @@ int ChooseAlpExponent(absl::Span<const double> v) {
 template <typename EncodeOne>
 bool IntsWithExceptions(size_t n, EncodeOne encode, std::vector<int64_t>* ints,
                         std::vector<size_t>* exceptions) {
-  ints->assign(n, 0);
+  ints->resize(n);
+  int64_t* out = ints->data();
   exceptions->clear();
   bool have_previous = false;
   int64_t previous = 0;
   for (size_t i = 0; i < n; ++i) {
     int64_t k = 0;
-    if (encode(i, &k)) {
+    if (encode(i, &k)) [[likely]] {
       if (!have_previous) {
-        for (size_t j : *exceptions) (*ints)[j] = k;
+        for (size_t j : *exceptions) out[j] = k;
         have_previous = true;
       }
-      (*ints)[i] = k;
+      out[i] = k;
       previous = k;
     } else {
       exceptions->push_back(i);
-      (*ints)[i] = previous;
+      out[i] = previous;
       if (exceptions->size() > n / 2) return false;
     }
   }
@@ -562,67 +640,108 @@ void EncodeDoubleRuns(absl::Span<const double> v, size_t runs,
 void EncodeDoubleShuffle(absl::Span<const double> v, std::string* out) {
   PutByte(out, block::kDoubleShuffle);
   const size_t n = v.size();
+  const double* vp = v.data();
   const size_t start = out->size();
   out->resize(start + 8 * n);
   char* planes = &(*out)[start];
   for (size_t i = 0; i < n; ++i) {
-    const uint64_t b = Bits(v[i]);
+    const uint64_t b = Bits(vp[i]);
     for (size_t k = 0; k < 8; ++k) {
       planes[k * n + i] = static_cast<char>(b >> (8 * k));
     }
   }
 }
 
-void ChooseDoubleStream(absl::Span<const double> v, std::string* out) {
+// `hints` (nullptr: try every candidate) schedules the costly candidates;
+// the plain shuffle is always there to fall back on.
+void ChooseDoubleStream(absl::Span<const double> v, std::string* out,
+                        EncoderHints::DoubleColumn* hints) {
   const size_t n = v.size();
+  const double* vp = v.data();  // unchecked: the hardened Span checks
   size_t runs = 1;
-  for (size_t i = 1; i < n; ++i) runs += Bits(v[i]) != Bits(v[i - 1]);
+  for (size_t i = 1; i < n; ++i) runs += Bits(vp[i]) != Bits(vp[i - 1]);
   if (runs == 1) {
     EncodeDoubleRuns(v, runs, out);
     return;
   }
+  auto trial = [hints](Trial EncoderHints::DoubleColumn::*t) -> Trial* {
+    return hints == nullptr ? nullptr : &(hints->*t);
+  };
+  auto ints_hints =
+      [hints](EncoderHints::IntColumn EncoderHints::DoubleColumn::*c) {
+        return hints == nullptr ? nullptr : &(hints->*c);
+      };
+  using H = EncoderHints::DoubleColumn;
   std::vector<Candidate> candidates;
-  auto add = [&candidates](double weight) -> std::string* {
-    candidates.push_back(Candidate{std::string(), weight});
+  auto add = [&candidates](double weight, Trial* t) -> std::string* {
+    candidates.push_back(Candidate{std::string(), weight, t});
     return &candidates.back().bytes;
   };
-  if (runs <= n / 4) EncodeDoubleRuns(v, runs, add(kPlainWeight));
+  if (runs <= n / 4) EncodeDoubleRuns(v, runs, add(kPlainWeight, nullptr));
 
   std::vector<int64_t> ints;
   std::vector<size_t> exceptions;
-  const int e = ChooseAlpExponent(v);
-  if (IntsWithExceptions(
-          n, [&](size_t i, int64_t* k) { return AlpInteger(v[i], e, k); },
-          &ints, &exceptions)) {
-    std::string* s = add(kPlainWeight);
-    PutByte(s, block::kDoubleAlp);
-    PutByte(s, static_cast<uint8_t>(e));
-    ChooseIntStream(ints, /*allow_zstd=*/true, s);
-    PutExceptions(v, exceptions, s);
+  // A mapping to integers that refuses more than half the points is a
+  // candidate that could not encode the block: it lost by any margin.
+  auto refused = [](Trial* t) {
+    if (t != nullptr) t->Tried(std::numeric_limits<double>::infinity());
+  };
+  if (Trial* t = trial(&H::alp); Due(t)) {
+    const int e = ChooseAlpExponent(v);
+    if (IntsWithExceptions(
+            n, [&](size_t i, int64_t* k) { return AlpInteger(vp[i], e, k); },
+            &ints, &exceptions)) {
+      std::string* s = add(kPlainWeight, t);
+      PutByte(s, block::kDoubleAlp);
+      PutByte(s, static_cast<uint8_t>(e));
+      ChooseIntStream(ints, /*allow_zstd=*/true, s, ints_hints(&H::alp_ints));
+      PutExceptions(v, exceptions, s);
+    } else {
+      refused(t);
+    }
   }
-  if (IntsWithExceptions(
-          n, [&](size_t i, int64_t* k) { return F32Key(v[i], k); }, &ints,
-          &exceptions)) {
-    std::string* s = add(kPlainWeight);
-    PutByte(s, block::kDoubleF32);
-    ChooseIntStream(ints, /*allow_zstd=*/true, s);
-    PutExceptions(v, exceptions, s);
+  if (Trial* t = trial(&H::f32); Due(t)) {
+    if (IntsWithExceptions(
+            n, [&](size_t i, int64_t* k) { return F32Key(vp[i], k); }, &ints,
+            &exceptions)) {
+      std::string* s = add(kPlainWeight, t);
+      PutByte(s, block::kDoubleF32);
+      ChooseIntStream(ints, /*allow_zstd=*/true, s, ints_hints(&H::f32_ints));
+      PutExceptions(v, exceptions, s);
+    } else {
+      refused(t);
+    }
   }
-  {
+  if (Trial* t = trial(&H::bits); Due(t)) {
     std::vector<int64_t> bits(n);
-    for (size_t i = 0; i < n; ++i) bits[i] = S(Bits(v[i]));
-    std::string* s = add(kPlainWeight);
+    for (size_t i = 0; i < n; ++i) bits[i] = S(Bits(vp[i]));
+    std::string* s = add(kPlainWeight, t);
     PutByte(s, block::kDoubleBits);
-    ChooseIntStream(bits, /*allow_zstd=*/true, s);
+    ChooseIntStream(bits, /*allow_zstd=*/true, s, ints_hints(&H::bits_ints));
   }
   std::string shuffled;
-  EncodeDoubleShuffle(v, &shuffled);
-  std::string wrapped;
-  if (EncodeZstdWrapped(block::kDoubleZstd, shuffled, &wrapped)) {
-    candidates.push_back(Candidate{std::move(wrapped), kZstdWeight});
+  if (Trial* t = trial(&H::shuffle_zstd); Due(t)) {
+    EncodeDoubleShuffle(v, &shuffled);
+    std::string wrapped;
+    if (EncodeZstdWrapped(block::kDoubleZstd, shuffled, &wrapped)) {
+      candidates.push_back(Candidate{std::move(wrapped), kZstdWeight, t});
+    }
   }
-  candidates.push_back(Candidate{std::move(shuffled), kPlainWeight});
-  out->append(Cheapest(candidates).bytes);
+  // The plain shuffle is the fallback and the last candidate (a tie goes to
+  // the others): its size is known, so it is built only when it wins.
+  const double shuffle_cost = static_cast<double>(1 + 8 * n) * kPlainWeight;
+  const Candidate* best = candidates.empty() ? nullptr : &Cheapest(candidates);
+  const bool shuffle_wins = best == nullptr || shuffle_cost < best->cost();
+  const double winner_cost = shuffle_wins ? shuffle_cost : best->cost();
+  for (const Candidate& c : candidates) {
+    if (c.trial != nullptr) c.trial->Tried(c.cost() / winner_cost);
+  }
+  if (!shuffle_wins) {
+    out->append(best->bytes);
+    return;
+  }
+  if (shuffled.empty()) EncodeDoubleShuffle(v, &shuffled);
+  out->append(shuffled);
 }
 
 // Appends varint length | stream, the stream written by `encode(&stream)`.
@@ -1171,7 +1290,17 @@ absl::Status DecodeBlock(absl::string_view block, absl::string_view where,
 
 }  // namespace
 
-absl::Status EncodeScalarBlock(const ScalarBlockInput& in, std::string* out) {
+void EncoderHints::Trial::Tried(double ratio) {
+  if (!(ratio > kHopelessRatio)) {
+    pause_ = 0;
+    return;
+  }
+  pause_ = pause_ == 0 ? 1 : std::min<uint8_t>(2 * pause_, kMaxPause);
+  pause_left_ = pause_;
+}
+
+absl::Status EncodeScalarBlock(const ScalarBlockInput& in, std::string* out,
+                               EncoderHints* hints) {
   const size_t n = in.steps.size();
   if (in.values.size() != n || in.epochs.size() != n ||
       in.times_us.size() != n) {
@@ -1187,12 +1316,19 @@ absl::Status EncodeScalarBlock(const ScalarBlockInput& in, std::string* out) {
   std::string bytes;
   PutByte(&bytes, block::kBlockVersion);
   PutVarint64(&bytes, n);
-  PutColumn(&bytes,
-            [&](std::string* s) { ChooseIntStream(in.steps, true, s); });
-  PutColumn(&bytes, [&](std::string* s) { ChooseDoubleStream(in.values, s); });
-  PutColumn(&bytes, [&](std::string* s) { ChooseDoubleStream(in.epochs, s); });
-  PutColumn(&bytes,
-            [&](std::string* s) { ChooseIntStream(in.times_us, true, s); });
+  EncoderHints* h = hints;
+  PutColumn(&bytes, [&](std::string* s) {
+    ChooseIntStream(in.steps, true, s, h ? &h->steps : nullptr);
+  });
+  PutColumn(&bytes, [&](std::string* s) {
+    ChooseDoubleStream(in.values, s, h ? &h->values : nullptr);
+  });
+  PutColumn(&bytes, [&](std::string* s) {
+    ChooseDoubleStream(in.epochs, s, h ? &h->epochs : nullptr);
+  });
+  PutColumn(&bytes, [&](std::string* s) {
+    ChooseIntStream(in.times_us, true, s, h ? &h->times : nullptr);
+  });
   out->append(bytes);
   return absl::OkStatus();
 }

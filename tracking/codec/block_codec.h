@@ -5,7 +5,8 @@
 // checksums it. The byte layout is documented at the top of block_codec.cc;
 // the tags are in block_format.h.
 //
-// Every function is a pure function of its arguments: thread-safe, no state.
+// Every function is a pure function of its arguments (an EncoderHints
+// passed in is one of them): thread-safe, no hidden state.
 #ifndef RUNLOG_TRACKING_CODEC_BLOCK_CODEC_H_
 #define RUNLOG_TRACKING_CODEC_BLOCK_CODEC_H_
 
@@ -38,12 +39,62 @@ struct ScalarBlockInput {
   absl::Span<const int64_t> times_us;
 };
 
+// What the encoder learned from one series' earlier blocks: which of its
+// costly candidates (a zstd frame, a whole alternative value encoding) lost
+// by a wide margin. Such a candidate is left out of the next 1, 2, 4, 8 or
+// 16 blocks, the pause doubling each time it is tried again and loses
+// again; one that wins or comes close is tried in every block. A long
+// series whose character is steady thus stops paying for encoders that
+// cannot win on it (compaction of a noisy float series: 2.2 s -> 1.0 s of
+// CPU for 10 M points), and a change of character costs at most 16 blocks
+// encoded without the candidate that would have won them.
+//
+// The bytes written are a function of the blocks given in order, so a
+// compaction is deterministic. One value per series and per writer; not
+// thread-safe. Default-constructed: nothing learned, every candidate tried.
+class EncoderHints {
+ public:
+  // One costly candidate's schedule.
+  class Trial {
+   public:
+    // Whether to try the candidate in this block (counts down a pause).
+    bool Due() {
+      if (pause_left_ == 0) return true;
+      --pause_left_;
+      return false;
+    }
+    // The candidate was tried and its cost was `ratio` times the winner's
+    // (1 when it won; +inf when it could not encode the block).
+    void Tried(double ratio);
+
+   private:
+    uint8_t pause_ = 0;
+    uint8_t pause_left_ = 0;
+  };
+  // An integer stream's: its zstd frame, and the pass that sizes its
+  // varint encodings.
+  struct IntColumn {
+    Trial zstd, varint;
+  };
+  // A double column's: its alternative encodings, the integer streams they
+  // map the values to, and the zstd frame of the byte-shuffled values.
+  struct DoubleColumn {
+    Trial alp, f32, bits, shuffle_zstd;
+    IntColumn alp_ints, f32_ints, bits_ints;
+  };
+  IntColumn steps, times;
+  DoubleColumn values, epochs;
+};
+
 // Appends the encoded block to *out (existing bytes are kept). Each column's
 // encoding is chosen per block, the smallest among those that decode fast;
 // every column round-trips bit-exactly (doubles by bit pattern, so NaN
-// payloads and -0.0 survive). InvalidArgument if the column lengths differ,
+// payloads and -0.0 survive). With `hints` (the series' EncoderHints, kept
+// from block to block) candidates that keep losing are not tried in every
+// block; without, all are. InvalidArgument if the column lengths differ,
 // n == 0 or n > kMaxBlockPoints; *out is then unchanged.
-absl::Status EncodeScalarBlock(const ScalarBlockInput& in, std::string* out);
+absl::Status EncodeScalarBlock(const ScalarBlockInput& in, std::string* out,
+                               EncoderHints* hints = nullptr);
 
 // Appends the block's n points to the four columns of *out (whose columns
 // must have equal sizes on entry). `block` must be exactly one block, as

@@ -1,5 +1,7 @@
 #include "tracking/codec/run_log_decoder.h"
 
+#include <iterator>
+#include <limits>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -30,6 +32,17 @@ void AppendSelected(const std::vector<int64_t>& steps,
                     const std::vector<double>& epochs,
                     const std::vector<int64_t>& times, std::vector<T>&& values,
                     const StepRange& range, SeriesColumns<T>* out) {
+  if (range.first == std::numeric_limits<int64_t>::min() &&
+      range.last == std::numeric_limits<int64_t>::max()) {
+    // Every point: whole columns at once (compaction and ReadAll take this).
+    out->steps.insert(out->steps.end(), steps.begin(), steps.end());
+    out->epochs.insert(out->epochs.end(), epochs.begin(), epochs.end());
+    out->times_us.insert(out->times_us.end(), times.begin(), times.end());
+    out->values.insert(out->values.end(),
+                       std::make_move_iterator(values.begin()),
+                       std::make_move_iterator(values.end()));
+    return;
+  }
   for (size_t i = 0; i < steps.size(); ++i) {
     if (!range.Contains(steps[i])) continue;
     out->steps.push_back(steps[i]);
@@ -51,8 +64,8 @@ std::vector<size_t> RunLogDecoder::TakeTouched() {
   return out;
 }
 
-RunLogDecoder RunLogDecoder::CollectingAll() {
-  RunLogDecoder d(std::nullopt, /*want_summaries=*/true);
+RunLogDecoder RunLogDecoder::CollectingAll(bool want_summaries) {
+  RunLogDecoder d(std::nullopt, want_summaries);
   d.collect_all_ = true;
   return d;
 }
@@ -245,8 +258,7 @@ absl::Status RunLogDecoder::ApplyPoints(uint8_t type, absl::string_view body,
       for (size_t i = 0; i < n; ++i) summary.Add(steps_[i], values_[i]);
     }
     if (is_target) {
-      std::vector<double> values(values_.begin(), values_.end());
-      AppendSelected(steps_, epochs_, times_, std::move(values), range,
+      AppendSelected(steps_, epochs_, times_, std::move(values_), range,
                      dest ? &dest->scalars : &scalars_);
     }
     return absl::OkStatus();

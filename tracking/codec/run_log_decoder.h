@@ -45,7 +45,9 @@ class RunLogDecoder {
     HistogramColumns histograms;
     BlobColumns blobs;
   };
-  static RunLogDecoder CollectingAll();
+  // Without `want_summaries` the series summaries hold each series' key and
+  // kind but no point statistics (compaction keeps the manifest's).
+  static RunLogDecoder CollectingAll(bool want_summaries = true);
   std::vector<SeriesPoints>& all_points() { return all_; }
   // CollectingAll only: the indices into all_points() of the series that
   // received points since the last call, each once, in no particular order;

@@ -172,17 +172,24 @@ void StepExtent(const std::vector<int64_t>& steps, size_t begin, size_t end,
 // The first minimum and first maximum of v[0..n) ignoring NaN; false when
 // every value is NaN.
 bool FirstExtremes(const double* v, size_t n, size_t* min_i, size_t* max_i) {
-  size_t lo = n, hi = n;
-  for (size_t i = 0; i < n; ++i) {
-    if (std::isnan(v[i])) continue;
-    if (lo == n) {
-      lo = hi = i;
-      continue;
+  size_t i = 0;
+  while (i < n && std::isnan(v[i])) ++i;
+  if (i == n) return false;
+  // The extremes are kept as values, not re-read through their indices; a
+  // NaN compares false both ways, so the rest needs no test for it.
+  size_t lo = i, hi = i;
+  double min = v[i], max = v[i];
+  for (++i; i < n; ++i) {
+    const double x = v[i];
+    if (x < min) {
+      min = x;
+      lo = i;
     }
-    if (v[i] < v[lo]) lo = i;
-    if (v[i] > v[hi]) hi = i;
+    if (x > max) {
+      max = x;
+      hi = i;
+    }
   }
-  if (lo == n) return false;
   *min_i = lo;
   *max_i = hi;
   return true;
@@ -507,7 +514,7 @@ absl::Status CompactedRunWriter::AddScalarBlock(size_t series,
           absl::MakeConstSpan(c.epochs.data() + begin, n),
           absl::MakeConstSpan(c.times_us.data() + begin, n),
       },
-      &payload_));
+      &payload_, &p.hints));
   BlockSummary b;
   RUNLOG_ASSIGN_OR_RETURN(b.handle, file_->AddBlock(kScalarBlock, payload_));
   b.count = static_cast<uint32_t>(n);

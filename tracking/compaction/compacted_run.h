@@ -21,6 +21,7 @@
 #include "storage/column_file.h"
 #include "storage/file_system.h"
 #include "storage/segment.h"
+#include "tracking/codec/block_codec.h"
 #include "tracking/codec/run_log_decoder.h"
 #include "tracking/downsample.h"
 #include "tracking/series.h"
@@ -151,6 +152,7 @@ class CompactedRunWriter {
     CompactedSeries series;
     SeriesView view;
     bool view_ok = true;
+    EncoderHints hints;  // what the series' earlier blocks taught the codec
   };
   explicit CompactedRunWriter(std::unique_ptr<storage::ColumnFileWriter> file);
   template <typename T>

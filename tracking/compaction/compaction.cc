@@ -214,17 +214,18 @@ class StreamingCompactor {
 };
 
 // Steps 2-5 of the protocol in compaction.h for a claimed run. `make` turns
-// the decoded run and the new column file into the manifest to commit.
+// the decoded run and the new column file into the manifest to commit;
+// `want_summaries` when it needs the decoder's point statistics.
 template <typename MakeManifest>
 absl::StatusOr<int64_t> Rewrite(RunStore& store, const std::string& dir,
                                 absl::string_view id,
                                 const std::vector<SegmentInfo>& old_segments,
-                                MakeManifest make) {
+                                bool want_summaries, MakeManifest make) {
   FileSystem& fs = *store.fs();
   RUNLOG_ASSIGN_OR_RETURN(const uint32_t number,
                           NextFileNumber(fs, dir, old_segments));
   const std::string out_path = JoinPath(dir, storage::ColumnFileName(number));
-  RunLogDecoder decoder = RunLogDecoder::CollectingAll();
+  RunLogDecoder decoder = RunLogDecoder::CollectingAll(want_summaries);
   int64_t points = 0;
   absl::StatusOr<SegmentInfo> info = [&]() -> absl::StatusOr<SegmentInfo> {
     RUNLOG_ASSIGN_OR_RETURN(std::unique_ptr<CompactedRunWriter> writer,
@@ -324,7 +325,7 @@ absl::StatusOr<CompactionReport> CompactRun(RunStore& store,
   const std::string dir = store.RunDir(id);
   RUNLOG_RETURN_IF_ERROR(Claim(store, dir, id));
   absl::StatusOr<int64_t> points =
-      Rewrite(store, dir, id, old.segments,
+      Rewrite(store, dir, id, old.segments, /*want_summaries=*/false,
               [&](RunLogDecoder&, const SegmentInfo& info) {
                 storage::CommitManifest m = old;
                 m.segments = {info};
@@ -351,7 +352,7 @@ absl::Status SalvageRun(RunStore& store, absl::string_view id,
   absl::Status s = [&]() -> absl::Status {
     RUNLOG_ASSIGN_OR_RETURN(std::vector<SegmentInfo> old,
                             LogSegmentsIn(*store.fs(), dir));
-    return Rewrite(store, dir, id, old,
+    return Rewrite(store, dir, id, old, /*want_summaries=*/true,
                    [&](RunLogDecoder& decoder, const SegmentInfo& info) {
                      storage::CommitManifest m;
                      m.run_id = std::string(id);

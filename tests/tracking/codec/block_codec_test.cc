@@ -1,5 +1,6 @@
 #include "tracking/codec/block_codec.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -105,6 +106,43 @@ absl::Status DecodeBytes(absl::string_view bytes, ScalarColumns* out) {
 absl::Status DecodeBytes(absl::string_view bytes) {
   ScalarColumns out;
   return DecodeBytes(bytes, &out);
+}
+
+// Blocks of `block` points of one series, encoded in order through one
+// EncoderHints (as compaction does) and, separately, with none.
+struct HintedBlocks {
+  std::vector<std::string> hinted;
+  std::vector<std::string> plain;
+};
+HintedBlocks EncodeSeries(const Points& all, size_t block) {
+  HintedBlocks out;
+  EncoderHints hints;
+  for (size_t i = 0; i < all.size(); i += block) {
+    const size_t n = std::min(block, all.size() - i);
+    const ScalarBlockInput in{absl::MakeConstSpan(all.steps).subspan(i, n),
+                              absl::MakeConstSpan(all.values).subspan(i, n),
+                              absl::MakeConstSpan(all.epochs).subspan(i, n),
+                              absl::MakeConstSpan(all.times_us).subspan(i, n)};
+    std::string hinted, plain;
+    EXPECT_THAT(EncodeScalarBlock(in, &hinted, &hints), IsOk());
+    EXPECT_THAT(EncodeScalarBlock(in, &plain), IsOk());
+    out.hinted.push_back(std::move(hinted));
+    out.plain.push_back(std::move(plain));
+  }
+  return out;
+}
+
+// Appends `n` points with values value(i) to `p`, steps, epochs and times
+// continuing.
+template <typename ValueOf>
+void AppendPoints(Points* p, size_t n, ValueOf value) {
+  for (size_t i = 0; i < n; ++i) {
+    const auto k = static_cast<int64_t>(p->steps.size());
+    p->steps.push_back(k);
+    p->values.push_back(value(i));
+    p->epochs.push_back(static_cast<double>(k / 10000));
+    p->times_us.push_back(1'700'000'000'000'000 + k * 1500);
+  }
 }
 
 // --- hand-made blocks for the error paths -------------------------------
@@ -417,6 +455,93 @@ TEST(BlockCodecTest, ChoosesZstdForDoublesWithRandomMiddleBytes) {
   }
   EXPECT_THAT(Describe(p), HasSubstr("values=zstd(shuffle)"));
   ExpectRoundTrip(p);
+}
+
+// --- encoder hints ------------------------------------------------------
+
+// Decodes the blocks in order and compares every column bit for bit.
+void ExpectBlocksDecodeTo(const std::vector<std::string>& blocks,
+                          const Points& p) {
+  ScalarColumns out;
+  for (const std::string& b : blocks) {
+    ASSERT_THAT(DecodeBytes(b, &out), IsOk());
+  }
+  EXPECT_EQ(out.steps, p.steps);
+  EXPECT_EQ(BitsOf(out.values), BitsOf(p.values));
+  EXPECT_EQ(BitsOf(out.epochs), BitsOf(p.epochs));
+  EXPECT_EQ(out.times_us, p.times_us);
+}
+
+TEST(EncoderHintsTest, ALosingTrialPausesForDoublingBlocksUpToSixteen) {
+  EncoderHints::Trial t;
+  std::vector<int> pauses;
+  for (int round = 0; round < 6; ++round) {
+    ASSERT_TRUE(t.Due());
+    t.Tried(2.0);
+    int pause = 0;
+    while (!t.Due()) ++pause;  // the Due() that ends it is the next try
+    pauses.push_back(pause);
+  }
+  EXPECT_EQ(pauses, (std::vector<int>{1, 2, 4, 8, 16, 16}));
+}
+
+TEST(EncoderHintsTest, AWinOrACloseLossEndsThePauses) {
+  EncoderHints::Trial t;
+  t.Tried(2.0);
+  EXPECT_FALSE(t.Due());
+  t.Tried(1.05);  // within 10% of the winner: close
+  EXPECT_TRUE(t.Due());
+  EXPECT_TRUE(t.Due());
+  t.Tried(std::numeric_limits<double>::infinity());  // could not encode
+  EXPECT_FALSE(t.Due());
+  EXPECT_TRUE(t.Due());
+  t.Tried(0.5);  // won
+  for (int i = 0; i < 20; ++i) EXPECT_TRUE(t.Due());
+}
+
+TEST(EncoderHintsTest, SyntheticFamiliesRoundTripThroughHints) {
+  for (const bench::SyntheticSeries& s :
+       {bench::MakeCounter(1 << 16, 3), bench::MakeLrSchedule(1 << 16, 3),
+        bench::MakeNoisyLoss(1 << 16, 3)}) {
+    const Points p = Points::From(s);
+    ExpectBlocksDecodeTo(EncodeSeries(p, 4096).hinted, p);
+  }
+}
+
+TEST(EncoderHintsTest, HintsChangeNoByteOfASteadySeries) {
+  // Decimal noise: alp wins every block, and what the hints pause (f32,
+  // bits, the zstd frames) loses every block by far.
+  std::mt19937_64 rng(5);
+  std::uniform_int_distribution<int> noise(0, 99999);
+  Points p;
+  AppendPoints(&p, 40 * 4096,
+               [&](size_t) { return noise(rng) / 100000.0 + 1.0; });
+  const HintedBlocks b = EncodeSeries(p, 4096);
+  EXPECT_EQ(b.hinted, b.plain);
+}
+
+TEST(EncoderHintsTest, AChangeOfCharacterIsCaughtUpWithinSixteenBlocks) {
+  // Decimals (alp wins; f32 cannot encode them and is paused, up to 16
+  // blocks), then float32 noise, which f32 wins and alp cannot encode.
+  std::mt19937_64 rng(6);
+  std::uniform_int_distribution<int> decimal(0, 99999);
+  std::uniform_real_distribution<float> f32(0.9f, 1.1f);
+  Points p;
+  const size_t block = 1024;
+  AppendPoints(&p, 64 * block,
+               [&](size_t) { return decimal(rng) / 100000.0 + 1.0; });
+  AppendPoints(&p, 40 * block,
+               [&](size_t) { return static_cast<double>(f32(rng)); });
+  const HintedBlocks b = EncodeSeries(p, block);
+  ExpectBlocksDecodeTo(b.hinted, p);
+  size_t differing = 0;
+  for (size_t j = 64; j < b.hinted.size(); ++j) {
+    if (b.hinted[j] != b.plain[j]) {
+      ++differing;
+      EXPECT_LE(j, 64u + 16) << "block " << j << " still differs";
+    }
+  }
+  EXPECT_GT(differing, 0u) << "f32 was never paused: nothing was tested";
 }
 
 // --- caller errors ------------------------------------------------------
