@@ -34,6 +34,14 @@ absl::Status HeaderError(const std::string& path, absl::string_view what) {
       absl::StrCat(path, ": segment header at offset 0: ", what));
 }
 
+// Runlog files are append-only: one that shrinks while read was truncated
+// by someone else.
+absl::Status Shrank(const std::string& path, uint64_t size, uint64_t at) {
+  return absl::DataLossError(absl::StrCat(path, ": file shrank from ", size,
+                                          " to ", at,
+                                          " bytes while being read"));
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<SegmentReader>> SegmentReader::Open(
@@ -68,17 +76,21 @@ absl::StatusOr<std::unique_ptr<SegmentReader>> SegmentReader::Open(
   }
 
   // The size is checked as corruption before the read: the writer never makes
-  // a file this large, so one that is can only be damage or foreign, and we
-  // must not allocate for it.
+  // a file this large, so one that is can only be damage or foreign.
   RUNLOG_ASSIGN_OR_RETURN(FileInfo info, fs->Stat(path));
   if (info.size > kMaxSegmentFileSize) {
     return absl::DataLossError(absl::StrCat(path, ": length ", info.size,
                                             " exceeds the limit of ",
                                             kMaxSegmentFileSize, " bytes"));
   }
-  RUNLOG_ASSIGN_OR_RETURN(std::string data,
-                          ReadFileToString(*fs, path, kMaxSegmentFileSize));
-  const uint64_t size = data.size();
+  RUNLOG_ASSIGN_OR_RETURN(std::unique_ptr<RandomAccessFile> file,
+                          fs->NewRandomAccessFile(path));
+  RUNLOG_ASSIGN_OR_RETURN(const uint64_t size, file->Size());
+  if (size > kMaxSegmentFileSize) {
+    return absl::DataLossError(absl::StrCat(path, ": length ", size,
+                                            " exceeds the limit of ",
+                                            kMaxSegmentFileSize, " bytes"));
+  }
   bool checksum_mismatch = false;
   uint64_t file_checksum = 0;
   if (policy == TailPolicy::kExactManifest) {
@@ -88,24 +100,42 @@ absl::StatusOr<std::unique_ptr<SegmentReader>> SegmentReader::Open(
                        expected->length, " (data differs from offset ",
                        std::min(size, expected->length), ")"));
     }
-    file_checksum = Checksum64(data);
+    // A pass of its own, so that no chunk is returned from a file that does
+    // not match its manifest, without holding the file.
+    StreamingChecksum sum;
+    std::string scratch(
+        static_cast<size_t>(std::min<uint64_t>(size, kReadAhead)), '\0');
+    for (uint64_t at = 0; at < size;) {
+      const size_t n =
+          static_cast<size_t>(std::min<uint64_t>(size - at, kReadAhead));
+      RUNLOG_ASSIGN_OR_RETURN(absl::string_view got,
+                              file->Read(at, n, scratch.data()));
+      if (got.empty()) return Shrank(path, size, at);
+      sum.Update(got);
+      at += got.size();
+    }
+    file_checksum = sum.Digest();
     checksum_mismatch = file_checksum != expected->checksum;
   }
 
   std::unique_ptr<SegmentReader> reader(
-      new SegmentReader(path, std::move(data), policy, *number));
-  absl::Status header = reader->CheckHeader(run_id);
+      new SegmentReader(path, std::move(file), size, policy, *number));
   if (checksum_mismatch) {
     // Locate the damage so the message names an offset: the first header or
     // chunk that fails its own check. Every byte is covered by one of them,
     // so finding none means the whole file was replaced by another valid one.
+    // (An error path: the whole file is read for it.)
+    RUNLOG_RETURN_IF_ERROR(reader->Fill(size));
+    absl::Status header = reader->CheckHeader(run_id);
     std::string where;
     if (!header.ok()) {
       where = std::string(header.message());
     } else {
       Chunk chunk;
-      while (reader->pos_ < reader->data_.size()) {
-        absl::Status damage = reader->ParseChunk(&chunk);
+      absl::Status io;
+      while (reader->pos_ < reader->size_) {
+        absl::Status damage = reader->ParseChunk(&chunk, &io);
+        RUNLOG_RETURN_IF_ERROR(io);
         if (!damage.ok()) {
           where = std::string(damage.message());
           break;
@@ -123,47 +153,92 @@ absl::StatusOr<std::unique_ptr<SegmentReader>> SegmentReader::Open(
         path, ": checksum mismatch: file ", Hex64(file_checksum),
         ", manifest says ", Hex64(expected->checksum), "; ", where));
   }
-  RUNLOG_RETURN_IF_ERROR(header);
+  RUNLOG_RETURN_IF_ERROR(reader->CheckHeader(run_id));
   return reader;
 }
 
-SegmentReader::SegmentReader(std::string path, std::string data,
-                             TailPolicy policy, uint32_t number)
+SegmentReader::SegmentReader(std::string path,
+                             std::unique_ptr<RandomAccessFile> file,
+                             uint64_t size, TailPolicy policy, uint32_t number)
     : path_(std::move(path)),
-      data_(std::move(data)),
+      file_(std::move(file)),
+      size_(size),
       policy_(policy),
       number_(number),
       pos_(0) {}
 
+absl::Status SegmentReader::Fill(uint64_t end) {
+  end = std::min(end, size_);
+  const uint64_t have = window_base_ + window_.size();
+  if (end <= have) return absl::OkStatus();
+  // What lies before pos_ was returned already (its views expire now).
+  if (pos_ > window_base_) {
+    window_.erase(0, static_cast<size_t>(pos_ - window_base_));
+    window_base_ = pos_;
+  }
+  const uint64_t target =
+      std::min(size_, std::max<uint64_t>(end, have + kReadAhead));
+  uint64_t at = have;
+  window_.resize(static_cast<size_t>(target - window_base_));
+  while (at < target) {
+    char* dst = window_.data() + (at - window_base_);
+    absl::StatusOr<absl::string_view> got =
+        file_->Read(at, static_cast<size_t>(target - at), dst);
+    if (!got.ok() || got->empty()) {
+      window_.resize(static_cast<size_t>(at - window_base_));
+      if (!got.ok()) return got.status();
+      return Shrank(path_, size_, at);
+    }
+    if (got->data() != dst) std::memcpy(dst, got->data(), got->size());
+    at += got->size();
+  }
+  return absl::OkStatus();
+}
+
 absl::Status SegmentReader::CheckHeader(absl::string_view run_id) {
-  if (data_.size() < format::kSegmentHeaderSize ||
-      AllZero(absl::string_view(data_.data(), format::kSegmentHeaderSize))) {
+  RUNLOG_RETURN_IF_ERROR(Fill(format::kSegmentHeaderSize));
+  const absl::string_view data = From(0);
+  if (size_ < format::kSegmentHeaderSize ||
+      AllZero(data.substr(0, format::kSegmentHeaderSize))) {
     if (policy_ == TailPolicy::kTornTailIsEnd) {
       // A writer that died before its first write reached the disk: the file
       // exists (created first) but holds a partial header, or only zeros
       // where a power loss kept the size but not the data. No chunks.
       done_ = true;
-      ignored_tail_bytes_ = data_.size();
+      ignored_tail_bytes_ = size_;
       return absl::OkStatus();
     }
-    if (data_.size() < format::kSegmentHeaderSize) {
+    if (size_ < format::kSegmentHeaderSize) {
       return HeaderError(path_,
-                         absl::StrCat("truncated, ", data_.size(), " of ",
+                         absl::StrCat("truncated, ", size_, " of ",
                                       format::kSegmentHeaderSize, " bytes"));
     }
   }
   RUNLOG_RETURN_IF_ERROR(
-      CheckFileHeader(data_, format::kSegmentMagic, run_id, number_, path_));
+      CheckFileHeader(data, format::kSegmentMagic, run_id, number_, path_));
   pos_ = format::kSegmentHeaderSize;
   return absl::OkStatus();
 }
 
-absl::Status SegmentReader::ParseChunk(Chunk* chunk) const {
-  return ParseChunkAt(data_, pos_, 0, path_, chunk);
+absl::Status SegmentReader::ParseChunk(Chunk* chunk, absl::Status* io) {
+  *io = Fill(pos_ + format::kChunkHeaderSize);
+  if (!io->ok()) return absl::OkStatus();
+  const absl::string_view at = From(pos_);
+  if (at.size() >= format::kChunkHeaderSize) {
+    // A length over the limit is damage ParseChunkAt names; nothing is read
+    // for it.
+    const uint64_t declared = DecodeFixed32(at.data() + 8);
+    if (declared <= format::kMaxChunkPayload) {
+      *io = Fill(pos_ + format::kChunkHeaderSize + declared);
+      if (!io->ok()) return absl::OkStatus();
+    }
+  }
+  return ParseChunkAt(window_, static_cast<size_t>(pos_ - window_base_),
+                      window_base_, path_, chunk);
 }
 
 bool SegmentReader::LooksTorn() const {
-  const absl::string_view tail = absl::string_view(data_).substr(pos_);
+  const absl::string_view tail = From(pos_);
   // A header cut short, or a chunk running past the end: the writer (or the
   // page cache, in a power loss) stopped mid-append.
   if (tail.size() < format::kChunkHeaderSize) return true;
@@ -182,14 +257,13 @@ bool SegmentReader::LooksTorn() const {
   constexpr uint64_t kPage = 4096;
   for (uint64_t at = (pos_ + kPage - 1) / kPage * kPage;
        at + kPage <= pos_ + extent; at += kPage) {
-    if (AllZero(absl::string_view(data_).substr(at, kPage))) return true;
+    if (AllZero(From(at).substr(0, kPage))) return true;
   }
   constexpr uint64_t kSector = 512;
   const uint64_t end = pos_ + extent;
   const uint64_t last_sector =
       std::max<uint64_t>(pos_, (end - 1) / kSector * kSector);
-  return AllZero(
-      absl::string_view(data_).substr(last_sector, end - last_sector));
+  return AllZero(From(last_sector).substr(0, end - last_sector));
 }
 
 absl::StatusOr<bool> SegmentReader::EndAt(absl::Status damage) {
@@ -197,7 +271,13 @@ absl::StatusOr<bool> SegmentReader::EndAt(absl::Status damage) {
   if (policy_ == TailPolicy::kTornTailIsEnd) {
     // Where the writer stopped (or the disk lost its last writes): chunks are
     // appended in order, so nothing after the first bad one is trusted.
-    ignored_tail_bytes_ = data_.size() - pos_;
+    ignored_tail_bytes_ = size_ - pos_;
+    // Telling a torn append from damage looks at the rest of the file.
+    absl::Status io = Fill(size_);
+    if (!io.ok()) {
+      error_ = std::move(io);
+      return error_;
+    }
     if (!LooksTorn()) {
       tail_damage_ = absl::DataLossError(absl::StrCat(
           damage.message(),
@@ -214,12 +294,18 @@ absl::StatusOr<bool> SegmentReader::EndAt(absl::Status damage) {
 absl::StatusOr<bool> SegmentReader::Next(Chunk* chunk) {
   if (!error_.ok()) return error_;
   while (!done_) {
-    if (pos_ == data_.size()) {
+    if (pos_ == size_) {
       done_ = true;
       return false;
     }
     Chunk next;
-    absl::Status damage = ParseChunk(&next);
+    absl::Status io;
+    absl::Status damage = ParseChunk(&next, &io);
+    if (!io.ok()) {
+      done_ = true;
+      error_ = std::move(io);
+      return error_;
+    }
     if (!damage.ok()) return EndAt(std::move(damage));
     const uint64_t end = pos_ + format::kChunkHeaderSize + next.payload.size();
     if (!format::IsKnownChunkType(next.type)) {

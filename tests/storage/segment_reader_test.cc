@@ -229,6 +229,78 @@ TEST_F(SegmentReaderTest, ReadsEveryChunkWithBothPolicies) {
               IsOkAndHolds(expected));
 }
 
+// Chunks of up to 300 KiB and one of three windows, about 9 MiB in all:
+// read whole under both policies, while the reader holds no more than a
+// window and the largest chunk.
+std::vector<std::pair<uint8_t, std::string>> LargeSegmentChunks() {
+  std::mt19937 rng(7);
+  std::vector<std::pair<uint8_t, std::string>> chunks;
+  for (int i = 0; i < 60; ++i) {
+    const size_t size =
+        i == 20 ? 3 * SegmentReader::kReadAhead : rng() % (300u << 10);
+    std::string payload(size, '\0');
+    for (char& c : payload) c = static_cast<char>(rng());
+    chunks.emplace_back(format::kChunkRecords, std::move(payload));
+  }
+  return chunks;
+}
+
+TEST_F(SegmentReaderTest, ReadsASegmentManyWindowsLongHoldingOneWindow) {
+  const std::vector<ReadChunk> expected = Write(LargeSegmentChunks());
+  ASSERT_GT(info_.length, 8 * SegmentReader::kReadAhead);
+  for (TailPolicy policy :
+       {TailPolicy::kTornTailIsEnd, TailPolicy::kExactManifest}) {
+    RUNLOG_ASSERT_OK_AND_ASSIGN(std::unique_ptr<SegmentReader> reader,
+                                Open(policy, info_));
+    std::vector<ReadChunk> got;
+    size_t most = 0;
+    Chunk chunk;
+    while (true) {
+      RUNLOG_ASSERT_OK_AND_ASSIGN(const bool more, reader->Next(&chunk));
+      if (!more) break;
+      got.push_back(
+          ReadChunk{chunk.type, std::string(chunk.payload), chunk.offset});
+      most = std::max(most, reader->buffered_bytes());
+    }
+    EXPECT_EQ(got, expected);
+    EXPECT_EQ(reader->valid_length(), info_.length);
+    EXPECT_LE(most,
+              4 * SegmentReader::kReadAhead + 2 * format::kChunkHeaderSize);
+  }
+}
+
+TEST_F(SegmentReaderTest, TornTailManyWindowsInIsTheEnd) {
+  std::vector<ReadChunk> expected = Write(LargeSegmentChunks());
+  const ReadChunk last = expected.back();
+  expected.pop_back();
+  // The last chunk cut in half, as a writer killed mid-append leaves it.
+  SetContents(Contents().substr(
+      0, last.offset + format::kChunkHeaderSize + last.payload.size() / 2));
+  EXPECT_THAT(ReadAll(TailPolicy::kTornTailIsEnd), IsOkAndHolds(expected));
+  EXPECT_EQ(last_->valid_length(), last.offset);
+  EXPECT_THAT(last_->tail_damage(), IsOk());
+}
+
+TEST_F(SegmentReaderTest, DamageManyWindowsInIsNamedWithItsOffset) {
+  const std::vector<ReadChunk> written = Write(LargeSegmentChunks());
+  const SegmentInfo committed = info_;
+  const ReadChunk& victim = written[40];
+  std::string data = Contents();
+  data[victim.offset + format::kChunkHeaderSize + 5] ^= 0x10;
+  SetContents(data);
+  EXPECT_THAT(
+      ReadAll(TailPolicy::kExactManifest, committed),
+      StatusIs(absl::StatusCode::kDataLoss,
+               HasSubstr(absl::StrCat("chunk at offset ", victim.offset))));
+  // Live: the chunks before it, and the damage reported, not hidden.
+  const std::vector<ReadChunk> before(written.begin(), written.begin() + 40);
+  EXPECT_THAT(ReadAll(TailPolicy::kTornTailIsEnd), IsOkAndHolds(before));
+  EXPECT_THAT(
+      last_->tail_damage(),
+      StatusIs(absl::StatusCode::kDataLoss,
+               HasSubstr(absl::StrCat("chunk at offset ", victim.offset))));
+}
+
 TEST_F(SegmentReaderTest, HeaderOnlySegmentHasNoChunks) {
   Write({});
   EXPECT_EQ(info_.length, format::kSegmentHeaderSize);
