@@ -16,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "nlohmann/json.hpp"
+#include "tracking/double_text.h"
 
 namespace runlog {
 namespace {
@@ -98,22 +99,23 @@ void AppendString(absl::string_view s, std::string* out) {
   out->push_back('"');
 }
 
-void AppendDoubleText(double d, std::string* out) {
+char* WriteDoubleText(double d, char* p) {
   if (std::isnan(d)) {
-    out->append("NaN");
-    return;
+    std::memcpy(p, "NaN", 3);
+    return p + 3;
   }
   if (std::isinf(d)) {
-    out->append(d > 0 ? "Infinity" : "-Infinity");
-    return;
+    const absl::string_view text = d > 0 ? "Infinity" : "-Infinity";
+    std::memcpy(p, text.data(), text.size());
+    return p + text.size();
   }
-  // Shortest representation that parses back to the same double.
-  char buf[64];
-  char* end = std::to_chars(buf, buf + sizeof(buf) - 2, d).ptr;
+  // Shortest representation that parses back to the same double (at most
+  // 24 characters: "-2.2250738585072014e-308").
+  char* end = WriteShortestDouble(d, p);
   // "1" would read back as an int. (A plain loop: this runs once per
   // exported point, and find_first_of builds a table each call.)
   bool integral = true;
-  for (const char* c = buf; c != end; ++c) {
+  for (const char* c = p; c != end; ++c) {
     if (*c == '.' || *c == 'e') {
       integral = false;
       break;
@@ -124,7 +126,12 @@ void AppendDoubleText(double d, std::string* out) {
     end[1] = '0';
     end += 2;
   }
-  out->append(buf, static_cast<size_t>(end - buf));
+  return end;
+}
+
+void AppendDoubleText(double d, std::string* out) {
+  char buf[kMaxJsonDoubleText];
+  out->append(buf, static_cast<size_t>(WriteDoubleText(d, buf) - buf));
 }
 
 void AppendNewline(bool pretty, int indent, std::string* out) {
@@ -469,5 +476,6 @@ absl::StatusOr<Value> ParseJson(absl::string_view text) {
 }
 
 void AppendJsonDouble(double d, std::string* out) { AppendDoubleText(d, out); }
+char* WriteJsonDouble(double d, char* p) { return WriteDoubleText(d, p); }
 
 }  // namespace runlog

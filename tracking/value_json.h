@@ -37,6 +37,11 @@ std::string ToJson(const Value& v, bool pretty = false);
 // Appends a double as ToJson writes it: the shortest text that reads back to
 // the same double ("0.5", "1.0", "1e-06"), "NaN", "Infinity", "-Infinity".
 void AppendJsonDouble(double d, std::string* out);
+// The longest text WriteJsonDouble writes.
+inline constexpr size_t kMaxJsonDoubleText = 32;
+// Writes that text at `p`, which must have room for kMaxJsonDoubleText
+// bytes, and returns the end of what it wrote.
+char* WriteJsonDouble(double d, char* p);
 
 absl::StatusOr<Value> ParseJson(absl::string_view text);
 

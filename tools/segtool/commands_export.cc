@@ -1,5 +1,6 @@
 // export: every point of the chosen runs as CSV or JSON Lines, written one
 // run at a time so memory stays bounded by the largest run.
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
@@ -43,27 +44,32 @@ constexpr size_t kChunkBytes = 1 << 20;
 
 using Flush = std::function<absl::Status(std::string* bytes)>;
 
-// AppendJsonDouble that keeps the text of the last double it formatted:
-// epochs hold one value for thousands of points, and schedules (learning
-// rates) repeat values too, so most of them are not formatted again.
+// WriteJsonDouble that keeps the text of the last double it wrote: epochs
+// hold one value for thousands of points, and schedules (learning rates)
+// repeat values too, so most of them are not formatted again.
 class RepeatedDoubleFormatter {
  public:
-  void Append(double v, std::string* out) {
+  // Writes v's text at p (room for kMaxJsonDoubleText bytes); returns its end.
+  char* Write(double v, char* p) {
     uint64_t bits;
     std::memcpy(&bits, &v, sizeof bits);
-    if (!have_ || bits != bits_) {
-      text_.clear();
-      AppendJsonDouble(v, &text_);
-      bits_ = bits;
-      have_ = true;
+    if (have_ && bits == bits_) {
+      std::memcpy(p, text_, size_);
+      return p + size_;
     }
-    out->append(text_);
+    char* end = WriteJsonDouble(v, p);
+    size_ = static_cast<size_t>(end - p);
+    std::memcpy(text_, p, size_);
+    bits_ = bits;
+    have_ = true;
+    return end;
   }
 
  private:
   bool have_ = false;
   uint64_t bits_ = 0;
-  std::string text_;
+  size_t size_ = 0;
+  char text_[kMaxJsonDoubleText];
 };
 
 template <typename T>
@@ -85,23 +91,39 @@ absl::Status WritePoints(ExportFormat format, const std::string& run,
                        CsvField(context), ",", kind, ",");
       TimeMicrosFormatter times;
       RepeatedDoubleFormatter epochs, values;
+      // Rows go through a raw pointer into `rows`, with one room check a
+      // row instead of one per field, and into *buf a piece at a time.
+      const size_t max_row = prefix.size() + 24 + kMaxJsonDoubleText +
+                             TimeMicrosFormatter::kMaxText +
+                             kMaxJsonDoubleText + 4;
+      std::string rows(
+          std::max(max_row, std::min<size_t>(64 << 10, max_row * cols.size())),
+          '\0');
+      char* const begin = rows.data();
+      char* const end = begin + rows.size();
+      char* p = begin;
+      auto spill = [&]() -> absl::Status {
+        buf->append(begin, static_cast<size_t>(p - begin));
+        p = begin;
+        if (buf->size() >= kChunkBytes) return flush(buf);
+        return absl::OkStatus();
+      };
       for (size_t i = 0; i < cols.size(); ++i) {
-        buf->append(prefix);
-        char step[24];
-        buf->append(
-            step,
-            static_cast<size_t>(
-                std::to_chars(step, step + sizeof step, cols.steps[i]).ptr -
-                step));
-        buf->push_back(',');
-        if (!std::isnan(cols.epochs[i])) epochs.Append(cols.epochs[i], buf);
-        buf->push_back(',');
-        times.Append(cols.times_us[i], buf);
-        buf->push_back(',');
-        values.Append(cols.values[i], buf);
-        buf->push_back('\n');
-        if (buf->size() >= kChunkBytes) RUNLOG_RETURN_IF_ERROR(flush(buf));
+        if (static_cast<size_t>(end - p) < max_row) {
+          RUNLOG_RETURN_IF_ERROR(spill());
+        }
+        std::memcpy(p, prefix.data(), prefix.size());
+        p += prefix.size();
+        p = std::to_chars(p, p + 24, cols.steps[i]).ptr;
+        *p++ = ',';
+        if (!std::isnan(cols.epochs[i])) p = epochs.Write(cols.epochs[i], p);
+        *p++ = ',';
+        p = times.Write(cols.times_us[i], p);
+        *p++ = ',';
+        p = values.Write(cols.values[i], p);
+        *p++ = '\n';
       }
+      RUNLOG_RETURN_IF_ERROR(spill());
       return absl::OkStatus();
     }
   }

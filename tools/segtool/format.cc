@@ -23,6 +23,11 @@ std::string FormatTimeMicros(int64_t unix_us) {
 }
 
 void TimeMicrosFormatter::Append(int64_t unix_us, std::string* out) {
+  char text[kMaxText];
+  out->append(text, static_cast<size_t>(Write(unix_us, text) - text));
+}
+
+char* TimeMicrosFormatter::Write(int64_t unix_us, char* p) {
   // Floor division: a time before 1970 has a negative second and a
   // non-negative fraction, as absl::FormatTime prints it.
   int64_t second = unix_us / 1000000;
@@ -35,17 +40,17 @@ void TimeMicrosFormatter::Append(int64_t unix_us, std::string* out) {
     const absl::Time t = absl::FromUnixSeconds(second);
     // Times far outside the calendar's range take the general path.
     if (t == absl::InfinitePast() || t == absl::InfiniteFuture()) {
-      out->append(FormatTimeMicros(unix_us));
-      return;
+      const std::string text = FormatTimeMicros(unix_us);
+      const size_t n = std::min(text.size(), kMaxText);
+      std::memcpy(p, text.data(), n);
+      return p + n;
     }
     prefix_ = absl::FormatTime("%Y-%m-%dT%H:%M:%S", t, absl::UTCTimeZone());
     second_ = second;
     have_ = true;
   }
-  // The prefix and ".uuuuuuZ" in one append.
-  const size_t at = out->size();
-  out->resize(at + prefix_.size() + 8);
-  char* p = out->data() + at;
+  // The prefix (int64 microseconds reach years of six digits: at most 22
+  // bytes with the sign) and ".uuuuuuZ".
   std::memcpy(p, prefix_.data(), prefix_.size());
   p += prefix_.size();
   p[0] = '.';
@@ -55,6 +60,7 @@ void TimeMicrosFormatter::Append(int64_t unix_us, std::string* out) {
     p[i] = static_cast<char>('0' + u % 10);
     u /= 10;
   }
+  return p + 8;
 }
 
 std::string FormatTimeJson(absl::Time t) {

@@ -26,7 +26,11 @@ std::string FormatTimeMicros(int64_t unix_us);
 // their neighbours). Not thread-safe: keep one per thread.
 class TimeMicrosFormatter {
  public:
+  // The longest text Write() writes.
+  static constexpr size_t kMaxText = 48;
   void Append(int64_t unix_us, std::string* out);
+  // Writes the text at `p` (room for kMaxText bytes); returns its end.
+  char* Write(int64_t unix_us, char* p);
 
  private:
   bool have_ = false;
