@@ -26,6 +26,9 @@
 //                     commit protocol's flushes; run under TMPDIR, so
 //                     TMPDIR=<a mount> times another file system. items/s
 //                     are committed runs.
+//   BM_CreateRun      Repo::CreateRun alone (20 params, default sync
+//                     policy); commit and destruction are untimed. items/s
+//                     are runs created.
 //   BM_VectorAppend   push_back of (step, value) into a
 //                     std::vector<std::pair<int64_t, double>>, no reserve:
 //                     the naive in-memory baseline
@@ -260,6 +263,27 @@ void BM_ShortRun(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 
+// CreateRun alone, with the default sync policy and the W2 run's 20
+// params: the commit, the close and the destruction happen outside the
+// timing. Creation makes the run directory, OWNER and the first segment and
+// flushes none of them (docs/design.md, "Flushes per run").
+void BM_CreateRun(benchmark::State& state) {
+  std::unique_ptr<Repo> repo = NewRepo();
+  RunOptions o;
+  o.experiment = "create";
+  Value::Map hparams;
+  for (int p = 0; p < 20; ++p) hparams[absl::StrFormat("p%02d", p)] = Value(p);
+  o.params = Value(Value::Map{{"hparams", Value(std::move(hparams))}});
+  for (auto _ : state) {
+    std::unique_ptr<Run> run = Check(repo->CreateRun(o));
+    state.PauseTiming();
+    Check(run->Commit());
+    run.reset();
+    state.ResumeTiming();
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
 // `runs` committed runs of 20 params and 5 ten-point series each (no
 // fsync), for the listing benchmarks.
 void WriteListingRuns(Repo& repo, int runs) {
@@ -362,6 +386,7 @@ BENCHMARK(BM_ListRuns)
     ->Args({1000, 1})
     ->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_ShortRun)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_CreateRun)->Unit(benchmark::kMicrosecond)->UseRealTime();
 BENCHMARK(BM_VectorAppend)
     ->ArgNames({"n"})
     ->Arg(kPoints)
