@@ -54,7 +54,8 @@ class RepeatedDoubleFormatter {
     uint64_t bits;
     std::memcpy(&bits, &v, sizeof bits);
     if (have_ && bits == bits_) {
-      std::memcpy(p, text_, size_);
+      // A copy of constant size (an inline move): p has room for all of it.
+      std::memcpy(p, text_, kMaxJsonDoubleText);
       return p + size_;
     }
     char* end = WriteJsonDouble(v, p);
@@ -93,26 +94,39 @@ absl::Status WritePoints(ExportFormat format, const std::string& run,
       RepeatedDoubleFormatter epochs, values;
       // Rows go through a raw pointer into `rows`, with one room check a
       // row instead of one per field, and into *buf a piece at a time.
-      const size_t max_row = prefix.size() + 24 + kMaxJsonDoubleText +
-                             TimeMicrosFormatter::kMaxText +
-                             kMaxJsonDoubleText + 4;
-      std::string rows(
-          std::max(max_row, std::min<size_t>(64 << 10, max_row * cols.size())),
-          '\0');
-      char* const begin = rows.data();
-      char* const end = begin + rows.size();
-      char* p = begin;
-      auto spill = [&]() -> absl::Status {
-        buf->append(begin, static_cast<size_t>(p - begin));
-        p = begin;
-        if (buf->size() >= kChunkBytes) return flush(buf);
+      // Short prefixes are copied as a constant 64 bytes (an inline move).
+      constexpr size_t kPrefixCopy = 64;
+      char padded[kPrefixCopy] = {};
+      const bool short_prefix = prefix.size() <= kPrefixCopy;
+      if (short_prefix) std::memcpy(padded, prefix.data(), prefix.size());
+      const size_t max_row =
+          std::max(prefix.size(), kPrefixCopy) + 24 + kMaxJsonDoubleText +
+          TimeMicrosFormatter::kMaxText + kMaxJsonDoubleText + 4;
+      const size_t room =
+          std::max(max_row, std::min<size_t>(64 << 10, max_row * cols.size()));
+      // Rows are written straight into *buf, grown `room` bytes at a time
+      // and cut back to what was written.
+      char* p = nullptr;
+      char* end = nullptr;
+      auto grow = [&]() -> absl::Status {
+        if (p != nullptr) buf->resize(static_cast<size_t>(p - buf->data()));
+        if (buf->size() >= kChunkBytes) RUNLOG_RETURN_IF_ERROR(flush(buf));
+        const size_t used = buf->size();
+        buf->resize(used + room);
+        p = buf->data() + used;
+        end = buf->data() + buf->size();
         return absl::OkStatus();
       };
+      RUNLOG_RETURN_IF_ERROR(grow());
       for (size_t i = 0; i < cols.size(); ++i) {
         if (static_cast<size_t>(end - p) < max_row) {
-          RUNLOG_RETURN_IF_ERROR(spill());
+          RUNLOG_RETURN_IF_ERROR(grow());
         }
-        std::memcpy(p, prefix.data(), prefix.size());
+        if (short_prefix) {
+          std::memcpy(p, padded, kPrefixCopy);
+        } else {
+          std::memcpy(p, prefix.data(), prefix.size());
+        }
         p += prefix.size();
         p = std::to_chars(p, p + 24, cols.steps[i]).ptr;
         *p++ = ',';
@@ -123,7 +137,8 @@ absl::Status WritePoints(ExportFormat format, const std::string& run,
         p = values.Write(cols.values[i], p);
         *p++ = '\n';
       }
-      RUNLOG_RETURN_IF_ERROR(spill());
+      buf->resize(static_cast<size_t>(p - buf->data()));
+      if (buf->size() >= kChunkBytes) RUNLOG_RETURN_IF_ERROR(flush(buf));
       return absl::OkStatus();
     }
   }

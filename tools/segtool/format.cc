@@ -1,5 +1,6 @@
 #include "tools/segtool/format.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -45,14 +46,17 @@ char* TimeMicrosFormatter::Write(int64_t unix_us, char* p) {
       std::memcpy(p, text.data(), n);
       return p + n;
     }
-    prefix_ = absl::FormatTime("%Y-%m-%dT%H:%M:%S", t, absl::UTCTimeZone());
+    const std::string prefix =
+        absl::FormatTime("%Y-%m-%dT%H:%M:%S", t, absl::UTCTimeZone());
+    prefix_size_ = std::min(prefix.size(), sizeof prefix_);
+    std::memcpy(prefix_, prefix.data(), prefix_size_);
     second_ = second;
     have_ = true;
   }
   // The prefix (int64 microseconds reach years of six digits: at most 22
   // bytes with the sign) and ".uuuuuuZ".
-  std::memcpy(p, prefix_.data(), prefix_.size());
-  p += prefix_.size();
+  std::memcpy(p, prefix_, sizeof prefix_);  // constant size: room for it
+  p += prefix_size_;
   p[0] = '.';
   p[7] = 'Z';
   auto u = static_cast<uint32_t>(micros);

@@ -35,7 +35,8 @@ class TimeMicrosFormatter {
  private:
   bool have_ = false;
   int64_t second_ = 0;
-  std::string prefix_;  // "2024-05-01T12:00:00"
+  char prefix_[32] = {};  // "2024-05-01T12:00:00"
+  size_t prefix_size_ = 0;
 };
 // RFC 3339 with as many fraction digits as needed; for JSON. Infinite times
 // have no text and become null in JSON (see TimeValue).
