@@ -361,6 +361,54 @@ void ChooseIntStreamImpl(absl::Span<const int64_t> x, bool allow_zstd,
                          std::string* out, bool allow_split, size_t* size_only,
                          EncoderHints::IntColumn* hints = nullptr);
 
+// What the candidates' sizes need of an int stream x (n >= 2), and its
+// deltas, written to `deltas` (n - 1 of them).
+struct IntScan {
+  size_t value_runs = 1;
+  size_t delta_runs = 1;
+  int64_t lo = 0, hi = 0;    // of the values (FOR width)
+  int64_t dlo = 0, dhi = 0;  // of the deltas (delta-FOR width)
+};
+// A function of its own, over raw pointers, so that its loops keep their
+// sums in registers (inline, captured variables were stored every
+// iteration) and no hardened Span checks an index.
+IntScan ScanInts(absl::Span<const int64_t> x, int64_t* deltas) {
+  const int64_t* xp = x.data();
+  const size_t n = x.size();
+  size_t value_runs = 1;
+  int64_t lo = xp[0], hi = xp[0];
+  int64_t dlo = S(U(xp[1]) - U(xp[0])), dhi = dlo;
+  for (size_t i = 1; i < n; ++i) {
+    const int64_t d = S(U(xp[i]) - U(xp[i - 1]));
+    deltas[i - 1] = d;
+    value_runs += d != 0;
+    lo = std::min(lo, xp[i]);
+    hi = std::max(hi, xp[i]);
+    dlo = std::min(dlo, d);
+    dhi = std::max(dhi, d);
+  }
+  size_t delta_runs = 1;
+  for (size_t i = 1; i + 1 < n; ++i) delta_runs += deltas[i] != deltas[i - 1];
+  return IntScan{value_runs, delta_runs, lo, hi, dlo, dhi};
+}
+
+// The byte counts of the varint and delta-of-delta varint streams of x
+// (n >= 2) from its deltas.
+struct VarintSizes {
+  size_t varint, dod;
+};
+VarintSizes SizeVarints(int64_t first, const std::vector<int64_t>& deltas) {
+  size_t varint_bytes = 1 + ZigZagBytes(first);
+  size_t dod_bytes = 1 + ZigZagBytes(first);
+  int64_t prev_delta = 0;
+  for (const int64_t d : deltas) {
+    varint_bytes += ZigZagBytes(d);
+    dod_bytes += ZigZagBytes(S(U(d) - U(prev_delta)));
+    prev_delta = d;
+  }
+  return VarintSizes{varint_bytes, dod_bytes};
+}
+
 // The size ChooseIntStream would write for x, without zstd.
 size_t ChosenIntStreamBytes(absl::Span<const int64_t> x, bool allow_split) {
   size_t bytes = 0;
@@ -394,28 +442,17 @@ void ChooseIntStreamImpl(absl::Span<const int64_t> x, bool allow_zstd,
                          std::string* out, bool allow_split, size_t* size_only,
                          EncoderHints::IntColumn* hints) {
   const size_t n = x.size();
-  std::vector<int64_t> deltas(n - 1);
-  // Short passes the compiler can keep in registers (one fused pass spilled
-  // to the stack), over raw pointers (the hardened Span and vector check
-  // every index): the ranges of values and deltas (FOR and delta-FOR
-  // widths) and the runs of values and of deltas.
-  const int64_t* xp = x.data();
-  int64_t* dp = deltas.data();
-  size_t value_runs = 1;
-  int64_t lo = xp[0], hi = xp[0];
-  int64_t dlo = n > 1 ? S(U(xp[1]) - U(xp[0])) : 0, dhi = dlo;
-  for (size_t i = 1; i < n; ++i) {
-    const int64_t d = S(U(xp[i]) - U(xp[i - 1]));
-    dp[i - 1] = d;
-    value_runs += d != 0;
-    lo = std::min(lo, xp[i]);
-    hi = std::max(hi, xp[i]);
-    dlo = std::min(dlo, d);
-    dhi = std::max(dhi, d);
+  // Steps and clock times are mostly arithmetic progressions: one compare
+  // pass settles them (and ends at once for anything else).
+  bool arithmetic = true;
+  if (n > 2) {
+    const int64_t* xp = x.data();
+    const uint64_t d0 = U(xp[1]) - U(xp[0]);
+    for (size_t i = 2; i < n && arithmetic; ++i) {
+      arithmetic = U(xp[i]) - U(xp[i - 1]) == d0;
+    }
   }
-  size_t delta_runs = n > 1 ? 1 : 0;
-  for (size_t i = 1; i + 1 < n; ++i) delta_runs += dp[i] != dp[i - 1];
-  if (delta_runs <= 1) {  // n == 1, or an arithmetic progression
+  if (arithmetic) {  // n <= 2 included
     if (size_only != nullptr) {
       *size_only =
           1 + ZigZagBytes(x[0]) + ZigZagBytes(n > 1 ? S(U(x[1]) - U(x[0])) : 0);
@@ -424,6 +461,11 @@ void ChooseIntStreamImpl(absl::Span<const int64_t> x, bool allow_zstd,
     EncodeIntArith(x, out);
     return;
   }
+  std::vector<int64_t> deltas(n - 1);
+  const IntScan scan = ScanInts(x, deltas.data());
+  const size_t value_runs = scan.value_runs;
+  const size_t delta_runs = scan.delta_runs;
+  const int64_t lo = scan.lo, hi = scan.hi, dlo = scan.dlo, dhi = scan.dhi;
   struct Sized {
     IntKind kind;
     size_t bytes;
@@ -444,17 +486,10 @@ void ChooseIntStreamImpl(absl::Span<const int64_t> x, bool allow_zstd,
   // own candidates and as zstd's input when nothing smaller is byte-aligned.
   size_t varints = SIZE_MAX;
   if (Due(varint_trial) || try_zstd) {
-    size_t varint_bytes = 1 + ZigZagBytes(x[0]);
-    size_t dod_bytes = 1 + ZigZagBytes(x[0]);
-    int64_t prev_delta = 0;
-    for (const int64_t d : deltas) {
-      varint_bytes += ZigZagBytes(d);
-      dod_bytes += ZigZagBytes(S(U(d) - U(prev_delta)));
-      prev_delta = d;
-    }
-    consider(IntKind::kVarint, varint_bytes);
-    consider(IntKind::kDodVarint, dod_bytes);
-    varints = std::min(varint_bytes, dod_bytes);
+    const VarintSizes sizes = SizeVarints(x[0], deltas);
+    consider(IntKind::kVarint, sizes.varint);
+    consider(IntKind::kDodVarint, sizes.dod);
+    varints = std::min(sizes.varint, sizes.dod);
   }
   const Sized byte_aligned = best;
   std::vector<int64_t> run_values, run_lengths;
