@@ -1,10 +1,13 @@
 #include "tracking/codec/column_codec.h"
 
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <string>
+#include <vector>
 
 #include "absl/base/config.h"
+#include "absl/base/optimization.h"
 #include "storage/coding.h"
 #include "tracking/codec/record_format.h"
 
@@ -115,19 +118,54 @@ void EncodeSteps(absl::Span<const int64_t> steps, std::string* out) {
   });
 }
 
-bool DecodeSteps(absl::string_view* in, size_t n, std::vector<int64_t>* out) {
-  if (n == 0) return true;
-  int64_t prev;
-  if (!GetSignedVarint(in, &prev)) return false;
-  out->push_back(prev);
-  for (size_t i = 1; i < n; ++i) {
-    int64_t d;
-    if (!GetSignedVarint(in, &d)) return false;
-    prev = static_cast<int64_t>(static_cast<uint64_t>(prev) +
-                                static_cast<uint64_t>(d) + 1);
-    out->push_back(prev);
+// The column decoders below write through raw pointers into output sized
+// once (every point takes at least one byte, so n is checked against the
+// input before anything is sized from it) and read one-byte varints
+// inline: per-point push_back and string_view bookkeeping were most of a
+// log read's decoding time. On failure the output is back at its size on
+// entry.
+
+// Reads the varint at p (< end, or none is there): its end, or nullptr when
+// it is truncated or overlong (as GetVarint64 judges it).
+inline const char* ReadVarint(const char* p, const char* end, uint64_t* v) {
+  if (ABSL_PREDICT_TRUE(p < end && static_cast<uint8_t>(*p) < 0x80)) {
+    *v = static_cast<uint8_t>(*p);
+    return p + 1;
   }
+  absl::string_view rest(p, static_cast<size_t>(end - p));
+  if (!GetVarint64(&rest, v)) return nullptr;
+  return rest.data();
+}
+
+// Decodes n zig-zag varints x_i into out as v_i = v_{i-1} + x_i + bias
+// (v_{-1} = first_base, the first with no bias when `bias_first` is false).
+template <int kBias>
+bool DecodeVarintSums(absl::string_view* in, size_t n, bool bias_first,
+                      std::vector<int64_t>* out) {
+  if (n > in->size()) return false;
+  const size_t base = out->size();
+  out->resize(base + n);
+  int64_t* o = out->data() + base;
+  const char* p = in->data();
+  const char* const end = p + in->size();
+  uint64_t prev = 0;
+  for (size_t i = 0; i < n; ++i) {
+    uint64_t u;
+    p = ReadVarint(p, end, &u);
+    if (p == nullptr) {
+      out->resize(base);
+      return false;
+    }
+    const auto d = static_cast<uint64_t>(ZigZagDecode(u));
+    prev = i == 0 && !bias_first ? d : prev + d + kBias;
+    o[i] = static_cast<int64_t>(prev);
+  }
+  in->remove_prefix(static_cast<size_t>(p - in->data()));
   return true;
+}
+
+bool DecodeSteps(absl::string_view* in, size_t n, std::vector<int64_t>* out) {
+  return DecodeVarintSums<1>(in, n, /*bias_first=*/false, out);
 }
 
 void EncodeDeltas(absl::Span<const int64_t> values, std::string* out) {
@@ -153,15 +191,7 @@ void EncodeDeltaRuns(absl::Span<const ValueRun> runs, std::string* out) {
 }
 
 bool DecodeDeltas(absl::string_view* in, size_t n, std::vector<int64_t>* out) {
-  int64_t prev = 0;
-  for (size_t i = 0; i < n; ++i) {
-    int64_t d;
-    if (!GetSignedVarint(in, &d)) return false;
-    prev = static_cast<int64_t>(static_cast<uint64_t>(prev) +
-                                static_cast<uint64_t>(d));
-    out->push_back(prev);
-  }
-  return true;
+  return DecodeVarintSums<0>(in, n, /*bias_first=*/true, out);
 }
 
 void EncodeXorDoubles(absl::Span<const double> values, std::string* out) {
@@ -181,27 +211,47 @@ void EncodeXorDoubles(absl::Span<const double> values, std::string* out) {
 bool DecodeXorDoubles(absl::string_view* in, size_t n,
                       std::vector<double>* out) {
   if (n == 0) return true;
-  uint64_t prev;
-  if (!storage::GetFixed64(in, &prev)) return false;
-  out->push_back(FromBits(prev));
+  // 8 bytes for the first value, a control byte for each other one.
+  if (in->size() < 8 || n - 1 > in->size() - 8) return false;
+  const size_t base = out->size();
+  out->resize(base + n);
+  double* o = out->data() + base;
+  const char* p = in->data();
+  const char* const end = p + in->size();
+  uint64_t prev = storage::DecodeFixed64(p);
+  p += 8;
+  o[0] = FromBits(prev);
   for (size_t i = 1; i < n; ++i) {
-    if (in->empty()) return false;
-    const uint8_t control = static_cast<uint8_t>((*in)[0]);
-    in->remove_prefix(1);
+    if (p == end) {
+      out->resize(base);
+      return false;
+    }
+    const auto control = static_cast<uint8_t>(*p++);
     if (control != kXorUnchanged) {
       const int lead = control >> 4;
       const int trail = control & 0x0f;
       const int len = 8 - lead - trail;
-      if (len <= 0 || static_cast<size_t>(len) > in->size()) return false;
-      uint64_t middle = 0;
-      for (int b = 0; b < len; ++b) {
-        middle |= uint64_t{static_cast<uint8_t>((*in)[b])} << (8 * b);
+      if (len <= 0 || len > end - p) {
+        out->resize(base);
+        return false;
       }
-      in->remove_prefix(static_cast<size_t>(len));
+      uint64_t middle;
+      if (end - p >= 8) {
+        // One load and a mask instead of a byte loop.
+        middle = storage::DecodeFixed64(p);
+        if (len < 8) middle &= (uint64_t{1} << (8 * len)) - 1;
+      } else {
+        middle = 0;
+        for (int b = 0; b < len; ++b) {
+          middle |= uint64_t{static_cast<uint8_t>(p[b])} << (8 * b);
+        }
+      }
+      p += len;
       prev ^= middle << (8 * trail);
     }
-    out->push_back(FromBits(prev));
+    o[i] = FromBits(prev);
   }
+  in->remove_prefix(static_cast<size_t>(p - in->data()));
   return true;
 }
 

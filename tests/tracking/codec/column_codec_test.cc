@@ -281,6 +281,23 @@ TEST(StepsTest, OverlongVarintFails) {
   EXPECT_FALSE(DecodeSteps(&in, 1, &out));
 }
 
+TEST(StepsTest, FailureLeavesTheOutputAsItWas) {
+  const std::string enc = Steps({5, 6, 9, 1 << 20});
+  absl::string_view in = absl::string_view(enc).substr(0, enc.size() - 1);
+  std::vector<int64_t> out = {42};
+  EXPECT_FALSE(DecodeSteps(&in, 4, &out));
+  EXPECT_THAT(out, ElementsAreArray({42}));
+}
+
+TEST(StepsTest, CountOverTheInputFailsBeforeAllocating) {
+  const std::string enc = Steps({1, 2, 3});
+  absl::string_view in = enc;
+  std::vector<int64_t> out;
+  ::runlog::testing::AllocationProbe probe;
+  EXPECT_FALSE(DecodeSteps(&in, size_t{1} << 40, &out));
+  EXPECT_LT(probe.largest(), 4096u);
+}
+
 // ---- deltas (times) ---------------------------------------------------------
 
 TEST(DeltasTest, RoundTripsEdgeColumns) {
@@ -386,6 +403,23 @@ TEST(XorDoublesTest, EveryTruncationFails) {
   for (const auto& v : RandomDoubleColumns(7, 40)) {
     ExpectEveryTruncationFails<double>(DecodeXorDoubles, Xor(v), v.size());
   }
+}
+
+TEST(XorDoublesTest, FailureLeavesTheOutputAsItWas) {
+  const std::string enc = Xor({1.0, 2.5, -3.75, 1e300});
+  absl::string_view in = absl::string_view(enc).substr(0, enc.size() - 1);
+  std::vector<double> out = {0.5};
+  EXPECT_FALSE(DecodeXorDoubles(&in, 4, &out));
+  EXPECT_THAT(out, ElementsAreArray({0.5}));
+}
+
+TEST(XorDoublesTest, CountOverTheInputFailsBeforeAllocating) {
+  const std::string enc = Xor({1.0, 2.0});
+  absl::string_view in = enc;
+  std::vector<double> out;
+  ::runlog::testing::AllocationProbe probe;
+  EXPECT_FALSE(DecodeXorDoubles(&in, size_t{1} << 40, &out));
+  EXPECT_LT(probe.largest(), 4096u);
 }
 
 TEST(XorDoublesTest, LeavesTrailingBytes) {
