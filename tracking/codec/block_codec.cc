@@ -493,12 +493,14 @@ void ChooseIntStreamImpl(absl::Span<const int64_t> x, bool allow_zstd,
   }
   const Sized byte_aligned = best;
   std::vector<int64_t> run_values, run_lengths;
-  if (allow_split && value_runs <= n / 2) {
+  Trial* split_trial = hints == nullptr ? nullptr : &hints->split;
+  size_t split = SIZE_MAX;
+  if (allow_split && value_runs <= n / 2 && Due(split_trial)) {
     SplitRuns(x, value_runs, &run_values, &run_lengths);
-    consider(IntKind::kSplitRuns,
-             1 + VarintBytes(value_runs) +
-                 ChosenIntStreamBytes(run_values, /*allow_split=*/false) +
-                 ChosenIntStreamBytes(run_lengths, /*allow_split=*/false));
+    split = 1 + VarintBytes(value_runs) +
+            ChosenIntStreamBytes(run_values, /*allow_split=*/false) +
+            ChosenIntStreamBytes(run_lengths, /*allow_split=*/false);
+    consider(IntKind::kSplitRuns, split);
   }
   consider(IntKind::kFor,
            1 + ZigZagBytes(lo) + 1 + PackedBytes(n, BitWidth(U(hi) - U(lo))));
@@ -508,6 +510,10 @@ void ChooseIntStreamImpl(absl::Span<const int64_t> x, bool allow_zstd,
   if (varints != SIZE_MAX && varint_trial != nullptr) {
     varint_trial->Tried(static_cast<double>(varints) /
                         static_cast<double>(best.bytes));
+  }
+  if (split != SIZE_MAX && split_trial != nullptr) {
+    split_trial->Tried(static_cast<double>(split) /
+                       static_cast<double>(best.bytes));
   }
   if (size_only != nullptr) {
     *size_only = best.bytes;

@@ -71,10 +71,10 @@ class EncoderHints {
     uint8_t pause_ = 0;
     uint8_t pause_left_ = 0;
   };
-  // An integer stream's: its zstd frame, and the pass that sizes its
-  // varint encodings.
+  // An integer stream's: its zstd frame, the pass that sizes its varint
+  // encodings, and the sizing of its split-runs encoding.
   struct IntColumn {
-    Trial zstd, varint;
+    Trial zstd, varint, split;
   };
   // A double column's: its alternative encodings, the integer streams they
   // map the values to, and the zstd frame of the byte-shuffled values.
