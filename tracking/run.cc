@@ -108,8 +108,6 @@ absl::Status ScalarSeries::TrackBatch(absl::Span<const int64_t> steps,
                      values.begin() + done + n);
     s->AddNoEpochs(n);
     s->AddTime(run_->now_us_, n);
-    for (size_t i = done; i < done + n; ++i)
-      s->summary.Add(steps[i], values[i]);
     run_->pending_points_ += n;
     done += n;
     RUNLOG_RETURN_IF_ERROR(run_->AfterPoints(0, 0));
@@ -118,7 +116,10 @@ absl::Status ScalarSeries::TrackBatch(absl::Span<const int64_t> steps,
 }
 
 const SeriesKey& ScalarSeries::key() const { return state_->key; }
-const SeriesSummary& ScalarSeries::summary() const { return state_->summary; }
+const SeriesSummary& ScalarSeries::summary() const {
+  state_->SettleSummary();
+  return state_->summary;
+}
 
 // ---- Run: creation ----------------------------------------------------------
 
@@ -337,7 +338,6 @@ inline void Run::BufferScalar(SeriesState* s, int64_t step, double value,
   s->values.push_back(value);
   s->AddEpoch(epoch);
   s->AddTime(now_us_);
-  s->summary.Add(step, value);
   ++pending_points_;
 }
 
@@ -609,7 +609,10 @@ absl::Status Run::Finish(storage::format::RunStatus status,
   summary.tags = tags_;
   summary.params = params_;
   summary.series.reserve(series_.size());
-  for (const auto& s : series_) summary.series.push_back(s->summary);
+  for (const auto& s : series_) {
+    s->SettleSummary();
+    summary.series.push_back(s->summary);
+  }
   // COMMIT keeps the end time in µs; the listing from memory below must say
   // what a read of COMMIT would.
   const absl::Time end =

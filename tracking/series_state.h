@@ -2,6 +2,7 @@
 #ifndef RUNLOG_TRACKING_SERIES_STATE_H_
 #define RUNLOG_TRACKING_SERIES_STATE_H_
 
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -22,7 +23,12 @@ struct SeriesState {
   uint32_t id = 0;
   SeriesKey key;
   SeriesKind kind = SeriesKind::kScalar;
+  // Of every point tracked, except for a scalar series the buffered points
+  // from `summarized` on: the per-point path only buffers, and
+  // SettleSummary() folds them in, in one pass, when the buffers are
+  // cleared or the summary is read.
   SeriesSummary summary;
+  size_t summarized = 0;
   // Buffered points, not yet encoded: one entry per point in `steps` and in
   // the column of the series' kind (values, texts or histograms).
   std::vector<int64_t> steps;
@@ -37,7 +43,35 @@ struct SeriesState {
   std::vector<record::ValueRun> times;
 
   int64_t NextStep() const {
+    if (!steps.empty()) return steps.back() + 1;  // the latest, settled or not
     return summary.count == 0 ? 0 : summary.last_step + 1;
+  }
+
+  // Folds buffered scalar points [summarized, end) into `summary`, exactly
+  // as SeriesSummary::Add of each in turn would.
+  void SettleSummary() {
+    const size_t n = values.size();
+    if (summarized >= n) return;
+    const double* v = values.data();
+    const int64_t* st = steps.data();
+    if (summary.count == 0) {
+      summary.first = v[summarized];
+      summary.first_step = st[summarized];
+    }
+    summary.last = v[n - 1];
+    summary.last_step = st[n - 1];
+    summary.count += static_cast<int64_t>(n - summarized);
+    double min = summary.min, max = summary.max;  // NaN while none
+    for (size_t i = summarized; i < n; ++i) {
+      const double x = v[i];
+      if (!std::isnan(x)) {
+        if (std::isnan(min) || x < min) min = x;
+        if (std::isnan(max) || x > max) max = x;
+      }
+    }
+    summary.min = min;
+    summary.max = max;
+    summarized = n;
   }
 
   // Record the epoch and time of the point(s) just appended to `steps`.
@@ -58,6 +92,8 @@ struct SeriesState {
   }
 
   void ClearPoints() {
+    SettleSummary();
+    summarized = 0;
     steps.clear();
     values.clear();
     texts.clear();

@@ -1,7 +1,9 @@
 #include "tracking/run.h"
 
 #include <cmath>
+#include <cstdint>
 #include <memory>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -12,6 +14,7 @@
 #include "storage/clock.h"
 #include "storage/fault_file_system.h"
 #include "storage/mem_file_system.h"
+#include "tests/testing/double_bits.h"
 #include "tests/testing/fake_system_probe.h"
 #include "tests/testing/status_matchers.h"
 #include "tracking/repo.h"
@@ -19,6 +22,7 @@
 namespace runlog {
 namespace {
 
+using ::runlog::testing::Bits;
 using ::runlog::testing::FakeSystemProbe;
 using ::runlog::testing::IsOk;
 using ::runlog::testing::StatusIs;
@@ -146,6 +150,65 @@ TEST_F(RunTest, SummariesAreKeptInCommit) {
   EXPECT_EQ(s.min, 1.0);
   EXPECT_EQ(s.max, 7.0);
   EXPECT_EQ(s.last_step, 4);
+}
+
+TEST_F(RunTest, LiveSummaryMatchesPointByPointAcrossFlushesAndBatches) {
+  // The handle path only buffers; the summary is folded in when the buffer
+  // is flushed or the summary read. Whatever the mix, it must equal
+  // SeriesSummary::Add of every point in order.
+  auto run = NewRun({.buffer_points = 64});
+  auto series = run->Series("m");
+  ASSERT_THAT(series, IsOk());
+  std::mt19937_64 rng(11);
+  std::uniform_real_distribution<double> value(-5.0, 5.0);
+  SeriesSummary expected;
+  int64_t step = 0;
+  for (int round = 0; round < 40; ++round) {
+    const int points = static_cast<int>(rng() % 150);
+    for (int i = 0; i < points; ++i) {
+      double v = value(rng);
+      if (rng() % 13 == 0) v = std::nan("");
+      if (rng() % 17 == 0) v = round % 2 == 0 ? 0.0 : -0.0;
+      ASSERT_THAT(series->Track(step, v), IsOk());
+      expected.Add(step, v);
+      step += 1 + static_cast<int64_t>(rng() % 3);
+    }
+    if (round % 3 == 0) {
+      std::vector<int64_t> steps;
+      std::vector<double> values;
+      for (int i = 0; i < 100; ++i) {
+        steps.push_back(step);
+        values.push_back(value(rng));
+        expected.Add(step, values.back());
+        ++step;
+      }
+      ASSERT_THAT(series->TrackBatch(steps, values), IsOk());
+    }
+    if (round % 5 == 0 && expected.count > 0) {  // default step: last + 1
+      ASSERT_THAT(run->Track("m", 1.5), IsOk());
+      expected.Add(expected.last_step + 1, 1.5);
+      step = expected.last_step + 1;
+    }
+    const SeriesSummary& live = series->summary();
+    ASSERT_EQ(live.count, expected.count) << "round " << round;
+    EXPECT_EQ(live.last_step, expected.last_step);
+    EXPECT_EQ(live.first_step, expected.first_step);
+    EXPECT_EQ(Bits(live.first), Bits(expected.first));
+    EXPECT_EQ(Bits(live.last), Bits(expected.last));
+    EXPECT_EQ(Bits(live.min), Bits(expected.min));
+    EXPECT_EQ(Bits(live.max), Bits(expected.max));
+  }
+  const std::string id = run->id();
+  ASSERT_THAT(run->Commit(), IsOk());
+  auto record = repo_->GetRun(id);
+  ASSERT_THAT(record, IsOk());
+  ASSERT_THAT(record->summary.series, SizeIs(1));
+  const SeriesSummary& s = record->summary.series[0];
+  EXPECT_EQ(s.count, expected.count);
+  EXPECT_EQ(Bits(s.min), Bits(expected.min));
+  EXPECT_EQ(Bits(s.max), Bits(expected.max));
+  EXPECT_EQ(Bits(s.last), Bits(expected.last));
+  EXPECT_EQ(s.last_step, expected.last_step);
 }
 
 TEST_F(RunTest, ParamsTagsAndMetadataRoundTrip) {
