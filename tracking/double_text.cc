@@ -6,13 +6,11 @@
 #include <cstring>
 #include <initializer_list>
 
+#include "tracking/exact_decimal.h"
+
 namespace runlog {
 namespace {
 
-// Exact powers of ten: every one up to 1e22 is a double.
-constexpr double kPow10[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
-                               1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
-                               1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
 constexpr uint64_t kPow10Int[16] = {1,
                                     10,
                                     100,
@@ -29,13 +27,6 @@ constexpr uint64_t kPow10Int[16] = {1,
                                     10000000000000,
                                     100000000000000,
                                     1000000000000000};
-
-// Rounds to the nearest integer, ties to even, for 0 <= x < 2^52 (adding
-// 2^52 leaves no fraction bits, so the addition itself rounds).
-inline double RoundNonNegative(double x) {
-  constexpr double kNoFraction = 4503599627370496.0;  // 2^52
-  return (x + kNoFraction) - kNoFraction;
-}
 
 char* WriteZeros(char* p, int n) {
   std::memset(p, '0', static_cast<size_t>(n));
@@ -104,7 +95,7 @@ char* WriteShortestDouble(double d, char* p) {
     if (scale < 0 || scale > 22) {
       return std::to_chars(p, p + kMaxShortestDoubleText, d).ptr;
     }
-    k = static_cast<uint64_t>(RoundNonNegative(a * kPow10[scale]));
+    k = static_cast<uint64_t>(RoundToEven(a * kExactPow10[scale]));
     if (k >= kPow10Int[15]) {
       --scale;
     } else if (k < kPow10Int[14]) {
@@ -126,7 +117,7 @@ char* WriteShortestDouble(double d, char* p) {
   // k has at most 15 digits, so it and every power of ten used are exact,
   // and the division and the product round correctly: equality means the
   // text reads back to a.
-  const bool round_trips = x < 0 ? static_cast<double>(k) / kPow10[-x] == a
+  const bool round_trips = x < 0 ? static_cast<double>(k) / kExactPow10[-x] == a
                                  : static_cast<double>(k * kPow10Int[x]) == a;
   if (!round_trips) {
     return std::to_chars(p, p + kMaxShortestDoubleText, d).ptr;

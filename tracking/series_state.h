@@ -2,7 +2,6 @@
 #ifndef RUNLOG_TRACKING_SERIES_STATE_H_
 #define RUNLOG_TRACKING_SERIES_STATE_H_
 
-#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -47,31 +46,12 @@ struct SeriesState {
     return summary.count == 0 ? 0 : summary.last_step + 1;
   }
 
-  // Folds buffered scalar points [summarized, end) into `summary`, exactly
-  // as SeriesSummary::Add of each in turn would.
+  // Folds buffered scalar points [summarized, end) into `summary`.
   void SettleSummary() {
-    const size_t n = values.size();
-    if (summarized >= n) return;
-    const double* v = values.data();
-    const int64_t* st = steps.data();
-    if (summary.count == 0) {
-      summary.first = v[summarized];
-      summary.first_step = st[summarized];
-    }
-    summary.last = v[n - 1];
-    summary.last_step = st[n - 1];
-    summary.count += static_cast<int64_t>(n - summarized);
-    double min = summary.min, max = summary.max;  // NaN while none
-    for (size_t i = summarized; i < n; ++i) {
-      const double x = v[i];
-      if (!std::isnan(x)) {
-        if (std::isnan(min) || x < min) min = x;
-        if (std::isnan(max) || x > max) max = x;
-      }
-    }
-    summary.min = min;
-    summary.max = max;
-    summarized = n;
+    if (summarized >= values.size()) return;
+    summary.AddAll(steps.data() + summarized, values.data() + summarized,
+                   values.size() - summarized);
+    summarized = values.size();
   }
 
   // Record the epoch and time of the point(s) just appended to `steps`.

@@ -78,16 +78,19 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <iterator>
 #include <limits>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "absl/base/optimization.h"
 #include "absl/strings/str_cat.h"
 #include "storage/coding.h"
 #include "storage/compression.h"
 #include "storage/status_macros.h"
 #include "tracking/codec/block_format.h"
+#include "tracking/exact_decimal.h"
 
 namespace runlog {
 namespace {
@@ -97,9 +100,8 @@ using storage::PutVarint64;
 using storage::ZigZagDecode;
 using storage::ZigZagEncode;
 
-constexpr double kPow10[block::kMaxAlpExponent + 1] = {
-    1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8, 1e9,
-    1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18};
+// alp's scales are kExactPow10[0..kMaxAlpExponent].
+static_assert(block::kMaxAlpExponent < std::size(kExactPow10));
 
 // Weights applied to a candidate's size when choosing: a stream that decodes
 // slower must be this much smaller to win.
@@ -577,24 +579,13 @@ void PutExceptions(absl::Span<const double> v,
   }
 }
 
-// x rounded to the nearest integer, ties to even, as std::nearbyint does in
-// the default rounding mode, for |x| <= 2^53; inline (nearbyint and lrint
-// are library calls without SSE4.1 or -fno-math-errno). Below 2^52, adding
-// 2^52 leaves no fraction bits, so the addition itself rounds.
-inline double RoundToEven(double x) {
-  constexpr double kNoFraction = 4503599627370496.0;  // 2^52
-  const double a = std::fabs(x);
-  if (!(a < kNoFraction)) return x;  // already an integer
-  return std::copysign((a + kNoFraction) - kNoFraction, x);
-}
-
 // The integer k with (double)k / 10^e == v bit for bit, if there is one
 // with |k| <= 2^53 (so that (double)k is exact).
 inline bool AlpInteger(double v, int e, int64_t* k) {
-  const double scaled = v * kPow10[e];
+  const double scaled = v * kExactPow10[e];
   if (!(std::fabs(scaled) <= 9007199254740992.0)) return false;  // NaN too
   const auto candidate = static_cast<int64_t>(RoundToEven(scaled));
-  if (Bits(static_cast<double>(candidate) / kPow10[e]) != Bits(v)) {
+  if (Bits(static_cast<double>(candidate) / kExactPow10[e]) != Bits(v)) {
     return false;
   }
   *k = candidate;
@@ -639,7 +630,7 @@ bool IntsWithExceptions(size_t n, EncodeOne encode, std::vector<int64_t>* ints,
   int64_t previous = 0;
   for (size_t i = 0; i < n; ++i) {
     int64_t k = 0;
-    if (encode(i, &k)) [[likely]] {
+    if (ABSL_PREDICT_TRUE(encode(i, &k))) {
       if (!have_previous) {
         for (size_t j : *exceptions) out[j] = k;
         have_previous = true;
@@ -705,13 +696,10 @@ void ChooseDoubleStream(absl::Span<const double> v, std::string* out,
     EncodeDoubleRuns(v, runs, out);
     return;
   }
-  auto trial = [hints](Trial EncoderHints::DoubleColumn::*t) -> Trial* {
-    return hints == nullptr ? nullptr : &(hints->*t);
+  // The hints member `m` (a trial, or an int stream's hints), or nullptr.
+  auto hint = [hints](auto m) -> decltype(&(hints->*m)) {
+    return hints == nullptr ? nullptr : &(hints->*m);
   };
-  auto ints_hints =
-      [hints](EncoderHints::IntColumn EncoderHints::DoubleColumn::*c) {
-        return hints == nullptr ? nullptr : &(hints->*c);
-      };
   using H = EncoderHints::DoubleColumn;
   std::vector<Candidate> candidates;
   auto add = [&candidates](double weight, Trial* t) -> std::string* {
@@ -727,7 +715,7 @@ void ChooseDoubleStream(absl::Span<const double> v, std::string* out,
   auto refused = [](Trial* t) {
     if (t != nullptr) t->Tried(std::numeric_limits<double>::infinity());
   };
-  if (Trial* t = trial(&H::alp); Due(t)) {
+  if (Trial* t = hint(&H::alp); Due(t)) {
     const int e = ChooseAlpExponent(v);
     if (IntsWithExceptions(
             n, [&](size_t i, int64_t* k) { return AlpInteger(vp[i], e, k); },
@@ -735,33 +723,33 @@ void ChooseDoubleStream(absl::Span<const double> v, std::string* out,
       std::string* s = add(kPlainWeight, t);
       PutByte(s, block::kDoubleAlp);
       PutByte(s, static_cast<uint8_t>(e));
-      ChooseIntStream(ints, /*allow_zstd=*/true, s, ints_hints(&H::alp_ints));
+      ChooseIntStream(ints, /*allow_zstd=*/true, s, hint(&H::alp_ints));
       PutExceptions(v, exceptions, s);
     } else {
       refused(t);
     }
   }
-  if (Trial* t = trial(&H::f32); Due(t)) {
+  if (Trial* t = hint(&H::f32); Due(t)) {
     if (IntsWithExceptions(
             n, [&](size_t i, int64_t* k) { return F32Key(vp[i], k); }, &ints,
             &exceptions)) {
       std::string* s = add(kPlainWeight, t);
       PutByte(s, block::kDoubleF32);
-      ChooseIntStream(ints, /*allow_zstd=*/true, s, ints_hints(&H::f32_ints));
+      ChooseIntStream(ints, /*allow_zstd=*/true, s, hint(&H::f32_ints));
       PutExceptions(v, exceptions, s);
     } else {
       refused(t);
     }
   }
-  if (Trial* t = trial(&H::bits); Due(t)) {
+  if (Trial* t = hint(&H::bits); Due(t)) {
     std::vector<int64_t> bits(n);
     for (size_t i = 0; i < n; ++i) bits[i] = S(Bits(vp[i]));
     std::string* s = add(kPlainWeight, t);
     PutByte(s, block::kDoubleBits);
-    ChooseIntStream(bits, /*allow_zstd=*/true, s, ints_hints(&H::bits_ints));
+    ChooseIntStream(bits, /*allow_zstd=*/true, s, hint(&H::bits_ints));
   }
   std::string shuffled;
-  if (Trial* t = trial(&H::shuffle_zstd); Due(t)) {
+  if (Trial* t = hint(&H::shuffle_zstd); Due(t)) {
     EncodeDoubleShuffle(v, &shuffled);
     std::string wrapped;
     if (EncodeZstdWrapped(block::kDoubleZstd, shuffled, &wrapped)) {
@@ -1191,7 +1179,7 @@ absl::Status DecodeDoubleStream(Cursor& c, size_t n, bool allow_zstd,
       if (e > block::kMaxAlpExponent) {
         return c.Error(absl::StrCat("bad alp exponent ", int{e}));
       }
-      const double scale = kPow10[e];
+      const double scale = kExactPow10[e];
       if (desc != nullptr) absl::StrAppend(desc, "alp(e=", int{e}, ",");
       return DecodeFromInts(c, n, allow_zstd, /*exceptions=*/true, out, desc,
                             [&](const uint64_t* k) {
@@ -1357,18 +1345,17 @@ absl::Status EncodeScalarBlock(const ScalarBlockInput& in, std::string* out,
   std::string bytes;
   PutByte(&bytes, block::kBlockVersion);
   PutVarint64(&bytes, n);
-  EncoderHints* h = hints;
   PutColumn(&bytes, [&](std::string* s) {
-    ChooseIntStream(in.steps, true, s, h ? &h->steps : nullptr);
+    ChooseIntStream(in.steps, true, s, hints ? &hints->steps : nullptr);
   });
   PutColumn(&bytes, [&](std::string* s) {
-    ChooseDoubleStream(in.values, s, h ? &h->values : nullptr);
+    ChooseDoubleStream(in.values, s, hints ? &hints->values : nullptr);
   });
   PutColumn(&bytes, [&](std::string* s) {
-    ChooseDoubleStream(in.epochs, s, h ? &h->epochs : nullptr);
+    ChooseDoubleStream(in.epochs, s, hints ? &hints->epochs : nullptr);
   });
   PutColumn(&bytes, [&](std::string* s) {
-    ChooseIntStream(in.times_us, true, s, h ? &h->times : nullptr);
+    ChooseIntStream(in.times_us, true, s, hints ? &hints->times : nullptr);
   });
   out->append(bytes);
   return absl::OkStatus();
