@@ -19,6 +19,7 @@
 #include "storage/coding.h"
 #include "tests/testing/decoder_probes.h"
 #include "tests/testing/double_bits.h"
+#include "tests/testing/series_summary.h"
 #include "tests/testing/status_matchers.h"
 #include "tracking/codec/column_codec.h"
 #include "tracking/codec/record_format.h"
@@ -29,11 +30,11 @@
 namespace runlog {
 namespace {
 
-using ::runlog::testing::Bits;
 using ::runlog::testing::FromBits;
 
 using ::runlog::testing::AllocationProbe;
 using ::runlog::testing::ExactBuffer;
+using ::runlog::testing::ExpectSameSeries;
 using ::runlog::testing::IsOk;
 using ::runlog::testing::StatusIs;
 using ::testing::AllOf;
@@ -57,19 +58,6 @@ TEST(AllocationProbeTest, SeesALargeAllocation) {
 absl::StatusOr<RunSummary> Decode(absl::string_view bytes) {
   ExactBuffer buf(bytes);
   return DecodeRunSummary(buf.view(), kLoc);
-}
-
-void ExpectSameSeries(const SeriesSummary& got, const SeriesSummary& want) {
-  EXPECT_EQ(got.key, want.key);
-  EXPECT_EQ(got.kind, want.kind);
-  EXPECT_EQ(got.count, want.count);
-  EXPECT_EQ(got.first_step, want.first_step);
-  EXPECT_EQ(got.last_step, want.last_step);
-  // Bit patterns: NaN (with its payload) and -0.0 survive.
-  EXPECT_EQ(Bits(got.first), Bits(want.first));
-  EXPECT_EQ(Bits(got.last), Bits(want.last));
-  EXPECT_EQ(Bits(got.min), Bits(want.min));
-  EXPECT_EQ(Bits(got.max), Bits(want.max));
 }
 
 void ExpectSame(const RunSummary& got, const RunSummary& want) {

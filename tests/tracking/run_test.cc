@@ -14,15 +14,15 @@
 #include "storage/clock.h"
 #include "storage/fault_file_system.h"
 #include "storage/mem_file_system.h"
-#include "tests/testing/double_bits.h"
 #include "tests/testing/fake_system_probe.h"
+#include "tests/testing/series_summary.h"
 #include "tests/testing/status_matchers.h"
 #include "tracking/repo.h"
 
 namespace runlog {
 namespace {
 
-using ::runlog::testing::Bits;
+using ::runlog::testing::ExpectSameSeries;
 using ::runlog::testing::FakeSystemProbe;
 using ::runlog::testing::IsOk;
 using ::runlog::testing::StatusIs;
@@ -162,6 +162,7 @@ TEST_F(RunTest, LiveSummaryMatchesPointByPointAcrossFlushesAndBatches) {
   std::mt19937_64 rng(11);
   std::uniform_real_distribution<double> value(-5.0, 5.0);
   SeriesSummary expected;
+  expected.key = SeriesKey{"m", {}};
   int64_t step = 0;
   for (int round = 0; round < 40; ++round) {
     const int points = static_cast<int>(rng() % 150);
@@ -189,26 +190,15 @@ TEST_F(RunTest, LiveSummaryMatchesPointByPointAcrossFlushesAndBatches) {
       expected.Add(expected.last_step + 1, 1.5);
       step = expected.last_step + 1;
     }
-    const SeriesSummary& live = series->summary();
-    ASSERT_EQ(live.count, expected.count) << "round " << round;
-    EXPECT_EQ(live.last_step, expected.last_step);
-    EXPECT_EQ(live.first_step, expected.first_step);
-    EXPECT_EQ(Bits(live.first), Bits(expected.first));
-    EXPECT_EQ(Bits(live.last), Bits(expected.last));
-    EXPECT_EQ(Bits(live.min), Bits(expected.min));
-    EXPECT_EQ(Bits(live.max), Bits(expected.max));
+    SCOPED_TRACE(absl::StrCat("round ", round));
+    ExpectSameSeries(series->summary(), expected);
   }
   const std::string id = run->id();
   ASSERT_THAT(run->Commit(), IsOk());
   auto record = repo_->GetRun(id);
   ASSERT_THAT(record, IsOk());
   ASSERT_THAT(record->summary.series, SizeIs(1));
-  const SeriesSummary& s = record->summary.series[0];
-  EXPECT_EQ(s.count, expected.count);
-  EXPECT_EQ(Bits(s.min), Bits(expected.min));
-  EXPECT_EQ(Bits(s.max), Bits(expected.max));
-  EXPECT_EQ(Bits(s.last), Bits(expected.last));
-  EXPECT_EQ(s.last_step, expected.last_step);
+  ExpectSameSeries(record->summary.series[0], expected);
 }
 
 TEST_F(RunTest, ParamsTagsAndMetadataRoundTrip) {
