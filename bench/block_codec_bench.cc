@@ -135,25 +135,14 @@ void BM_Decode(benchmark::State& state) {
       static_cast<double>(TotalBytes(blocks)) / static_cast<double>(s.size());
 }
 
-void FamiliesAndBlockSizes(benchmark::internal::Benchmark* b) {
-  for (int family = 0; family < 3; ++family) {
-    for (int block_points : {1024, 4096, 16384}) {
-      b->Args({family, block_points});
-    }
-  }
-}
-void FamiliesBlockSizesAndHints(benchmark::internal::Benchmark* b) {
-  for (int family = 0; family < 3; ++family) {
-    for (int block_points : {1024, 4096, 16384}) {
-      for (int hints : {0, 1}) b->Args({family, block_points, hints});
-    }
-  }
-}
+// The families (0 counter, 1 lr_schedule, 2 noisy_loss) and block sizes.
+const std::vector<int64_t> kFamilies = {0, 1, 2};
+const std::vector<int64_t> kBlockSizes = {1024, 4096, 16384};
 BENCHMARK(BM_Encode)
-    ->Apply(FamiliesBlockSizesAndHints)
+    ->ArgsProduct({kFamilies, kBlockSizes, {0, 1}})
     ->ArgNames({"family", "block", "hints"});
 BENCHMARK(BM_Decode)
-    ->Apply(FamiliesAndBlockSizes)
+    ->ArgsProduct({kFamilies, kBlockSizes})
     ->ArgNames({"family", "block"});
 
 void BM_DecodeHot(benchmark::State& state) {

@@ -76,21 +76,19 @@ absl::StatusOr<std::unique_ptr<SegmentReader>> SegmentReader::Open(
   }
 
   // The size is checked as corruption before the read: the writer never makes
-  // a file this large, so one that is can only be damage or foreign.
-  RUNLOG_ASSIGN_OR_RETURN(FileInfo info, fs->Stat(path));
-  if (info.size > kMaxSegmentFileSize) {
-    return absl::DataLossError(absl::StrCat(path, ": length ", info.size,
-                                            " exceeds the limit of ",
-                                            kMaxSegmentFileSize, " bytes"));
-  }
-  RUNLOG_ASSIGN_OR_RETURN(std::unique_ptr<RandomAccessFile> file,
-                          fs->NewRandomAccessFile(path));
-  RUNLOG_ASSIGN_OR_RETURN(const uint64_t size, file->Size());
-  if (size > kMaxSegmentFileSize) {
+  // a file this large, so one that is can only be damage or foreign. Checked
+  // again on the opened file, whose size is what is read.
+  auto too_large = [&path](uint64_t size) {
     return absl::DataLossError(absl::StrCat(path, ": length ", size,
                                             " exceeds the limit of ",
                                             kMaxSegmentFileSize, " bytes"));
-  }
+  };
+  RUNLOG_ASSIGN_OR_RETURN(FileInfo info, fs->Stat(path));
+  if (info.size > kMaxSegmentFileSize) return too_large(info.size);
+  RUNLOG_ASSIGN_OR_RETURN(std::unique_ptr<RandomAccessFile> file,
+                          fs->NewRandomAccessFile(path));
+  RUNLOG_ASSIGN_OR_RETURN(const uint64_t size, file->Size());
+  if (size > kMaxSegmentFileSize) return too_large(size);
   bool checksum_mismatch = false;
   uint64_t file_checksum = 0;
   if (policy == TailPolicy::kExactManifest) {

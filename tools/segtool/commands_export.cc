@@ -92,8 +92,6 @@ absl::Status WritePoints(ExportFormat format, const std::string& run,
                        CsvField(context), ",", kind, ",");
       TimeMicrosFormatter times;
       RepeatedDoubleFormatter epochs, values;
-      // Rows go through a raw pointer into `rows`, with one room check a
-      // row instead of one per field, and into *buf a piece at a time.
       // Short prefixes are copied as a constant 64 bytes (an inline move).
       constexpr size_t kPrefixCopy = 64;
       char padded[kPrefixCopy] = {};
@@ -104,8 +102,9 @@ absl::Status WritePoints(ExportFormat format, const std::string& run,
           TimeMicrosFormatter::kMaxText + kMaxJsonDoubleText + 4;
       const size_t room =
           std::max(max_row, std::min<size_t>(64 << 10, max_row * cols.size()));
-      // Rows are written straight into *buf, grown `room` bytes at a time
-      // and cut back to what was written.
+      // Rows are written through a raw pointer straight into *buf, with one
+      // room check a row instead of one per field: *buf grows `room` bytes
+      // at a time and is cut back to what was written.
       char* p = nullptr;
       char* end = nullptr;
       auto grow = [&]() -> absl::Status {
