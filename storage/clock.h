@@ -4,6 +4,7 @@
 
 #include <time.h>
 
+#include <atomic>
 #include <cstdint>
 
 #include "absl/time/time.h"
@@ -24,13 +25,27 @@ class Clock {
   static Clock* Default();
 };
 
-// What Clock::Default()->CoarseTickMs() returns, callable without the
-// virtual dispatch by hot paths that know they use the default clock.
-inline int64_t RealCoarseTickMs() {
+// The kernel's coarse monotonic clock in ns: it moves once per timer tick
+// (1-10 ms), and reading it is a vDSO load of the last tick. Hot paths that
+// know they use the default clock compare it instead of CoarseTickMs(),
+// which spares a division per read.
+namespace internal {
+using ClockGettimeFn = int (*)(clockid_t, struct timespec*);
+// ::clock_gettime until clock.cc's initialiser finds the vDSO's own entry
+// point, which spares the C library's wrapper (about 2 of 6 ns a read here).
+// Written once, while the library loads.
+extern std::atomic<ClockGettimeFn> coarse_clock_gettime;
+}  // namespace internal
+
+inline int64_t RealCoarseTickNs() {
   struct timespec ts;
-  ::clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
+  internal::coarse_clock_gettime.load(std::memory_order_relaxed)(
+      CLOCK_MONOTONIC_COARSE, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
 }
+
+// What Clock::Default()->CoarseTickMs() returns.
+inline int64_t RealCoarseTickMs() { return RealCoarseTickNs() / 1000000; }
 
 // A clock tests set by hand. Not thread-safe.
 class ManualClock : public Clock {

@@ -61,25 +61,12 @@ absl::Span<const record::ValueRun> SliceRuns(
 
 // ---- ScalarSeries -----------------------------------------------------------
 
-absl::Status ScalarSeries::Track(double value) {
+absl::Status ScalarSeries::TrackSlow(const int64_t* step, double value,
+                                     const double* epoch) {
   if (ABSL_PREDICT_FALSE(run_ == nullptr)) {
     return absl::FailedPreconditionError("series handle is empty");
   }
-  return run_->TrackScalar(state_, state_->NextStep(), value, kNoEpoch);
-}
-
-absl::Status ScalarSeries::Track(int64_t step, double value) {
-  if (ABSL_PREDICT_FALSE(run_ == nullptr)) {
-    return absl::FailedPreconditionError("series handle is empty");
-  }
-  return run_->TrackScalar(state_, step, value, kNoEpoch);
-}
-
-absl::Status ScalarSeries::Track(int64_t step, double value, double epoch) {
-  if (ABSL_PREDICT_FALSE(run_ == nullptr)) {
-    return absl::FailedPreconditionError("series handle is empty");
-  }
-  return run_->TrackScalar(state_, step, value, epoch);
+  return run_->TrackScalar(state_, step, value, epoch ? *epoch : kNoEpoch);
 }
 
 absl::Status ScalarSeries::TrackBatch(absl::Span<const int64_t> steps,
@@ -94,6 +81,7 @@ absl::Status ScalarSeries::TrackBatch(absl::Span<const int64_t> steps,
   }
   RUNLOG_RETURN_IF_ERROR(run_->CheckOpen());
   SeriesState* s = state_;
+  run_->CloseLane(s);
   // Large batches are taken in slices so the buffer limit still holds.
   size_t done = 0;
   while (done < steps.size()) {
@@ -117,6 +105,7 @@ absl::Status ScalarSeries::TrackBatch(absl::Span<const int64_t> steps,
 
 const SeriesKey& ScalarSeries::key() const { return state_->key; }
 const SeriesSummary& ScalarSeries::summary() const {
+  if (run_ != nullptr) run_->CloseLane(state_);
   state_->SettleSummary();
   return state_->summary;
 }
@@ -145,7 +134,7 @@ Run::Run(std::shared_ptr<storage::RunStore> store,
   last_life_us_ = now_us_;
   heartbeat_interval_ = options.heartbeat_interval;
   real_clock_ = clock_ == storage::Clock::Default();
-  tick_ms_ = clock_->CoarseTickMs();
+  tick_ = real_clock_ ? storage::RealCoarseTickNs() : clock_->CoarseTickMs();
   clock_countdown_ = kClockEvery;
   if (options.system_metrics) {
     sample_interval_us_ = absl::ToInt64Microseconds(
@@ -216,11 +205,13 @@ absl::Status Run::CheckOpen() const {
 }
 
 absl::Status Run::Poison(absl::Status s) {
+  CloseLanes();
   if (status_.ok()) status_ = std::move(s);
   return status_;
 }
 
 void Run::CloseForDeletion() {
+  CloseLanes();
   if (state_ == State::kOpen) {
     for (SeriesState* s : dirty_) s->ClearPoints();
     dirty_.clear();
@@ -328,11 +319,12 @@ absl::StatusOr<ScalarSeries> Run::Series(absl::string_view name,
   RUNLOG_RETURN_IF_ERROR(CheckOpen());
   RUNLOG_ASSIGN_OR_RETURN(SeriesState * s,
                           Resolve(name, context, SeriesKind::kScalar));
-  return ScalarSeries(this, s);
+  return ScalarSeries(this, s, &s->lane);
 }
 
 inline void Run::BufferScalar(SeriesState* s, int64_t step, double value,
                               double epoch) {
+  CloseLane(s);
   if (s->steps.empty()) MarkDirty(s);
   s->steps.push_back(step);
   s->values.push_back(value);
@@ -341,28 +333,31 @@ inline void Run::BufferScalar(SeriesState* s, int64_t step, double value,
   ++pending_points_;
 }
 
-absl::Status Run::TrackScalar(SeriesState* s, int64_t step, double value,
+absl::Status Run::TrackScalar(SeriesState* s, const int64_t* step, double value,
                               double epoch) {
   if (ABSL_PREDICT_FALSE(state_ != State::kOpen || !status_.ok())) {
     return CheckOpen();
   }
+  CloseLane(s);
+  const int64_t st = step != nullptr ? *step : s->NextStep();
   // Time moved since the last look: stamp this point with a fresh clock,
   // and flush or show life if due (before the point joins the buffers, as
-  // a flush empties them).
+  // a flush empties them). Lanes that filled the buffer flush it here too.
   // The default clock's tick is read inline: a virtual call per point
   // would cost as much as the read itself.
   if (const int64_t tick = ABSL_PREDICT_TRUE(real_clock_)
-                               ? storage::RealCoarseTickMs()
+                               ? storage::RealCoarseTickNs()
                                : clock_->CoarseTickMs();
-      ABSL_PREDICT_FALSE(tick != tick_ms_)) {
-    tick_ms_ = tick;
+      ABSL_PREDICT_FALSE(tick != tick_ || pending_points_ >= buffer_points_)) {
+    tick_ = tick;
     RUNLOG_RETURN_IF_ERROR(AfterPoints(0, 0));
   }
-  BufferScalar(s, step, value, epoch);
+  BufferScalar(s, st, value, epoch);
   if (ABSL_PREDICT_FALSE(--clock_countdown_ == 0 ||
                          pending_points_ >= buffer_points_)) {
-    return AfterPoints(0, 0);
+    RUNLOG_RETURN_IF_ERROR(AfterPoints(0, 0));
   }
+  OpenLane(s);
   return absl::OkStatus();
 }
 
@@ -372,7 +367,11 @@ absl::Status Run::Track(absl::string_view name, double value,
   RUNLOG_RETURN_IF_ERROR(CheckOpen());
   RUNLOG_ASSIGN_OR_RETURN(SeriesState * s,
                           Resolve(name, context, SeriesKind::kScalar));
-  return TrackScalar(s, step ? *step : s->NextStep(), value,
+  if (!epoch.has_value() &&
+      (step ? s->lane.TryAppend(*step, value) : s->lane.TryAppendNext(value))) {
+    return absl::OkStatus();
+  }
+  return TrackScalar(s, step ? &*step : nullptr, value,
                      epoch ? *epoch : kNoEpoch);
 }
 
@@ -457,6 +456,7 @@ absl::Status Run::TrackBlob(absl::string_view name, const Blob& blob,
 // ---- Run: buffering ---------------------------------------------------------
 
 absl::Status Run::AfterPoints(size_t points, size_t bytes) {
+  CloseLanes();  // pending_points_ exact: without the lanes' unused room
   pending_points_ += points;
   pending_bytes_ += bytes;
   if (clock_countdown_ == 0 || points == 0) {
@@ -510,7 +510,65 @@ void Run::MarkDirty(SeriesState* s) {
   }
 }
 
+// ---- Run: fast lanes --------------------------------------------------------
+
+// A lane takes half the room left in the buffer (and at most what the
+// series' columns hold without regrowing), so series tracked in turn each
+// keep a lane of their own instead of closing each other's; the halving
+// means a few dozen slow calls per buffer. The room is counted in
+// pending_points_ while granted, so the buffer limit holds whatever the
+// lanes take.
+void Run::OpenLane(SeriesState* s) {
+  constexpr size_t kMinRoom = 8;
+  if (!real_clock_ || s->lane_open || s->kind != SeriesKind::kScalar ||
+      s->steps.empty() || !s->epochs.empty() || state_ != State::kOpen ||
+      !status_.ok()) {
+    return;
+  }
+  const size_t budget = buffer_points_ > pending_points_
+                            ? (buffer_points_ - pending_points_) / 2
+                            : 0;
+  const size_t base = s->steps.size();
+  const size_t room = std::min({budget, s->steps.capacity() - base,
+                                s->values.capacity() - s->values.size()});
+  if (room < kMinRoom) return;
+  s->steps.resize(base + room);
+  s->values.resize(base + room);
+  s->lane = internal::ScalarLane{s->steps.data() + base,
+                                 s->steps.data() + base + room,
+                                 s->values.data() + base, &tick_};
+  s->lane_open = true;
+  s->lane_base = base;
+  s->lane_time = now_us_;
+  pending_points_ += room;
+  open_lanes_.push_back(s);
+}
+
+void Run::CloseLane(SeriesState* s) {
+  if (ABSL_PREDICT_TRUE(!s->lane_open)) return;
+  const size_t n =
+      static_cast<size_t>(s->lane.steps - (s->steps.data() + s->lane_base));
+  pending_points_ -= s->lane.room();
+  s->steps.resize(s->lane_base + n);
+  s->values.resize(s->lane_base + n);
+  if (n > 0) s->AddTime(s->lane_time, n);
+  s->lane = internal::ScalarLane{};
+  s->lane_open = false;
+  for (size_t i = 0; i < open_lanes_.size(); ++i) {
+    if (open_lanes_[i] == s) {
+      open_lanes_[i] = open_lanes_.back();
+      open_lanes_.pop_back();
+      break;
+    }
+  }
+}
+
+void Run::CloseLanes() {
+  while (!open_lanes_.empty()) CloseLane(open_lanes_.back());
+}
+
 absl::Status Run::EncodePending() {
+  CloseLanes();
   if (!pending_records_.empty()) {
     chunk_.append(pending_records_);
     pending_records_.clear();
@@ -643,6 +701,7 @@ absl::Status Run::Fail(absl::string_view reason) {
 absl::Status Run::Close() {
   // Idempotent, and harmless after Commit(), Fail() or deletion.
   if (state_ != State::kOpen) return absl::OkStatus();
+  CloseLanes();
   absl::Status s = status_.ok() ? EncodePending() : status_;
   if (s.ok()) s = EmitChunk();
   absl::Status closed = writer_->Close();

@@ -36,6 +36,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/base/optimization.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -117,17 +118,63 @@ struct SeriesKeyRef {
     return a.name == b.name && *a.context == *b.context;
   }
 };
+
+// The fast lane of a scalar series: room its Run granted for points that
+// ScalarSeries::Track appends inline, without calling into the Run. Valid
+// for its room while the coarse clock reads `*tick` (the Run's tick: a
+// moved clock may make a flush or a heartbeat due). Only the Run opens and
+// closes a lane (run.cc, "Run: fast lanes"); no room sends every call the
+// slow way, which settles the lane's points into the series.
+// The room is [steps, end): pointers, so that the stores through `steps`
+// (int64_t, which may alias a size_t) do not make the compiler reload it.
+struct ScalarLane {
+  int64_t* steps = nullptr;  // where the next point's step goes
+  int64_t* end = nullptr;
+  double* values = nullptr;
+  const int64_t* tick = nullptr;  // storage::RealCoarseTickNs() at opening
+
+  size_t room() const { return static_cast<size_t>(end - steps); }
+  bool TryAppend(int64_t step, double value) {
+    if (ABSL_PREDICT_FALSE(steps == end ||
+                           storage::RealCoarseTickNs() != *tick)) {
+      return false;
+    }
+    *steps++ = step;
+    *values++ = value;
+    return true;
+  }
+  // With the step after the series' latest: an open lane always follows a
+  // buffered point.
+  bool TryAppendNext(double value) {
+    return steps != end && TryAppend(steps[-1] + 1, value);
+  }
+};
 }  // namespace internal
 
 // A pre-resolved scalar series of a Run: the fastest way to track points.
-// A cheap value type; valid while its Run lives.
+// A cheap value type; valid while its Run lives. Tracking a point without
+// an epoch is an inline append into the series' buffer while the Run's
+// fast lane has room; the first call after a clock tick, a full buffer or
+// any other call on the Run goes through the Run.
 class ScalarSeries {
  public:
   ScalarSeries() = default;
   // Step = last step of the series + 1 (0 for the first point).
-  absl::Status Track(double value);
-  absl::Status Track(int64_t step, double value);
-  absl::Status Track(int64_t step, double value, double epoch);
+  absl::Status Track(double value) {
+    if (ABSL_PREDICT_TRUE(lane_ != nullptr && lane_->TryAppendNext(value))) {
+      return absl::OkStatus();
+    }
+    return TrackSlow(nullptr, value, nullptr);
+  }
+  absl::Status Track(int64_t step, double value) {
+    if (ABSL_PREDICT_TRUE(lane_ != nullptr && lane_->TryAppend(step, value))) {
+      return absl::OkStatus();
+    }
+    return TrackSlow(&step, value, nullptr);
+  }
+  absl::Status Track(int64_t step, double value, double epoch) {
+    return TrackSlow(&step, value, &epoch);
+  }
   // Many points at once; steps and values must have the same length.
   absl::Status TrackBatch(absl::Span<const int64_t> steps,
                           absl::Span<const double> values);
@@ -137,10 +184,15 @@ class ScalarSeries {
 
  private:
   friend class Run;
-  ScalarSeries(Run* run, internal::SeriesState* state)
-      : run_(run), state_(state) {}
+  ScalarSeries(Run* run, internal::SeriesState* state,
+               internal::ScalarLane* lane)
+      : run_(run), state_(state), lane_(lane) {}
+  // Null step: the next; null epoch: none.
+  absl::Status TrackSlow(const int64_t* step, double value,
+                         const double* epoch);
   Run* run_ = nullptr;
   internal::SeriesState* state_ = nullptr;
+  internal::ScalarLane* lane_ = nullptr;  // &state_->lane
 };
 
 class Run {
@@ -220,8 +272,16 @@ class Run {
   absl::StatusOr<internal::SeriesState*> Resolve(absl::string_view name,
                                                  const Context& context,
                                                  SeriesKind kind);
-  absl::Status TrackScalar(internal::SeriesState* s, int64_t step, double value,
-                           double epoch);
+  // The slow way of every scalar point: null step is the next one.
+  absl::Status TrackScalar(internal::SeriesState* s, const int64_t* step,
+                           double value, double epoch);
+  // Fast lanes (ScalarLane): OpenLane grants `s` room after a buffered
+  // point when it may; CloseLane settles a lane's points into its series
+  // (sizes, times, pending_points_) so its buffers are exact again, and
+  // every call that reads buffers, flushes or ends the run closes them all.
+  void OpenLane(internal::SeriesState* s);
+  void CloseLane(internal::SeriesState* s);
+  void CloseLanes();
   // Appends a point to `s`'s buffers (no clock, flush or liveness check).
   void BufferScalar(internal::SeriesState* s, int64_t step, double value,
                     double epoch);
@@ -262,6 +322,7 @@ class Run {
   // series with buffered points.
   std::vector<std::unique_ptr<internal::SeriesState>> series_;
   std::vector<internal::SeriesState*> dirty_;
+  std::vector<internal::SeriesState*> open_lanes_;
   absl::flat_hash_map<internal::SeriesKeyRef, internal::SeriesState*> by_key_;
 
   // Records not yet handed to the storage layer (metadata, definitions).
@@ -271,12 +332,14 @@ class Run {
   size_t pending_points_ = 0;
   size_t pending_bytes_ = 0;
   // Wall time in µs, refreshed when the coarse monotonic clock (a few ns
-  // to read, millisecond ticks) has moved, and at least every 32 tracked
-  // points: reading the full clock for every point would cost more than
-  // tracking it.
+  // to read, millisecond ticks) has moved, and at least every 32 points
+  // tracked the slow way: reading the full clock for every point would cost
+  // more than tracking it. Fast lanes open only on the real clock, whose
+  // tick they read inline.
   int64_t now_us_ = 0;
   uint32_t clock_countdown_ = 1;
-  int64_t tick_ms_ = 0;
+  // RealCoarseTickNs() on the real clock, else clock_->CoarseTickMs().
+  int64_t tick_ = 0;
   bool real_clock_ = false;  // clock_ is storage::Clock::Default()
   int64_t last_flush_us_ = 0;
   // When this run last showed life on disk (bytes written, or OWNER

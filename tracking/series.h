@@ -67,27 +67,8 @@ struct SeriesSummary {
     }
   }
   // The same as Add(steps[i], values[i]) for each i in turn (n >= 1), in
-  // one pass that keeps min and max in registers: the writer folds a
-  // buffer of points in at once.
-  void AddAll(const int64_t* steps, const double* values, size_t n) {
-    if (count == 0) {
-      first = values[0];
-      first_step = steps[0];
-    }
-    last = values[n - 1];
-    last_step = steps[n - 1];
-    count += static_cast<int64_t>(n);
-    double lo = min, hi = max;  // NaN while none
-    for (size_t i = 0; i < n; ++i) {
-      const double v = values[i];
-      if (!std::isnan(v)) {
-        if (std::isnan(lo) || v < lo) lo = v;
-        if (std::isnan(hi) || v > hi) hi = v;
-      }
-    }
-    min = lo;
-    max = hi;
-  }
+  // one vectorised pass: the writer folds a buffer of points in at once.
+  void AddAll(const int64_t* steps, const double* values, size_t n);
   void AddStep(int64_t step) {
     if (count == 0) first_step = step;
     last_step = step;

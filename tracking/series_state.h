@@ -6,14 +6,42 @@
 #include <cstdint>
 #include <cstring>
 #include <limits>
+#include <memory>
+#include <new>
 #include <string>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "absl/base/optimization.h"
 #include "tracking/codec/column_codec.h"
+#include "tracking/run.h"
 #include "tracking/series.h"
 
 namespace runlog::internal {
+
+// An allocator whose resize() leaves new trivial elements uninitialised:
+// a fast lane (run.h, ScalarLane) sizes a series' columns to the room it
+// grants and shrinks them to what was written when it closes, so zero-filling
+// the room first would write every point twice.
+template <typename T>
+struct DefaultInitAllocator : std::allocator<T> {
+  template <typename U>
+  struct rebind {
+    using other = DefaultInitAllocator<U>;
+  };
+  DefaultInitAllocator() = default;
+  template <typename U>
+  DefaultInitAllocator(const DefaultInitAllocator<U>&) noexcept {}
+  template <typename U>
+  void construct(U* p) noexcept(std::is_nothrow_default_constructible_v<U>) {
+    ::new (static_cast<void*>(p)) U;
+  }
+  template <typename U, typename... Args>
+  void construct(U* p, Args&&... args) {
+    ::new (static_cast<void*>(p)) U(std::forward<Args>(args)...);
+  }
+};
 
 // The epoch of a point tracked without one.
 inline constexpr double kNoEpoch = std::numeric_limits<double>::quiet_NaN();
@@ -30,8 +58,8 @@ struct SeriesState {
   size_t summarized = 0;
   // Buffered points, not yet encoded: one entry per point in `steps` and in
   // the column of the series' kind (values, texts or histograms).
-  std::vector<int64_t> steps;
-  std::vector<double> values;
+  std::vector<int64_t, DefaultInitAllocator<int64_t>> steps;
+  std::vector<double, DefaultInitAllocator<double>> values;
   std::vector<std::string> texts;
   std::vector<Histogram> histograms;
   // One entry per point once any buffered point has an epoch; empty while
@@ -40,6 +68,14 @@ struct SeriesState {
   // Point times as runs: the run reads its clock only every few points, so
   // neighbours nearly always share a time.
   std::vector<record::ValueRun> times;
+
+  // While `lane_open`, steps and values are sized to lane_base plus the
+  // lane's room; the points in it are [lane_base, lane.steps) and all take
+  // the time lane_time (the coarse clock has not moved since it opened).
+  ScalarLane lane;
+  bool lane_open = false;
+  size_t lane_base = 0;
+  int64_t lane_time = 0;
 
   int64_t NextStep() const {
     if (!steps.empty()) return steps.back() + 1;  // the latest, settled or not

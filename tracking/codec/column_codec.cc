@@ -110,12 +110,35 @@ void EncodeSteps(absl::Span<const int64_t> steps, std::string* out) {
   // Raw pointers: Span indexing is bounds-checked, and a pointer copy is not
   // reloaded after every store through the output's char*.
   const int64_t* const v = steps.data();
-  EncodeInGroups(steps.size() - 1, out, [v](char* p, size_t i) {
-    // Wrapping arithmetic: any int64 sequence round-trips.
-    const uint64_t delta =
-        static_cast<uint64_t>(v[i + 1]) - static_cast<uint64_t>(v[i]) - 1;
-    return EncodeVarint64(p, ZigZagEncode(static_cast<int64_t>(delta)));
-  });
+  const size_t n = steps.size() - 1;
+  char block[kGroup * kMaxEntryBytes];
+  for (size_t i = 0; i < n;) {
+    const size_t group_end = n - i < kGroup ? n : i + kGroup;
+    char* p = block;
+    while (i < group_end) {
+      // Steps counting up by one (the usual case) are zero bytes: eight at
+      // a time where all eight are.
+      if (group_end - i >= 8) {
+        uint64_t off = 0;
+        for (size_t k = 0; k < 8; ++k) {
+          off |= static_cast<uint64_t>(v[i + k + 1]) -
+                 static_cast<uint64_t>(v[i + k]) - 1;
+        }
+        if (off == 0) {
+          std::memset(p, 0, 8);
+          p += 8;
+          i += 8;
+          continue;
+        }
+      }
+      // Wrapping arithmetic: any int64 sequence round-trips.
+      const uint64_t delta =
+          static_cast<uint64_t>(v[i + 1]) - static_cast<uint64_t>(v[i]) - 1;
+      p = EncodeVarint64(p, ZigZagEncode(static_cast<int64_t>(delta)));
+      ++i;
+    }
+    out->append(block, static_cast<size_t>(p - block));
+  }
 }
 
 // The column decoders below write through raw pointers into output sized
