@@ -118,6 +118,7 @@
 #include "storage/sync_policy.h"
 #include "tracking/repo.h"
 #include "tracking/run.h"
+#include "tracking/run_table.h"
 
 namespace runlog::bench {
 namespace {
@@ -361,20 +362,24 @@ class RunlogEngine final : public Engine {
     // A cold start: a new Repo, as a new process would open.
     RUNLOG_ASSIGN_OR_RETURN(std::unique_ptr<Repo> repo,
                             Repo::Open(dir(), RepoOpts()));
-    RUNLOG_ASSIGN_OR_RETURN(std::vector<RunRecord> runs, repo->ListRuns());
-    for (const RunRecord& r : runs) {
-      RunListing listing{r.summary.name};
-      if (const Value* h = r.summary.params.Find("hparams");
-          h != nullptr && h->is_map()) {
-        for (const auto& [key, value] : h->as_map()) {
-          listing.params.emplace_back(key, value.as_double());
-        }
+    // A RunTable: summaries are read in place, params included.
+    RUNLOG_ASSIGN_OR_RETURN(RunTable runs, repo->ListRunTable());
+    for (const RunTable::Row& r : runs) {
+      RunListing listing{std::string(r.summary.name)};
+      RUNLOG_ASSIGN_OR_RETURN(std::optional<EncodedNode> h,
+                              RunTable::Param(r, "hparams"));
+      if (h.has_value() && h->kind == Value::Kind::kMap) {
+        RUNLOG_RETURN_IF_ERROR(ForEachEncodedEntry(
+            h->bytes, [&](absl::string_view key, const EncodedNode& value) {
+              listing.params.emplace_back(std::string(key),
+                                          value.kind == Value::Kind::kInt
+                                              ? static_cast<double>(value.i)
+                                              : value.d);
+            }));
       }
-      for (const SeriesSummary& s : r.summary.series) {
-        if (s.key.name == metric && s.key.context.empty()) {
-          listing.last = s.last;
-          listing.has_last = true;
-        }
+      if (const RunSummaryView::Series* s = RunTable::FindSeries(r, metric)) {
+        listing.last = s->last;
+        listing.has_last = true;
       }
       out->push_back(std::move(listing));
     }

@@ -20,6 +20,8 @@
 //                     W2 (bench/peer_bench.cc); sizes:0 reads the run
 //                     catalog, sizes:1 asks for disk usage (every run's
 //                     directory and COMMIT). items/s are runs listed.
+//   BM_ListRunTable   the same listing as a RunTable (summaries read in
+//                     place), reading each run's 20 hparams and last loss
 //   BM_ShortRun       one whole short run per iteration: CreateRun, 10
 //                     points of one series, Commit with the default
 //                     kOnCommit policy (real fsyncs) — the cost of the
@@ -73,6 +75,7 @@
 #include "storage/sync_policy.h"
 #include "tracking/repo.h"
 #include "tracking/run.h"
+#include "tracking/run_table.h"
 #include "tracking/series.h"
 #include "tracking/value.h"
 
@@ -306,10 +309,9 @@ void WriteListingRuns(Repo& repo, int runs) {
   }
 }
 
-void BM_ListRuns(benchmark::State& state) {
-  const int runs = static_cast<int>(state.range(0));
-  RunFilter filter;
-  filter.disk_usage = state.range(1) != 0;
+// A repository of `runs` listing runs, written once per size and kept for
+// every listing benchmark.
+Repo& ListingRepo(int runs) {
   static std::unique_ptr<Repo> repo;
   static int repo_runs = 0;
   if (repo_runs != runs) {
@@ -317,11 +319,50 @@ void BM_ListRuns(benchmark::State& state) {
     repo_runs = runs;
     WriteListingRuns(*repo, runs);
   }
+  return *repo;
+}
+
+void BM_ListRuns(benchmark::State& state) {
+  const int runs = static_cast<int>(state.range(0));
+  RunFilter filter;
+  filter.disk_usage = state.range(1) != 0;
+  Repo* repo = &ListingRepo(runs);
   size_t listed = 0;
   for (auto _ : state) {
     std::vector<RunRecord> records = Check(repo->ListRuns(filter));
     listed = records.size();
     benchmark::DoNotOptimize(records.data());
+  }
+  if (listed != static_cast<size_t>(runs)) {
+    state.SkipWithError("listing lost runs");
+  }
+  state.SetItemsProcessed(state.iterations() * runs);
+}
+
+// The same listing as a RunTable, reading what the peer comparison reads of
+// each run: every hparams entry (in place) and the last loss.
+void BM_ListRunTable(benchmark::State& state) {
+  const int runs = static_cast<int>(state.range(0));
+  RunFilter filter;
+  filter.disk_usage = state.range(1) != 0;
+  Repo* repo = &ListingRepo(runs);
+  size_t listed = 0;
+  double sum = 0;
+  for (auto _ : state) {
+    RunTable table = Check(repo->ListRunTable(filter));
+    for (const RunTable::Row& row : table) {
+      const std::optional<EncodedNode> h =
+          Check(RunTable::Param(row, "hparams"));
+      if (!h.has_value()) continue;
+      Check(ForEachEncodedEntry(
+          h->bytes,
+          [&](absl::string_view, const EncodedNode& v) { sum += v.d; }));
+      if (const auto* loss = RunTable::FindSeries(row, "loss")) {
+        sum += loss->last;
+      }
+    }
+    listed = table.size();
+    benchmark::DoNotOptimize(sum);
   }
   if (listed != static_cast<size_t>(runs)) {
     state.SkipWithError("listing lost runs");
@@ -381,6 +422,11 @@ BENCHMARK(BM_BatchPath)
     ->Unit(benchmark::kMillisecond);
 // Args: runs, sizes (0 = catalog, 1 = disk usage).
 BENCHMARK(BM_ListRuns)
+    ->ArgNames({"runs", "sizes"})
+    ->Args({1000, 0})
+    ->Args({1000, 1})
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_ListRunTable)
     ->ArgNames({"runs", "sizes"})
     ->Args({1000, 0})
     ->Args({1000, 1})

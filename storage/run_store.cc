@@ -1,5 +1,6 @@
 #include "storage/run_store.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <utility>
@@ -610,15 +611,26 @@ absl::StatusOr<std::vector<RunEntry>> RunStore::ListRuns(
     // The catalog holds them now (it holds every committed run listed).
     absl::MutexLock lock(&committed_mu_);
     for (const RunEntry& entry : runs) committed_here_.erase(entry.id);
+    catalog_runs_ = runs.size();
+  } else if (catalog_read) {
+    absl::MutexLock lock(&committed_mu_);
+    catalog_runs_ = catalog.size();
   }
   return runs;
 }
 
 void RunStore::NoteCommitted(CommitManifest manifest) {
   manifest.segments.clear();
-  absl::MutexLock lock(&committed_mu_);
-  std::string id = manifest.run_id;
-  committed_here_.insert_or_assign(std::move(id), std::move(manifest));
+  bool refresh = false;
+  {
+    absl::MutexLock lock(&committed_mu_);
+    std::string id = manifest.run_id;
+    committed_here_.insert_or_assign(std::move(id), std::move(manifest));
+    refresh = committed_here_.size() >=
+              std::max(kCatalogRefreshMin, catalog_runs_ / 8);
+  }
+  // The listing writes the catalog and forgets what it now holds.
+  if (refresh) ListRuns(ListDetail::kSummary).IgnoreError();
 }
 
 bool RunStore::RewriteCatalog(const std::vector<RunEntry>& runs) {

@@ -195,7 +195,14 @@ class RunStore {
   // would otherwise read every one. Forgotten once a catalog holding it has
   // been written. Only what COMMIT holds and a committed run never changes
   // is kept, and it is used only while runs/<id> exists, as catalog entries.
+  //
+  // Once the runs remembered reach kCatalogRefreshMin or an eighth of the
+  // catalog last seen, the call also lists the repository (kSummary), which
+  // writes them into the catalog: another process's first listing then
+  // reads at most that many COMMIT files, and the catalog is rewritten once
+  // per that many commits (errors ignored: it is a cache).
   void NoteCommitted(CommitManifest manifest);
+  static constexpr size_t kCatalogRefreshMin = 64;
 
  private:
   RunStore(std::string root, RunStoreOptions options);
@@ -222,6 +229,8 @@ class RunStore {
   absl::Mutex committed_mu_;
   absl::flat_hash_map<std::string, CommitManifest> committed_here_
       ABSL_GUARDED_BY(committed_mu_);
+  // Runs in the catalog this store last read or wrote.
+  size_t catalog_runs_ ABSL_GUARDED_BY(committed_mu_) = 0;
 };
 
 }  // namespace runlog::storage

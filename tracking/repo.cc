@@ -21,6 +21,7 @@
 #include "tracking/downsample.h"
 #include "tracking/open_run_registry.h"
 #include "tracking/query/query.h"
+#include "tracking/run_table.h"
 
 namespace runlog {
 namespace {
@@ -268,18 +269,106 @@ absl::StatusOr<std::vector<RunRecord>> Repo::ListRuns(const RunFilter& filter) {
       const std::optional<bool> match = q.Matches(encoded, now);
       if (match.has_value() && !*match) continue;
     }
-    absl::StatusOr<RunRecord> r = Describe(entry, filter.disk_usage);
-    if (absl::IsNotFound(r.status())) continue;
-    RUNLOG_RETURN_IF_ERROR(r.status());
-    if (filter.experiment && r->summary.experiment != *filter.experiment) {
-      continue;
-    }
-    if (filter.tag && r->summary.tags.count(*filter.tag) == 0) continue;
-    if (!q.Matches(*r, now)) continue;
-    out.push_back(*std::move(r));
+    RUNLOG_ASSIGN_OR_RETURN(std::optional<RunRecord> r,
+                            DescribeIfSelected(entry, filter, q, now));
+    if (r.has_value()) out.push_back(*std::move(r));
   }
   q.SortAndPage(&out, filter.offset, filter.limit, now);
   return out;
+}
+
+absl::StatusOr<std::optional<RunRecord>> Repo::DescribeIfSelected(
+    const storage::RunEntry& entry, const RunFilter& filter,
+    const query::RunQuery& q, absl::Time now) {
+  absl::StatusOr<RunRecord> r = Describe(entry, filter.disk_usage);
+  if (absl::IsNotFound(r.status())) return std::nullopt;
+  RUNLOG_RETURN_IF_ERROR(r.status());
+  if (filter.experiment && r->summary.experiment != *filter.experiment) {
+    return std::nullopt;
+  }
+  if (filter.tag && r->summary.tags.count(*filter.tag) == 0) {
+    return std::nullopt;
+  }
+  if (!q.Matches(*r, now)) return std::nullopt;
+  return *std::move(r);
+}
+
+absl::StatusOr<RunTable> Repo::ListRunTable(const RunFilter& filter) {
+  RUNLOG_ASSIGN_OR_RETURN(
+      query::RunQuery q,
+      query::RunQuery::Compile(filter.where, filter.order_by));
+  RunTable table;
+  if (q.sorts()) {
+    // Sort keys are looked up on decoded records (query::RunQuery).
+    RUNLOG_ASSIGN_OR_RETURN(std::vector<RunRecord> records, ListRuns(filter));
+    for (RunRecord& r : records) table.AddDescribed(std::move(r));
+    return table;
+  }
+  const absl::Time now = store_->clock()->Now();
+  RUNLOG_ASSIGN_OR_RETURN(
+      table.entries_,
+      store_->ListRuns(filter.disk_usage
+                           ? storage::RunStore::ListDetail::kFull
+                           : storage::RunStore::ListDetail::kSummary));
+  table.rows_.reserve(table.entries_.size());
+  size_t skipped = 0;  // filter.offset
+  const auto full = [&] {
+    return filter.limit && table.rows_.size() >= *filter.limit;
+  };
+  // Decides on `row` (its summary parsed): whether it is selected.
+  const auto selects_row = [&](const storage::RunEntry& entry,
+                               RunTable::Row& row) {
+    if (filter.experiment && row.summary.experiment != *filter.experiment) {
+      return false;
+    }
+    if (filter.tag &&
+        !std::binary_search(row.summary.tags.begin(), row.summary.tags.end(),
+                            absl::string_view(*filter.tag))) {
+      return false;
+    }
+    if (!q.filters()) return true;
+    query::EncodedRun encoded;
+    encoded.id = &entry.id;
+    encoded.state = entry.state;
+    encoded.status = row.status;
+    encoded.ended = row.ended;
+    encoded.summary = &row.summary;
+    if (const std::optional<bool> match = q.Matches(encoded, now)) {
+      return *match;
+    }
+    absl::StatusOr<RunRecord> r = RunTable::Record(row);
+    return r.ok() && q.Matches(*r, now);
+  };
+  for (const storage::RunEntry& entry : table.entries_) {
+    if (full()) break;
+    if (filter.status && StatusOf(entry) != *filter.status) continue;
+    if (filter.state && entry.state != *filter.state) continue;
+    if (entry.state == RunState::kCommitted && entry.manifest) {
+      RunTable::Row& row = table.rows_.emplace_back();
+      if (ParseRunSummaryView(entry.manifest->summary,
+                              storage::format::kCommitFileName, &row.summary)
+              .ok()) {
+        row.id = entry.id;
+        row.state = entry.state;
+        row.status = StatusOf(entry);
+        row.ended = entry.manifest->end_time;
+        row.failure_reason = entry.manifest->reason;
+        row.detail = entry.detail;
+        if (filter.disk_usage) row.bytes_on_disk = entry.bytes_on_disk;
+        row.summary_bytes = entry.manifest->summary;
+        if (!selects_row(entry, row) || skipped++ < filter.offset) {
+          table.rows_.pop_back();
+        }
+        continue;
+      }
+      table.rows_.pop_back();  // damaged: described below, with its error
+    }
+    RUNLOG_ASSIGN_OR_RETURN(std::optional<RunRecord> r,
+                            DescribeIfSelected(entry, filter, q, now));
+    if (!r.has_value() || skipped++ < filter.offset) continue;
+    table.AddDescribed(*std::move(r));
+  }
+  return table;
 }
 
 absl::StatusOr<RunRecord> Repo::GetRun(absl::string_view id) {

@@ -137,6 +137,10 @@ struct DeleteOptions {
 };
 
 class RunView;
+class RunTable;
+namespace query {
+class RunQuery;
+}
 
 class Repo {
  public:
@@ -167,6 +171,12 @@ class Repo {
   // the run catalog or their COMMIT alone (never by decoding points);
   // uncommitted ones by decoding their records.
   absl::StatusOr<std::vector<RunRecord>> ListRuns(const RunFilter& filter = {});
+  // The same runs, filtered the same way, as a RunTable: committed runs'
+  // summaries stay encoded (tracking/run_table.h), so a listing of many
+  // runs builds no params trees. A filter is judged on the encoded summary
+  // where it can be (as ListRuns does); with order_by the runs are sorted as
+  // decoded records, so such a listing costs what ListRuns does.
+  absl::StatusOr<RunTable> ListRunTable(const RunFilter& filter = {});
   absl::StatusOr<RunRecord> GetRun(absl::string_view id);
 
   // The run whose id is `prefix` or begins with it, as git takes a unique
@@ -206,6 +216,11 @@ class Repo {
   // `measured`: entry came from a full listing, so its bytes_on_disk is real.
   absl::StatusOr<RunRecord> Describe(const storage::RunEntry& entry,
                                      bool measured);
+  // Describe(), then the filter's experiment, tag and query on the record:
+  // nullopt when the run is not selected or was deleted meanwhile.
+  absl::StatusOr<std::optional<RunRecord>> DescribeIfSelected(
+      const storage::RunEntry& entry, const RunFilter& filter,
+      const query::RunQuery& q, absl::Time now);
 
   std::shared_ptr<storage::RunStore> store_;
 };

@@ -1,5 +1,6 @@
 #include "tracking/repo.h"
 
+#include <algorithm>
 #include <cmath>
 #include <memory>
 #include <optional>
@@ -17,6 +18,7 @@
 #include "storage/format.h"
 #include "storage/mem_file_system.h"
 #include "storage/recovery.h"
+#include "storage/run_catalog.h"
 #include "storage/segment.h"
 #include "tests/testing/fake_system_probe.h"
 #include "tests/testing/status_matchers.h"
@@ -270,6 +272,32 @@ TEST_F(RepoTest, FirstListingAfterCommitsTakesThemFromMemory) {
 
   ASSERT_THAT(repo_->DeleteRun(b), IsOk());
   EXPECT_THAT(ListIds(), ElementsAre(a));
+}
+
+// Commits keep the catalog nearly current (RunStore::NoteCommitted): a
+// process that committed many runs and never listed leaves at most
+// kCatalogRefreshMin (or an eighth of the catalog) out of it, so another
+// process's first listing reads that many COMMIT files, not every one.
+TEST_F(RepoTest, CommitsKeepTheCatalogNearlyCurrent) {
+  constexpr size_t kRuns = 300;
+  std::vector<std::string> ids;
+  for (size_t i = 0; i < kRuns; ++i) ids.push_back(Committed());
+  auto catalog = storage::ReadRunCatalog(mem_, "/repo");
+  ASSERT_THAT(catalog, IsOk());
+  EXPECT_GE(catalog->size() + storage::RunStore::kCatalogRefreshMin, kRuns);
+  EXPECT_LE(catalog->size(), kRuns);
+  for (const storage::CommitManifest& m : *catalog) {
+    EXPECT_TRUE(std::find(ids.begin(), ids.end(), m.run_id) != ids.end());
+  }
+  auto other = OpenAt("/repo");
+  ASSERT_THAT(other, IsOk());
+  auto runs = (*other)->ListRuns();
+  ASSERT_THAT(runs, IsOk());
+  ASSERT_THAT(*runs, SizeIs(kRuns));
+  for (size_t i = 0; i < kRuns; ++i) {
+    EXPECT_EQ((*runs)[i].id, ids[i]);
+    EXPECT_THAT((*runs)[i].error, IsOk());
+  }
 }
 
 TEST_F(RepoTest, FilterByExperiment) {

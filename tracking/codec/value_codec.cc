@@ -310,6 +310,26 @@ absl::StatusOr<std::optional<EncodedNode>> FindEncodedPath(
   return node;
 }
 
+absl::Status ForEachEncodedEntry(
+    absl::string_view map,
+    absl::FunctionRef<void(absl::string_view key, const EncodedNode& value)>
+        fn) {
+  NodeReader r(map);
+  EncodedNode node;
+  uint64_t count = 0;
+  RUNLOG_RETURN_IF_ERROR(r.Read(&node, /*open=*/true, &count, 0));
+  if (node.kind != Value::Kind::kMap) {
+    return absl::InvalidArgumentError("encoded value: not a map");
+  }
+  for (uint64_t k = 0; k < count; ++k) {
+    RUNLOG_ASSIGN_OR_RETURN(absl::string_view key, r.Bytes());
+    uint64_t unused;
+    RUNLOG_RETURN_IF_ERROR(r.Read(&node, /*open=*/false, &unused, 1));
+    fn(key, node);
+  }
+  return absl::OkStatus();
+}
+
 void EncodeValue(const Value& v, std::string* out) {
   switch (v.kind()) {
     case Value::Kind::kNull:

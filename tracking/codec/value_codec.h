@@ -32,6 +32,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "tracking/value.h"
@@ -79,6 +80,15 @@ absl::Status SkipValue(absl::string_view* in);
 // DataLoss on damage.
 absl::StatusOr<std::optional<EncodedNode>> FindEncodedPath(
     absl::string_view root, const std::vector<std::string>& path);
+
+// Calls fn(key, node) for each entry of the encoded map `map` (a map
+// node's bytes, e.g. EncodedNode::bytes or the params of a summary view), in
+// key order, reading in place. InvalidArgument when the node is not a map;
+// DataLoss on damage (entries before it have been visited).
+absl::Status ForEachEncodedEntry(
+    absl::string_view map,
+    absl::FunctionRef<void(absl::string_view key, const EncodedNode& value)>
+        fn);
 
 }  // namespace runlog
 
