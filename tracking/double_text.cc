@@ -87,6 +87,18 @@ char* WriteShortestDouble(double d, char* p) {
   // so no other 15-digit decimal is nearer. The round trip below checks it.
   uint64_t bits;
   std::memcpy(&bits, &a, sizeof bits);
+  // A float32 widened to double (what a float32 training loop logs, e.g.
+  // PyTorch's loss.item()) has its low 29 fraction bits zero, and its
+  // shortest text as a double has 16 or 17 digits unless its fraction is
+  // short, as 0.5's or 3.25's is: such a value goes to std::to_chars
+  // without the 15-digit attempt, which would fail. Only speed depends on
+  // this test; the text does not.
+  constexpr uint64_t kFraction = (uint64_t{1} << 52) - 1;
+  constexpr uint64_t kBelowFloat32 = (uint64_t{1} << 29) - 1;
+  if ((bits & kBelowFloat32) == 0 && (bits & kFraction) != 0 &&
+      __builtin_ctzll(bits & kFraction) < 40) {
+    return std::to_chars(p, p + kMaxShortestDoubleText, d).ptr;
+  }
   const int binary_exponent = static_cast<int>(bits >> 52) - 1023;
   // floor(binary_exponent * log10(2)), give or take one; fixed below.
   int scale = 14 - ((binary_exponent * 78913) >> 18);

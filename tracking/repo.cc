@@ -1,6 +1,7 @@
 #include "tracking/repo.h"
 
 #include <algorithm>
+#include <cstddef>
 #include <map>
 #include <optional>
 #include <type_traits>
@@ -803,16 +804,59 @@ absl::StatusOr<BlobColumns> RunView::ReadBlobs(const SeriesKey& key,
 }
 
 absl::Status RunView::ReadAll(const SeriesSink& sink) {
-  // As ReadRetrying; `delivered` carries over, so a retry resumes where the
-  // sink left off and no series is handed over twice.
-  size_t delivered = 0;
+  // As ReadRetrying; `at` carries over, so a retry resumes where the sink
+  // left off and no series is handed over twice.
+  PieceProgress at;
   return RetryWhileManifestChanges([&](bool* manifest_changed) {
-    return ReadAllOnce(sink, &delivered, manifest_changed);
+    return ReadAllPiecesOnce([&](const SeriesSummary& s, SeriesPoints* points,
+                                 bool) { return sink(s, std::move(*points)); },
+                             /*whole_series=*/true, &at, manifest_changed);
   });
 }
 
-absl::Status RunView::ReadAllOnce(const SeriesSink& sink, size_t* delivered,
-                                  bool* manifest_changed) {
+absl::Status RunView::ReadAllPieces(const SeriesPieceSink& sink) {
+  PieceProgress at;
+  return RetryWhileManifestChanges([&](bool* manifest_changed) {
+    return ReadAllPiecesOnce([&](const SeriesSummary& s, SeriesPoints* points,
+                                 bool last) { return sink(s, *points, last); },
+                             /*whole_series=*/false, &at, manifest_changed);
+  });
+}
+
+namespace {
+
+// Drops the first n points of c (all of them if it has fewer).
+template <typename T>
+void DropFront(size_t n, SeriesColumns<T>* c) {
+  auto drop = [n](auto& column) {
+    column.erase(column.begin(),
+                 column.begin() +
+                     static_cast<std::ptrdiff_t>(std::min(n, column.size())));
+  };
+  drop(c->steps);
+  drop(c->values);
+  drop(c->epochs);
+  drop(c->times_us);
+}
+
+void DropFront(size_t n, SeriesPoints* p) {
+  if (n == 0) return;
+  DropFront(n, &p->scalars);
+  DropFront(n, &p->texts);
+  DropFront(n, &p->histograms);
+  DropFront(n, &p->blobs);
+}
+
+size_t PointCount(const SeriesPoints& p) {
+  return p.scalars.size() + p.texts.size() + p.histograms.size() +
+         p.blobs.size();
+}
+
+}  // namespace
+
+absl::Status RunView::ReadAllPiecesOnce(PieceSink sink, bool whole_series,
+                                        PieceProgress* at,
+                                        bool* manifest_changed) {
   const std::string dir = store_->RunDir(record_.id);
   storage::FileSystem& fs = *store_->fs();
   absl::StatusOr<storage::CommitManifest> manifest =
@@ -823,6 +867,22 @@ absl::Status RunView::ReadAllOnce(const SeriesSink& sink, size_t* delivered,
   auto changed = [&](const absl::Status& s) {
     return NoteChange(fs, dir, record_.id, manifest, s, manifest_changed);
   };
+  // The sink's own error is returned as is, never taken for a change of
+  // the files (and so never retried).
+  absl::Status sink_error;
+  auto hand_over = [&](const SeriesSummary& ss, SeriesPoints* points,
+                       bool last) {
+    const size_t n = PointCount(*points);
+    sink_error = sink(ss, points, last);
+    if (!sink_error.ok()) return sink_error;
+    if (last) {
+      ++at->series;
+      at->points = 0;
+    } else {
+      at->points += n;
+    }
+    return absl::OkStatus();
+  };
   const std::vector<SeriesSummary>& wanted = series();
   if (manifest.ok() && IsCompacted(*manifest)) {
     // One footer decode for the whole run (each per-series read decodes it
@@ -830,34 +890,54 @@ absl::Status RunView::ReadAllOnce(const SeriesSink& sink, size_t* delivered,
     absl::StatusOr<std::unique_ptr<CompactedRunReader>> reader =
         OpenCompacted(dir, manifest->segments.front());
     RUNLOG_RETURN_IF_ERROR(changed(reader.status()));
-    for (; *delivered < wanted.size(); ++*delivered) {
-      const SeriesSummary& ss = wanted[*delivered];
+    SeriesPoints block;  // reused from block to block
+    while (at->series < wanted.size()) {
+      const SeriesSummary& ss = wanted[at->series];
       const CompactedSeries* s = (*reader)->Find(ss.key);
       if (s == nullptr) return NoSuchSeries(record_.id, ss.key);
-      if (s->kind != ss.kind)
+      if (s->kind != ss.kind) {
         return WrongKind(record_.id, ss.key, s->kind, ss.kind);
-      SeriesPoints points;
-      absl::Status st;
-      switch (ss.kind) {
-        case SeriesKind::kScalar:
-          st = ReadCompacted(**reader, *s, {}, 0, ColumnSet::kAll,
-                             &points.scalars);
-          break;
-        case SeriesKind::kText:
-          st = ReadCompacted(**reader, *s, {}, 0, ColumnSet::kAll,
-                             &points.texts);
-          break;
-        case SeriesKind::kHistogram:
-          st = ReadCompacted(**reader, *s, {}, 0, ColumnSet::kAll,
-                             &points.histograms);
-          break;
-        case SeriesKind::kBlob:
-          st = ReadCompacted(**reader, *s, {}, 0, ColumnSet::kAll,
-                             &points.blobs);
-          break;
       }
+      const size_t series_before = at->series;
+      absl::Status st;
+      if (ss.kind == SeriesKind::kScalar && !whole_series) {
+        st =
+            (*reader)->ForEachScalarBlock(*s, at->points, &block.scalars,
+                                          [&](const ScalarColumns&, bool last) {
+                                            return hand_over(ss, &block, last);
+                                          });
+      } else {
+        SeriesPoints whole;
+        switch (ss.kind) {
+          case SeriesKind::kScalar:
+            st = ReadCompacted(**reader, *s, {}, 0, ColumnSet::kAll,
+                               &whole.scalars);
+            break;
+          case SeriesKind::kText:
+            st = ReadCompacted(**reader, *s, {}, 0, ColumnSet::kAll,
+                               &whole.texts);
+            break;
+          case SeriesKind::kHistogram:
+            st = ReadCompacted(**reader, *s, {}, 0, ColumnSet::kAll,
+                               &whole.histograms);
+            break;
+          case SeriesKind::kBlob:
+            st = ReadCompacted(**reader, *s, {}, 0, ColumnSet::kAll,
+                               &whole.blobs);
+            break;
+        }
+        if (st.ok()) {
+          DropFront(at->points, &whole);
+          st = hand_over(ss, &whole, /*last=*/true);
+        }
+      }
+      if (!sink_error.ok()) return sink_error;
       RUNLOG_RETURN_IF_ERROR(changed(st));
-      RUNLOG_RETURN_IF_ERROR(sink(ss, std::move(points)));
+      if (at->series == series_before) {
+        // No last piece came: the series has no points.
+        SeriesPoints none;
+        RUNLOG_RETURN_IF_ERROR(hand_over(ss, &none, /*last=*/true));
+      }
     }
     return absl::OkStatus();
   }
@@ -868,14 +948,15 @@ absl::Status RunView::ReadAllOnce(const SeriesSink& sink, size_t* delivered,
   const std::vector<SeriesSummary>& found = decoder.summary().series;
   std::map<SeriesKey, size_t> index;
   for (size_t i = 0; i < found.size(); ++i) index.emplace(found[i].key, i);
-  for (; *delivered < wanted.size(); ++*delivered) {
-    const SeriesSummary& ss = wanted[*delivered];
+  while (at->series < wanted.size()) {
+    const SeriesSummary& ss = wanted[at->series];
     auto it = index.find(ss.key);
     if (it == index.end()) return NoSuchSeries(record_.id, ss.key);
     const SeriesKind kind = found[it->second].kind;
     if (kind != ss.kind) return WrongKind(record_.id, ss.key, kind, ss.kind);
-    RUNLOG_RETURN_IF_ERROR(
-        sink(ss, std::move(decoder.all_points()[it->second])));
+    SeriesPoints& points = decoder.all_points()[it->second];
+    DropFront(at->points, &points);
+    RUNLOG_RETURN_IF_ERROR(hand_over(ss, &points, /*last=*/true));
   }
   return absl::OkStatus();
 }

@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -288,6 +289,21 @@ class RunView {
                                                 SeriesPoints&& points)>;
   absl::Status ReadAll(const SeriesSink& sink);
 
+  // ReadAll in pieces, for a reader that streams points out (segtool
+  // export): `sink` gets each series of series() in order as one or more
+  // pieces of consecutive points, `last` set on its final one. A compacted
+  // run's scalar series come one block (at most kCompactedBlockPoints
+  // points) at a time, decoded into columns reused from block to block, so
+  // only a block is held and it stays in the core's cache; its other kinds,
+  // and every series of a log run (decoded whole first, as ReadAll does),
+  // come as one piece. A series without points gets one empty last piece.
+  // The points are valid only during the call. Errors as ReadAll's; a
+  // compaction during the read is retried, resuming after the last point
+  // handed over: no point reaches the sink twice.
+  using SeriesPieceSink = std::function<absl::Status(
+      const SeriesSummary& series, const SeriesPoints& points, bool last)>;
+  absl::Status ReadAllPieces(const SeriesPieceSink& sink);
+
  private:
   friend class Repo;
   RunView(std::shared_ptr<storage::RunStore> store, RunRecord record)
@@ -315,10 +331,20 @@ class RunView {
                         size_t max_points, KindCheck kind_check, Columns* out,
                         ColumnSet columns, bool* manifest_changed);
 
-  // One ReadAll attempt; `*delivered` counts the series handed over so far
-  // (across attempts), `*manifest_changed` as in ReadOnce.
-  absl::Status ReadAllOnce(const SeriesSink& sink, size_t* delivered,
-                           bool* manifest_changed);
+  // Where ReadAll or ReadAllPieces stands: series handed over whole, and
+  // points of the next one handed over (across attempts).
+  struct PieceProgress {
+    size_t series = 0;
+    size_t points = 0;
+  };
+  // The sink of one attempt; it may take (move from) the points.
+  using PieceSink = absl::FunctionRef<absl::Status(
+      const SeriesSummary& series, SeriesPoints* points, bool last)>;
+  // One attempt of either: whole_series hands each series over whole (one
+  // last piece), else a compacted run's scalar series go a block at a time.
+  // `*manifest_changed` as in ReadOnce.
+  absl::Status ReadAllPiecesOnce(PieceSink sink, bool whole_series,
+                                 PieceProgress* at, bool* manifest_changed);
 
   // Opens the compacted file `info`, reusing the footer decoded by the last
   // read of the same file (a later compaction changes `info`).

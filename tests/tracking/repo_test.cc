@@ -748,7 +748,7 @@ TEST_F(RepoTest, ReadAllStopsAtTheSinksErrorAndReturnsIt) {
   }
 }
 
-TEST_F(RepoTest, ReadAllOfADamagedCommittedRunIsDataLossNamingTheFile) {
+TEST_F(RepoTest, ReadAllOrPiecesOfADamagedCommittedRunIsDataLossNamingTheFile) {
   const std::string id = Committed();
   FlipBit(SegmentPath(id), 40);
   auto view = repo_->OpenRun(id);
@@ -760,7 +760,143 @@ TEST_F(RepoTest, ReadAllOfADamagedCommittedRunIsDataLossNamingTheFile) {
         return absl::OkStatus();
       }),
       StatusIs(absl::StatusCode::kDataLoss, HasSubstr(SegmentPath(id))));
+  EXPECT_THAT(
+      (*view)->ReadAllPieces(
+          [&](const SeriesSummary&, const SeriesPoints&, bool) {
+            ++calls;
+            return absl::OkStatus();
+          }),
+      StatusIs(absl::StatusCode::kDataLoss, HasSubstr(SegmentPath(id))));
   EXPECT_EQ(calls, 0);
+}
+
+// ---- ReadAllPieces
+// ------------------------------------------------------------
+
+template <typename T>
+void AppendColumns(const SeriesColumns<T>& from, SeriesColumns<T>* to) {
+  to->steps.insert(to->steps.end(), from.steps.begin(), from.steps.end());
+  to->values.insert(to->values.end(), from.values.begin(), from.values.end());
+  to->epochs.insert(to->epochs.end(), from.epochs.begin(), from.epochs.end());
+  to->times_us.insert(to->times_us.end(), from.times_us.begin(),
+                      from.times_us.end());
+}
+
+// Each series as the concatenation of its pieces; checks they come in
+// series() order with `last` on exactly the final piece of each, and counts
+// the pieces of every series.
+std::vector<ReadSeries> ReadAllPiecesOf(RunView& view,
+                                        std::vector<size_t>* pieces) {
+  std::vector<ReadSeries> out;
+  bool open = false;  // the last piece handed over was not a last one
+  EXPECT_THAT(view.ReadAllPieces([&](const SeriesSummary& s,
+                                     const SeriesPoints& p, bool last) {
+    if (!open) {
+      out.push_back({s, {}});
+      pieces->push_back(0);
+    }
+    EXPECT_EQ(out.back().series.key, s.key) << "a series was cut short";
+    ++pieces->back();
+    AppendColumns(p.scalars, &out.back().points.scalars);
+    AppendColumns(p.texts, &out.back().points.texts);
+    AppendColumns(p.histograms, &out.back().points.histograms);
+    AppendColumns(p.blobs, &out.back().points.blobs);
+    open = !last;
+    return absl::OkStatus();
+  }),
+              IsOk());
+  EXPECT_FALSE(open) << "the final series had no last piece";
+  return out;
+}
+
+// A TrackMix run plus "long", a scalar series of three blocks and a bit.
+constexpr size_t kLongPoints = 3 * kCompactedBlockPoints + 5;
+std::string CommittedMixWithLongSeries(Repo& repo, uint32_t seed,
+                                       bool compact) {
+  auto run = repo.CreateRun(RunOptions{});
+  EXPECT_THAT(run, IsOk());
+  TrackMix(**run, seed);
+  for (size_t i = 0; i < kLongPoints; ++i) {
+    EXPECT_THAT((*run)->Track("long", std::sin(static_cast<double>(i)),
+                              static_cast<int64_t>(i)),
+                IsOk());
+  }
+  EXPECT_THAT((*run)->Commit(), IsOk());
+  const std::string id = (*run)->id();
+  if (compact) {
+    EXPECT_THAT(repo.CompactRun(id).status(), IsOk());
+  }
+  return id;
+}
+
+TEST_F(RepoTest, ReadAllPiecesMatchesReadAll) {
+  for (const bool compact : {false, true}) {
+    const std::string id = CommittedMixWithLongSeries(*repo_, 1906, compact);
+    ASSERT_EQ(IsCompactedRun(mem_, Dir(id)), compact);
+    auto view = repo_->OpenRun(id);
+    ASSERT_THAT(view, IsOk());
+    ASSERT_THAT((*view)->series(), SizeIs(13));
+    const std::vector<ReadSeries> whole = ReadAllOf(**view);
+    std::vector<size_t> pieces;
+    const std::vector<ReadSeries> got = ReadAllPiecesOf(**view, &pieces);
+    ASSERT_EQ(got.size(), whole.size()) << "compacted: " << compact;
+    for (size_t i = 0; i < got.size(); ++i) {
+      const std::string what = whole[i].series.key.ToString();
+      EXPECT_EQ(got[i].series.key, whole[i].series.key);
+      ExpectSameColumns(got[i].points.scalars, whole[i].points.scalars, what);
+      ExpectSameColumns(got[i].points.texts, whole[i].points.texts, what);
+      ExpectSameColumns(got[i].points.histograms, whole[i].points.histograms,
+                        what);
+      ExpectSameColumns(got[i].points.blobs, whole[i].points.blobs, what);
+      // A compacted scalar series comes a block at a time; every other one
+      // whole.
+      const bool blocks =
+          compact && whole[i].series.kind == SeriesKind::kScalar;
+      const size_t n = whole[i].points.scalars.size();
+      // Blocks of a series are full but for its last one.
+      EXPECT_EQ(
+          pieces[i],
+          blocks ? (n + kCompactedBlockPoints - 1) / kCompactedBlockPoints : 1)
+          << what << " compacted: " << compact;
+    }
+    EXPECT_EQ(got.back().points.scalars.size(), kLongPoints);
+  }
+}
+
+TEST_F(RepoTest, ReadAllPiecesStopsAtTheSinksErrorAndReturnsIt) {
+  for (const bool compact : {false, true}) {
+    const std::string id = CommittedMixWithLongSeries(*repo_, 1907, compact);
+    auto view = repo_->OpenRun(id);
+    ASSERT_THAT(view, IsOk());
+    int calls = 0;
+    // The 14th call is the second piece of "long" when compacted.
+    const int stop_at = compact ? 14 : 3;
+    EXPECT_THAT((*view)->ReadAllPieces(
+                    [&](const SeriesSummary&, const SeriesPoints&, bool) {
+                      return ++calls == stop_at ? absl::CancelledError("enough")
+                                                : absl::OkStatus();
+                    }),
+                StatusIs(absl::StatusCode::kCancelled, "enough"));
+    EXPECT_EQ(calls, stop_at) << "compacted: " << compact;
+  }
+}
+
+TEST_F(RepoTest, ReadAllPiecesOfADamagedBlockStopsAtItNamingTheFile) {
+  const std::string id = CommittedMixWithLongSeries(*repo_, 1908, true);
+  auto view = repo_->OpenRun(id);
+  ASSERT_THAT(view, IsOk());
+  // Damage a byte near the start of the column file: its first block.
+  auto m = storage::ReadCommitManifest(mem_, Dir(id));
+  ASSERT_THAT(m, IsOk());
+  const std::string col = storage::JoinPath(
+      Dir(id), storage::ColumnFileName(m->segments.front().number));
+  auto bytes = mem_.Contents(col);
+  ASSERT_THAT(bytes, IsOk());
+  FlipBit(col, bytes->size() - 40);
+  EXPECT_THAT(
+      (*view)->ReadAllPieces([&](const SeriesSummary&, const SeriesPoints&,
+                                 bool) { return absl::OkStatus(); }),
+      StatusIs(absl::StatusCode::kDataLoss, HasSubstr(".col")));
 }
 
 // ---- abandoned runs and recovery --------------------------------------------

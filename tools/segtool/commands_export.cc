@@ -5,7 +5,6 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
-#include <functional>
 #include <string>
 #include <type_traits>
 
@@ -17,6 +16,7 @@
 #include "tools/segtool/commands.h"
 #include "tools/segtool/common.h"
 #include "tools/segtool/format.h"
+#include "tools/segtool/output_buffer.h"
 #include "tools/segtool/progress_bar.h"
 #include "tracking/value_json.h"
 
@@ -38,11 +38,10 @@ PointValue ToPoint(const Histogram& h) {
 }
 PointValue ToPoint(const Blob& b) { return {DescribeBlob(b), BlobValue(b)}; }
 
-// Output is built in a string handed to `flush` whenever it passes this
-// size, so an export to a file holds about this much, not a whole run.
-constexpr size_t kChunkBytes = 1 << 20;
-
-using Flush = std::function<absl::Status(std::string* bytes)>;
+// Output goes out in pieces of about this size, so an export to a file
+// holds one piece, not a whole run; small enough to stay in the core's cache
+// between the rows written into it and the write(2) that copies it out.
+constexpr size_t kChunkBytes = 128 << 10;
 
 // WriteJsonDouble that keeps the text of the last double it wrote: epochs
 // hold one value for thousands of points, and schedules (learning rates)
@@ -60,7 +59,9 @@ class RepeatedDoubleFormatter {
     }
     char* end = WriteJsonDouble(v, p);
     size_ = static_cast<size_t>(end - p);
-    std::memcpy(text_, p, size_);
+    // All of p's room, a constant size (an inline move, not a call): the
+    // bytes past the text are never read back as text.
+    std::memcpy(text_, p, kMaxJsonDoubleText);
     bits_ = bits;
     have_ = true;
     return end;
@@ -76,8 +77,7 @@ class RepeatedDoubleFormatter {
 template <typename T>
 absl::Status WritePoints(ExportFormat format, const std::string& run,
                          const SeriesSummary& series,
-                         const SeriesColumns<T>& cols, std::string* buf,
-                         const Flush& flush) {
+                         const SeriesColumns<T>& cols, OutputBuffer* buf) {
   // Escaped (interop/csv/context_text.h) so `segtool import csv` splits it
   // back whatever the keys and values hold.
   const std::string context = interop::FormatContextText(series.key.context);
@@ -100,20 +100,15 @@ absl::Status WritePoints(ExportFormat format, const std::string& run,
       const size_t max_row =
           std::max(prefix.size(), kPrefixCopy) + 24 + kMaxJsonDoubleText +
           TimeMicrosFormatter::kMaxText + kMaxJsonDoubleText + 4;
-      const size_t room =
-          std::max(max_row, std::min<size_t>(64 << 10, max_row * cols.size()));
-      // Rows are written through a raw pointer straight into *buf, with one
-      // room check a row instead of one per field: *buf grows `room` bytes
-      // at a time and is cut back to what was written.
+      // Rows are written through a raw pointer straight into the buffer,
+      // with one room check a row instead of one per field.
+      const size_t room = std::max(max_row, size_t{16} << 10);
       char* p = nullptr;
       char* end = nullptr;
       auto grow = [&]() -> absl::Status {
-        if (p != nullptr) buf->resize(static_cast<size_t>(p - buf->data()));
-        if (buf->size() >= kChunkBytes) RUNLOG_RETURN_IF_ERROR(flush(buf));
-        const size_t used = buf->size();
-        buf->resize(used + room);
-        p = buf->data() + used;
-        end = buf->data() + buf->size();
+        if (p != nullptr) buf->Commit(p);
+        RUNLOG_ASSIGN_OR_RETURN(p, buf->Room(room));
+        end = p + room;
         return absl::OkStatus();
       };
       RUNLOG_RETURN_IF_ERROR(grow());
@@ -136,8 +131,7 @@ absl::Status WritePoints(ExportFormat format, const std::string& run,
         p = values.Write(cols.values[i], p);
         *p++ = '\n';
       }
-      buf->resize(static_cast<size_t>(p - buf->data()));
-      if (buf->size() >= kChunkBytes) RUNLOG_RETURN_IF_ERROR(flush(buf));
+      buf->Commit(p);
       return absl::OkStatus();
     }
   }
@@ -145,11 +139,11 @@ absl::Status WritePoints(ExportFormat format, const std::string& run,
     PointValue v = ToPoint(cols.values[i]);
     const double epoch = cols.epochs[i];
     if (format == ExportFormat::kCsv) {
-      absl::StrAppend(buf, run, ",", CsvField(series.key.name), ",",
-                      CsvField(context), ",", kind, ",", cols.steps[i], ",",
-                      std::isnan(epoch) ? "" : FormatExact(epoch), ",",
-                      FormatTimeMicros(cols.times_us[i]), ",", CsvField(v.csv),
-                      "\n");
+      RUNLOG_RETURN_IF_ERROR(buf->Append(absl::StrCat(
+          run, ",", CsvField(series.key.name), ",", CsvField(context), ",",
+          kind, ",", cols.steps[i], ",",
+          std::isnan(epoch) ? "" : FormatExact(epoch), ",",
+          FormatTimeMicros(cols.times_us[i]), ",", CsvField(v.csv), "\n")));
     } else {
       Value::Map p;
       p["type"] = Value("point");
@@ -161,17 +155,17 @@ absl::Status WritePoints(ExportFormat format, const std::string& run,
       p["epoch"] = std::isnan(epoch) ? Value() : Value(epoch);
       p["time"] = Value(FormatTimeMicros(cols.times_us[i]));
       p["value"] = std::move(v.json);
-      absl::StrAppend(buf, ToJson(Value(std::move(p))), "\n");
+      RUNLOG_RETURN_IF_ERROR(
+          buf->Append(absl::StrCat(ToJson(Value(std::move(p))), "\n")));
     }
-    if (buf->size() >= kChunkBytes) RUNLOG_RETURN_IF_ERROR(flush(buf));
   }
   return absl::OkStatus();
 }
 
 // Writes one run: its metadata line (JSONL) and every point of every series,
-// into *buf and through `flush`.
+// into *buf.
 absl::Status ExportRun(Repo& repo, const std::string& id, ExportFormat format,
-                       std::string* buf, const Flush& flush) {
+                       OutputBuffer* buf) {
   absl::StatusOr<std::unique_ptr<RunView>> view = repo.OpenRun(id);
   if (!view.ok()) return view.status();
   if (!(*view)->record().error.ok()) return (*view)->record().error;
@@ -179,24 +173,26 @@ absl::Status ExportRun(Repo& repo, const std::string& id, ExportFormat format,
     Value meta = RunRecordValue((*view)->record(), /*full=*/false);
     meta.mutable_map()->emplace("type", Value("run"));
     meta.mutable_map()->emplace("params", (*view)->record().summary.params);
-    absl::StrAppend(buf, ToJson(meta), "\n");
+    RUNLOG_RETURN_IF_ERROR(buf->Append(absl::StrCat(ToJson(meta), "\n")));
   }
-  // One pass over the run's files for all its series (RunView::ReadAll),
-  // in the order of series(): one read per series would rescan the run for
-  // each.
-  return (*view)->ReadAll([&](const SeriesSummary& s, SeriesPoints&& points) {
-    switch (s.kind) {
-      case SeriesKind::kScalar:
-        return WritePoints(format, id, s, points.scalars, buf, flush);
-      case SeriesKind::kText:
-        return WritePoints(format, id, s, points.texts, buf, flush);
-      case SeriesKind::kHistogram:
-        return WritePoints(format, id, s, points.histograms, buf, flush);
-      case SeriesKind::kBlob:
-        break;
-    }
-    return WritePoints(format, id, s, points.blobs, buf, flush);
-  });
+  // One pass over the run's files for all its series, in the order of
+  // series(), a block at a time where the run is compacted: one read per
+  // series would rescan the run for each, and whole series would pass
+  // through memory twice.
+  return (*view)->ReadAllPieces(
+      [&](const SeriesSummary& s, const SeriesPoints& points, bool) {
+        switch (s.kind) {
+          case SeriesKind::kScalar:
+            return WritePoints(format, id, s, points.scalars, buf);
+          case SeriesKind::kText:
+            return WritePoints(format, id, s, points.texts, buf);
+          case SeriesKind::kHistogram:
+            return WritePoints(format, id, s, points.histograms, buf);
+          case SeriesKind::kBlob:
+            break;
+        }
+        return WritePoints(format, id, s, points.blobs, buf);
+      });
 }
 
 }  // namespace
@@ -253,19 +249,18 @@ int Export(const ExportArgs& args, const Env& env, std::ostream& out,
     // To a file, bytes go out as they come: a run that fails fails the
     // whole export and its file is removed. To standard output a run is held
     // whole and written only once read whole, so the stream holds whole runs.
-    std::string chunk, whole_run;
+    std::string whole_run;
     absl::Status write_error;
-    Flush flush = [&](std::string* bytes) -> absl::Status {
+    OutputBuffer buf(kChunkBytes, [&](absl::string_view bytes) {
       if (file) {
-        write_error = file->Append(*bytes);
+        write_error = file->Append(bytes);
       } else {
-        whole_run.append(*bytes);
+        whole_run.append(bytes.data(), bytes.size());
       }
-      bytes->clear();
       return write_error;
-    };
-    absl::Status s = ExportRun(*repo, id, args.format, &chunk, flush);
-    if (s.ok()) s = flush(&chunk);
+    });
+    absl::Status s = ExportRun(*repo, id, args.format, &buf);
+    if (s.ok()) s = buf.FlushAll();
     if (!write_error.ok()) return abandon_output(write_error);
     if (!s.ok()) {
       // The run's partial output is dropped: an export holds whole runs.

@@ -1,6 +1,7 @@
 #include "tools/segtool/format.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstring>
 
@@ -59,11 +60,20 @@ char* TimeMicrosFormatter::Write(int64_t unix_us, char* p) {
   p += prefix_size_;
   p[0] = '.';
   p[7] = 'Z';
-  auto u = static_cast<uint32_t>(micros);
-  for (int i = 6; i >= 1; --i) {
-    p[i] = static_cast<char>('0' + u % 10);
-    u /= 10;
-  }
+  // Two digits at a time, from a table: a division by 100 instead of two
+  // by 10 for each pair.
+  static constexpr std::array<char, 200> kPairs = [] {
+    std::array<char, 200> a{};
+    for (int i = 0; i < 100; ++i) {
+      a[2 * i] = static_cast<char>('0' + i / 10);
+      a[2 * i + 1] = static_cast<char>('0' + i % 10);
+    }
+    return a;
+  }();
+  const auto u = static_cast<uint32_t>(micros);
+  std::memcpy(p + 1, &kPairs[2 * (u / 10000)], 2);
+  std::memcpy(p + 3, &kPairs[2 * (u / 100 % 100)], 2);
+  std::memcpy(p + 5, &kPairs[2 * (u % 100)], 2);
   return p + 8;
 }
 

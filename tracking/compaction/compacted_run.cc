@@ -832,6 +832,37 @@ absl::StatusOr<ScalarColumns> CompactedRunReader::ReadScalars(
   return out;
 }
 
+absl::Status CompactedRunReader::ForEachScalarBlock(
+    const CompactedSeries& s, size_t skip, ScalarColumns* block,
+    absl::FunctionRef<absl::Status(const ScalarColumns& block, bool last)> fn) {
+  if (s.kind != SeriesKind::kScalar) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("series ", s.key.ToString(), " holds ",
+                     SeriesKindName(s.kind), " values, not scalar"));
+  }
+  for (size_t i = 0; i < s.blocks.size(); ++i) {
+    const BlockSummary& b = s.blocks[i];
+    if (skip >= b.count) {
+      skip -= b.count;
+      continue;
+    }
+    ResizeColumns(block, b.count);
+    RUNLOG_RETURN_IF_ERROR(
+        DecodeScalarBlockInPlace(b, 0, ColumnSet::kAll, block));
+    if (skip > 0) {
+      const auto cut = static_cast<std::ptrdiff_t>(skip);
+      block->steps.erase(block->steps.begin(), block->steps.begin() + cut);
+      block->values.erase(block->values.begin(), block->values.begin() + cut);
+      block->epochs.erase(block->epochs.begin(), block->epochs.begin() + cut);
+      block->times_us.erase(block->times_us.begin(),
+                            block->times_us.begin() + cut);
+      skip = 0;
+    }
+    RUNLOG_RETURN_IF_ERROR(fn(*block, i + 1 == s.blocks.size()));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status CompactedRunReader::ReadScalarsInto(const CompactedSeries& s,
                                                  StepRange range,
                                                  ScalarColumns* out,

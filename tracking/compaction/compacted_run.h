@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -209,6 +210,16 @@ class CompactedRunReader {
   absl::Status ReadScalarsInto(const CompactedSeries& s, StepRange range,
                                ScalarColumns* out,
                                ColumnSet columns = ColumnSet::kAll);
+  // Every point of scalar series `s` but its first `skip`, one block at a
+  // time: each block is decoded into `block` (replaced, its capacity
+  // reused) and handed to `fn` with `last` set for the series' final block;
+  // blocks wholly among the skipped points are not read. `fn`'s error stops
+  // the read and is returned as is; DataLoss naming the file and block
+  // offset for damage. A series without points makes no call.
+  absl::Status ForEachScalarBlock(
+      const CompactedSeries& s, size_t skip, ScalarColumns* block,
+      absl::FunctionRef<absl::Status(const ScalarColumns& block, bool last)>
+          fn);
   absl::StatusOr<TextColumns> ReadTexts(const CompactedSeries& s,
                                         StepRange range);
   absl::StatusOr<HistogramColumns> ReadHistograms(const CompactedSeries& s,
