@@ -21,7 +21,8 @@
 //                     catalog, sizes:1 asks for disk usage (every run's
 //                     directory and COMMIT). items/s are runs listed.
 //   BM_ListRunTable   the same listing as a RunTable (summaries read in
-//                     place), reading each run's 20 hparams and last loss
+//                     place), reading each run's 20 hparams and last loss;
+//                     new_repo:1 opens a new Repo for each listing
 //   BM_ShortRun       one whole short run per iteration: CreateRun, 10
 //                     points of one series, Commit with the default
 //                     kOnCommit policy (real fsyncs) — the cost of the
@@ -346,10 +347,16 @@ void BM_ListRunTable(benchmark::State& state) {
   RunFilter filter;
   filter.disk_usage = state.range(1) != 0;
   Repo* repo = &ListingRepo(runs);
+  const bool new_repo = state.range(2) != 0;
   size_t listed = 0;
   double sum = 0;
   for (auto _ : state) {
-    RunTable table = Check(repo->ListRunTable(filter));
+    // new_repo:1 opens the repository again each time, as another process
+    // (and the peer comparison) does.
+    std::unique_ptr<Repo> fresh;
+    if (new_repo) fresh = Check(Repo::Open(repo->store().root()));
+    RunTable table =
+        Check((new_repo ? fresh.get() : repo)->ListRunTable(filter));
     for (const RunTable::Row& row : table) {
       const std::optional<EncodedNode> h =
           Check(RunTable::Param(row, "hparams"));
@@ -427,9 +434,10 @@ BENCHMARK(BM_ListRuns)
     ->Args({1000, 1})
     ->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_ListRunTable)
-    ->ArgNames({"runs", "sizes"})
-    ->Args({1000, 0})
-    ->Args({1000, 1})
+    ->ArgNames({"runs", "sizes", "new_repo"})
+    ->Args({1000, 0, 0})
+    ->Args({1000, 1, 0})
+    ->Args({1000, 0, 1})
     ->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_ShortRun)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_CreateRun)->Unit(benchmark::kMicrosecond)->UseRealTime();
