@@ -825,26 +825,12 @@ absl::Status RunView::ReadAllPieces(const SeriesPieceSink& sink) {
 
 namespace {
 
-// Drops the first n points of c (all of them if it has fewer).
-template <typename T>
-void DropFront(size_t n, SeriesColumns<T>* c) {
-  auto drop = [n](auto& column) {
-    column.erase(column.begin(),
-                 column.begin() +
-                     static_cast<std::ptrdiff_t>(std::min(n, column.size())));
-  };
-  drop(c->steps);
-  drop(c->values);
-  drop(c->epochs);
-  drop(c->times_us);
-}
-
 void DropFront(size_t n, SeriesPoints* p) {
   if (n == 0) return;
-  DropFront(n, &p->scalars);
-  DropFront(n, &p->texts);
-  DropFront(n, &p->histograms);
-  DropFront(n, &p->blobs);
+  DropFrontPoints(n, &p->scalars);
+  DropFrontPoints(n, &p->texts);
+  DropFrontPoints(n, &p->histograms);
+  DropFrontPoints(n, &p->blobs);
 }
 
 size_t PointCount(const SeriesPoints& p) {

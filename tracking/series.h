@@ -105,6 +105,20 @@ struct SeriesColumns {
   std::vector<int64_t> times_us;
   size_t size() const { return steps.size(); }
 };
+// Drops the first n points of every column of c (all of a column's points
+// if it has fewer).
+template <typename T>
+void DropFrontPoints(size_t n, SeriesColumns<T>* c) {
+  auto drop = [n](auto& column) {
+    column.erase(column.begin(),
+                 column.begin() + static_cast<std::ptrdiff_t>(
+                                      n < column.size() ? n : column.size()));
+  };
+  drop(c->steps);
+  drop(c->values);
+  drop(c->epochs);
+  drop(c->times_us);
+}
 using ScalarColumns = SeriesColumns<double>;
 using TextColumns = SeriesColumns<std::string>;
 using HistogramColumns = SeriesColumns<Histogram>;

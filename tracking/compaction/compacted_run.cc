@@ -849,15 +849,8 @@ absl::Status CompactedRunReader::ForEachScalarBlock(
     ResizeColumns(block, b.count);
     RUNLOG_RETURN_IF_ERROR(
         DecodeScalarBlockInPlace(b, 0, ColumnSet::kAll, block));
-    if (skip > 0) {
-      const auto cut = static_cast<std::ptrdiff_t>(skip);
-      block->steps.erase(block->steps.begin(), block->steps.begin() + cut);
-      block->values.erase(block->values.begin(), block->values.begin() + cut);
-      block->epochs.erase(block->epochs.begin(), block->epochs.begin() + cut);
-      block->times_us.erase(block->times_us.begin(),
-                            block->times_us.begin() + cut);
-      skip = 0;
-    }
+    DropFrontPoints(skip, block);
+    skip = 0;
     RUNLOG_RETURN_IF_ERROR(fn(*block, i + 1 == s.blocks.size()));
   }
   return absl::OkStatus();
