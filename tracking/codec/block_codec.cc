@@ -80,6 +80,7 @@
 #include <cstring>
 #include <iterator>
 #include <limits>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -230,15 +231,16 @@ void EncodeIntRuns(absl::Span<const int64_t> x, size_t runs, std::string* out) {
 }
 
 void EncodeIntDeltaRuns(absl::Span<const int64_t> x,
-                        const std::vector<int64_t>& deltas, size_t runs,
+                        absl::Span<const int64_t> deltas, size_t runs,
                         std::string* out) {
   PutByte(out, block::kIntDeltaRuns);
   PutZigZag(out, x[0]);
   PutVarint64(out, runs);
+  const int64_t* d = deltas.data();
   for (size_t i = 0; i < deltas.size();) {
     size_t j = i + 1;
-    while (j < deltas.size() && deltas[j] == deltas[i]) ++j;
-    PutZigZag(out, deltas[i]);
+    while (j < deltas.size() && d[j] == d[i]) ++j;
+    PutZigZag(out, d[i]);
     PutVarint64(out, j - i);
     i = j;
   }
@@ -266,7 +268,7 @@ void EncodeIntFor(absl::Span<const int64_t> x, std::string* out) {
 }
 
 void EncodeIntDeltaFor(absl::Span<const int64_t> x,
-                       const std::vector<int64_t>& deltas, std::string* out) {
+                       absl::Span<const int64_t> deltas, std::string* out) {
   PutByte(out, block::kIntDeltaFor);
   PutZigZag(out, x[0]);
   EncodeForBody(deltas, out);
@@ -318,8 +320,19 @@ const Candidate& Cheapest(const std::vector<Candidate>& candidates) {
 }
 
 // Bytes of a varint, and of a zig-zag varint.
+// The index of v's top bit b (v | 1 makes it defined) gives b / 7 + 1
+// bytes; (b * 37) >> 8 is b / 7 for every b in [0, 63], a multiply and a
+// shift where the division took several instructions in the sizing loops.
+constexpr bool DivideBy7Holds() {
+  for (unsigned b = 0; b < 64; ++b) {
+    if ((b * 37) >> 8 != b / 7) return false;
+  }
+  return true;
+}
+static_assert(DivideBy7Holds());
 inline size_t VarintBytes(uint64_t v) {
-  return static_cast<size_t>(BitWidth(v | 1) + 6) / 7;
+  const auto top = static_cast<unsigned>(63 ^ __builtin_clzll(v | 1));
+  return ((top * 37) >> 8) + 1;
 }
 inline size_t ZigZagBytes(int64_t v) { return VarintBytes(ZigZagEncode(v)); }
 
@@ -338,12 +351,13 @@ size_t RunsBytes(absl::Span<const int64_t> x, size_t runs) {
   return bytes;
 }
 size_t DeltaRunsBytes(absl::Span<const int64_t> x,
-                      const std::vector<int64_t>& deltas, size_t runs) {
+                      absl::Span<const int64_t> deltas, size_t runs) {
   size_t bytes = 1 + ZigZagBytes(x[0]) + VarintBytes(runs);
+  const int64_t* d = deltas.data();
   for (size_t i = 0; i < deltas.size();) {
     size_t j = i + 1;
-    while (j < deltas.size() && deltas[j] == deltas[i]) ++j;
-    bytes += ZigZagBytes(deltas[i]) + VarintBytes(j - i);
+    while (j < deltas.size() && d[j] == d[i]) ++j;
+    bytes += ZigZagBytes(d[i]) + VarintBytes(j - i);
     i = j;
   }
   return bytes;
@@ -370,28 +384,60 @@ struct IntScan {
   size_t delta_runs = 1;
   int64_t lo = 0, hi = 0;    // of the values (FOR width)
   int64_t dlo = 0, dhi = 0;  // of the deltas (delta-FOR width)
+  // With kVarints: the byte counts of the varint and delta-of-delta varint
+  // streams of x; else 0.
+  size_t varint = 0, dod = 0;
 };
-// A function of its own, over raw pointers, so that its loops keep their
-// sums in registers (inline, captured variables were stored every
-// iteration) and no hardened Span checks an index.
+// One pass, a function of its own over raw pointers, so that its loop keeps
+// every sum in registers (inline, captured variables were stored every
+// iteration) and no hardened Span checks an index. The varint sizes are a
+// template choice: when the schedule skips them the loop carries no
+// byte counting at all.
+template <bool kVarints>
 IntScan ScanInts(absl::Span<const int64_t> x, int64_t* deltas) {
   const int64_t* xp = x.data();
   const size_t n = x.size();
-  size_t value_runs = 1;
+  size_t value_runs = 1, delta_runs = 1;
   int64_t lo = xp[0], hi = xp[0];
-  int64_t dlo = S(U(xp[1]) - U(xp[0])), dhi = dlo;
-  for (size_t i = 1; i < n; ++i) {
+  int64_t prev_delta = S(U(xp[1]) - U(xp[0]));
+  int64_t dlo = prev_delta, dhi = prev_delta;
+  deltas[0] = prev_delta;
+  value_runs += prev_delta != 0;
+  lo = std::min(lo, xp[1]);
+  hi = std::max(hi, xp[1]);
+  // The first delta's varint, and as the first delta of delta (against 0).
+  size_t varint = 0, dod = 0;
+  if (kVarints) {
+    varint = 1 + ZigZagBytes(xp[0]) + ZigZagBytes(prev_delta);
+    dod = varint;
+  }
+  for (size_t i = 2; i < n; ++i) {
     const int64_t d = S(U(xp[i]) - U(xp[i - 1]));
     deltas[i - 1] = d;
     value_runs += d != 0;
+    delta_runs += d != prev_delta;
     lo = std::min(lo, xp[i]);
     hi = std::max(hi, xp[i]);
     dlo = std::min(dlo, d);
     dhi = std::max(dhi, d);
+    if (kVarints) {
+      varint += ZigZagBytes(d);
+      dod += ZigZagBytes(S(U(d) - U(prev_delta)));
+    }
+    prev_delta = d;
   }
-  size_t delta_runs = 1;
-  for (size_t i = 1; i + 1 < n; ++i) delta_runs += deltas[i] != deltas[i - 1];
-  return IntScan{value_runs, delta_runs, lo, hi, dlo, dhi};
+  return IntScan{value_runs, delta_runs, lo, hi, dlo, dhi, varint, dod};
+}
+
+// The sizes of the FOR and delta-FOR streams of x (n points, x[0] ==
+// `first`) from its scan.
+size_t ForBytes(const IntScan& scan, size_t n) {
+  return 1 + ZigZagBytes(scan.lo) + 1 +
+         PackedBytes(n, BitWidth(U(scan.hi) - U(scan.lo)));
+}
+size_t DeltaForBytes(int64_t first, const IntScan& scan, size_t n) {
+  return 1 + ZigZagBytes(first) + ZigZagBytes(scan.dlo) + 1 +
+         PackedBytes(n - 1, BitWidth(U(scan.dhi) - U(scan.dlo)));
 }
 
 // The byte counts of the varint and delta-of-delta varint streams of x
@@ -399,16 +445,43 @@ IntScan ScanInts(absl::Span<const int64_t> x, int64_t* deltas) {
 struct VarintSizes {
   size_t varint, dod;
 };
-VarintSizes SizeVarints(int64_t first, const std::vector<int64_t>& deltas) {
+VarintSizes SizeVarints(int64_t first, absl::Span<const int64_t> deltas) {
+  const int64_t* d = deltas.data();
+  const size_t count = deltas.size();
   size_t varint_bytes = 1 + ZigZagBytes(first);
   size_t dod_bytes = 1 + ZigZagBytes(first);
   int64_t prev_delta = 0;
-  for (const int64_t d : deltas) {
-    varint_bytes += ZigZagBytes(d);
-    dod_bytes += ZigZagBytes(S(U(d) - U(prev_delta)));
-    prev_delta = d;
+  for (size_t i = 0; i < count; ++i) {
+    varint_bytes += ZigZagBytes(d[i]);
+    dod_bytes += ZigZagBytes(S(U(d[i]) - U(prev_delta)));
+    prev_delta = d[i];
   }
   return VarintSizes{varint_bytes, dod_bytes};
+}
+
+// SizeVarints estimated from at most kVarintSamples evenly spaced deltas,
+// scaled to all of them.
+constexpr size_t kVarintSamples = 128;
+// How far above the bit-packed sizes a varint estimate must lie to be
+// trusted as a loss without the exact pass. The sample errs by a few
+// percent on steady data; a varint that truly loses by 10% pauses anyway.
+constexpr double kVarintEstimateMargin = 1.2;
+VarintSizes EstimateVarints(int64_t first, absl::Span<const int64_t> deltas) {
+  const int64_t* d = deltas.data();
+  const size_t count = deltas.size();
+  const size_t stride = std::max<size_t>(1, count / kVarintSamples);
+  size_t varint_bytes = 0, dod_bytes = 0, samples = 0;
+  for (size_t i = 0; i < count; i += stride, ++samples) {
+    const int64_t prev_delta = i == 0 ? 0 : d[i - 1];
+    varint_bytes += ZigZagBytes(d[i]);
+    dod_bytes += ZigZagBytes(S(U(d[i]) - U(prev_delta)));
+  }
+  const double scale =
+      static_cast<double>(count) / static_cast<double>(samples);
+  const size_t head = 1 + ZigZagBytes(first);
+  return VarintSizes{
+      head + static_cast<size_t>(static_cast<double>(varint_bytes) * scale),
+      head + static_cast<size_t>(static_cast<double>(dod_bytes) * scale)};
 }
 
 // The size ChooseIntStream would write for x, without zstd.
@@ -463,11 +536,22 @@ void ChooseIntStreamImpl(absl::Span<const int64_t> x, bool allow_zstd,
     EncodeIntArith(x, out);
     return;
   }
-  std::vector<int64_t> deltas(n - 1);
-  const IntScan scan = ScanInts(x, deltas.data());
+  // Not zero-filled (a memset of every block's deltas showed in profiles):
+  // ScanInts writes all n - 1 before anything reads them.
+  std::unique_ptr<int64_t[]> delta_buffer(new int64_t[n - 1]);
+  const absl::Span<const int64_t> deltas(delta_buffer.get(), n - 1);
+  Trial* zstd_trial = hints == nullptr ? nullptr : &hints->zstd;
+  Trial* varint_trial = hints == nullptr ? nullptr : &hints->varint;
+  const bool try_zstd = allow_zstd && Due(zstd_trial);
+  // The varint sizes are needed for their own candidates and as zstd's
+  // input when nothing smaller is byte-aligned.
+  // zstd needs the exact varint sizes for its input; the varint trial alone
+  // first asks a sample of the deltas (EstimateVarints), below.
+  const bool due_varints = Due(varint_trial);
+  const IntScan scan = try_zstd ? ScanInts<true>(x, delta_buffer.get())
+                                : ScanInts<false>(x, delta_buffer.get());
   const size_t value_runs = scan.value_runs;
   const size_t delta_runs = scan.delta_runs;
-  const int64_t lo = scan.lo, hi = scan.hi, dlo = scan.dlo, dhi = scan.dhi;
   struct Sized {
     IntKind kind;
     size_t bytes;
@@ -481,14 +565,35 @@ void ChooseIntStreamImpl(absl::Span<const int64_t> x, bool allow_zstd,
   if (delta_runs <= n / 2) {
     consider(IntKind::kDeltaRuns, DeltaRunsBytes(x, deltas, delta_runs));
   }
-  Trial* zstd_trial = hints == nullptr ? nullptr : &hints->zstd;
-  Trial* varint_trial = hints == nullptr ? nullptr : &hints->varint;
-  const bool try_zstd = allow_zstd && Due(zstd_trial);
-  // The varint sizes cost a pass of their own; they are needed for their
-  // own candidates and as zstd's input when nothing smaller is byte-aligned.
   size_t varints = SIZE_MAX;
-  if (Due(varint_trial) || try_zstd) {
-    const VarintSizes sizes = SizeVarints(x[0], deltas);
+  VarintSizes sizes{scan.varint, scan.dod};
+  bool have_varints = try_zstd;
+  if (!have_varints && due_varints) {
+    // The bit-packed candidates' sizes are known from the scan; a varint
+    // stream estimated from a sample to lose to them by a wide margin is
+    // not sized exactly (the sizing pass was a tenth of a compaction's CPU
+    // on noisy values, where delta-FOR wins every block, and on the split
+    // runs of coarse clock times, whose short run lengths bit-pack) and its
+    // trial, if any, is told the estimate, which pauses it as a loss would.
+    // The rule depends on x alone, so a stream sized with `size_only` is
+    // encoded to exactly that size.
+    const size_t packed =
+        std::min(ForBytes(scan, n), DeltaForBytes(x[0], scan, n));
+    const VarintSizes estimate = EstimateVarints(x[0], deltas);
+    const size_t least = std::min(estimate.varint, estimate.dod);
+    const size_t rival = std::min(packed, best.bytes);
+    if (static_cast<double>(least) >
+        kVarintEstimateMargin * static_cast<double>(rival)) {
+      if (varint_trial != nullptr) {
+        varint_trial->Tried(static_cast<double>(least) /
+                            static_cast<double>(rival));
+      }
+    } else {
+      sizes = SizeVarints(x[0], deltas);
+      have_varints = true;
+    }
+  }
+  if (have_varints) {
     consider(IntKind::kVarint, sizes.varint);
     consider(IntKind::kDodVarint, sizes.dod);
     varints = std::min(sizes.varint, sizes.dod);
@@ -504,11 +609,8 @@ void ChooseIntStreamImpl(absl::Span<const int64_t> x, bool allow_zstd,
             ChosenIntStreamBytes(run_lengths, /*allow_split=*/false);
     consider(IntKind::kSplitRuns, split);
   }
-  consider(IntKind::kFor,
-           1 + ZigZagBytes(lo) + 1 + PackedBytes(n, BitWidth(U(hi) - U(lo))));
-  consider(IntKind::kDeltaFor,
-           1 + ZigZagBytes(x[0]) + ZigZagBytes(dlo) + 1 +
-               PackedBytes(n - 1, BitWidth(U(dhi) - U(dlo))));
+  consider(IntKind::kFor, ForBytes(scan, n));
+  consider(IntKind::kDeltaFor, DeltaForBytes(x[0], scan, n));
   if (varints != SIZE_MAX && varint_trial != nullptr) {
     varint_trial->Tried(static_cast<double>(varints) /
                         static_cast<double>(best.bytes));

@@ -411,6 +411,22 @@ TEST(BlockCodecTest, ChoosesDodVarintForQuadraticSequences) {
   ExpectRoundTrip(p);
 }
 
+// Where zstd is not tried (the run values and lengths of splitruns, or a
+// column whose zstd frame is paused) the varint sizes are first estimated
+// from a sample of the deltas and sized exactly only if they may win: a
+// winner must still be chosen. 512 clock groups of 8 points, so the sample
+// (128 deltas) is a true sample of the 511 group deltas; an estimate that
+// got the deltas of deltas wrong would lose dodvarint to delta-FOR here.
+TEST(BlockCodecTest, ChoosesDodVarintGroupTimesWhenTheyWin) {
+  Points p = Points::Of(4096);
+  for (size_t i = 0; i < p.size(); ++i) {
+    const auto g = static_cast<int64_t>(i / 8);
+    p.times_us[i] = 1'700'000'000'000'000 + 30 * g * (g + 1);
+  }
+  EXPECT_THAT(Describe(p), HasSubstr("splitruns(512,v=dodvarint,c=arith)"));
+  ExpectRoundTrip(p);
+}
+
 TEST(BlockCodecTest, ChoosesZstdForRepetitiveIrregularInts) {
   std::mt19937_64 rng(5);
   Points p = Points::Of(4096);
