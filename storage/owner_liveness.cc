@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -181,11 +182,50 @@ class ProcSystemProbe : public SystemProbe {
     HostIdentity id;
     char host[HOST_NAME_MAX + 1] = {};
     if (::gethostname(host, sizeof(host) - 1) == 0) id.hostname = host;
-    id.machine_id = ReadTrimmed("/etc/machine-id");
-    if (id.machine_id.empty()) {
-      id.machine_id = ReadTrimmed("/var/lib/dbus/machine-id");
+    const Fixed& fixed = FixedFacts();
+    id.machine_id = fixed.machine_id;
+    id.boot_id = fixed.boot_id;
+    id.pid_namespace = fixed.pid_namespace;
+    return id;
+  }
+
+  int64_t SelfPid() override { return ::getpid(); }
+
+  std::optional<uint64_t> ProcessStartTime(int64_t pid) override {
+    if (pid > 0 && pid == ::getpid()) {
+      const Fixed& fixed = FixedFacts();
+      if (fixed.start_time.has_value()) return fixed.start_time;
     }
-    id.boot_id = ReadTrimmed("/proc/sys/kernel/random/boot_id");
+    return ReadStartTime(pid);
+  }
+
+ private:
+  // What cannot change while this process lives: the machine, the boot, its
+  // pid namespace (unshare(CLONE_NEWPID) moves only children) and its own
+  // start time. Read once per process, not at every run's creation (they
+  // were 15 of a creation's syscalls); a fork makes another process, whose
+  // first call reads them again. The hostname can change, so it is read at
+  // every call.
+  struct Fixed {
+    int64_t pid = 0;
+    std::string machine_id;
+    std::string boot_id;
+    uint64_t pid_namespace = 0;
+    std::optional<uint64_t> start_time;
+  };
+  // Per thread, so that no lock is taken (a lock held by another thread at
+  // a fork would stay held in the child forever) and nothing is shared.
+  static const Fixed& FixedFacts() {
+    thread_local Fixed cached;
+    const int64_t pid = ::getpid();
+    if (cached.pid == pid) return cached;
+    Fixed fixed;
+    fixed.pid = pid;
+    fixed.machine_id = ReadTrimmed("/etc/machine-id");
+    if (fixed.machine_id.empty()) {
+      fixed.machine_id = ReadTrimmed("/var/lib/dbus/machine-id");
+    }
+    fixed.boot_id = ReadTrimmed("/proc/sys/kernel/random/boot_id");
     struct stat st;
     // A pid namespace that kept its parent's /proc (`unshare --pid --fork`
     // without a new mount of /proc) shows another namespace's processes:
@@ -194,14 +234,16 @@ class ProcSystemProbe : public SystemProbe {
     // this process's runs, and the runs it judges, fall to the staleness
     // rule instead.
     if (ProcSelfIsThisProcess() && ::stat("/proc/self/ns/pid", &st) == 0) {
-      id.pid_namespace = static_cast<uint64_t>(st.st_ino);
+      fixed.pid_namespace = static_cast<uint64_t>(st.st_ino);
     }
-    return id;
+    // Kept only when read (an unreadable /proc is tried again next time).
+    std::optional<uint64_t> start = ReadStartTime(pid);
+    if (start.has_value() && *start != 0) fixed.start_time = start;
+    cached = std::move(fixed);
+    return cached;
   }
 
-  int64_t SelfPid() override { return ::getpid(); }
-
-  std::optional<uint64_t> ProcessStartTime(int64_t pid) override {
+  static std::optional<uint64_t> ReadStartTime(int64_t pid) {
     // pid 0 and negative pids name process groups for kill(2); never probe
     // them.
     if (pid <= 0 || pid > INT_MAX) return std::nullopt;

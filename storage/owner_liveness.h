@@ -45,7 +45,10 @@ absl::StatusOr<OwnerRecord> DecodeOwner(absl::string_view text,
                                         absl::string_view path);
 
 // Reads the facts liveness depends on. Injectable so tests can cover every
-// row of the decision table. Thread-safety: implementations are stateless.
+// row of the decision table. Thread-safe. The real probe (Default()) reads
+// what cannot change while a process lives (machine-id, boot_id, the pid
+// namespace, its own start time) once per thread and process, and again in
+// a forked child; the hostname at every call.
 class SystemProbe {
  public:
   virtual ~SystemProbe() = default;

@@ -1,5 +1,6 @@
 #include "storage/owner_liveness.h"
 
+#include <fcntl.h>
 #include <sys/prctl.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -535,6 +536,60 @@ TEST(SystemProbeTest, OwnStartTimeIsFoundAndStable) {
   ASSERT_TRUE(a.has_value());
   EXPECT_NE(*a, 0u);
   EXPECT_EQ(a, b);
+}
+
+// The facts read once per process are read again in a forked child: its
+// OWNER must name the child, not the parent it was copied from.
+TEST(SystemProbeTest, ForkedChildReportsItsOwnPidAndStartTime) {
+  SystemProbe* probe = SystemProbe::Default();
+  const OwnerRecord parent = CurrentOwner(*probe, absl::Now());
+  ASSERT_EQ(parent.pid, ::getpid());
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    const OwnerRecord o = CurrentOwner(*SystemProbe::Default(), absl::Now());
+    // The start time read here, not through the probe: field 22 of
+    // /proc/self/stat, after the command name's closing parenthesis.
+    std::string stat;
+    {
+      char b[1024] = {};
+      const int fd = ::open("/proc/self/stat", O_RDONLY);
+      const ssize_t got = fd < 0 ? -1 : ::read(fd, b, sizeof(b) - 1);
+      if (fd >= 0) ::close(fd);
+      if (got > 0) stat.assign(b, static_cast<size_t>(got));
+    }
+    const size_t paren = stat.rfind(')');
+    const std::vector<std::string> fields =
+        paren == std::string::npos
+            ? std::vector<std::string>()
+            : absl::StrSplit(stat.substr(paren + 2), ' ');
+    // Fields from the state (field 3) on: the start time is the 20th.
+    const bool ok = o.pid == ::getpid() && fields.size() > 19 &&
+                    fields[19] == absl::StrCat(o.start_time);
+    const std::string line = absl::StrCat(o.pid, " ", o.start_time, " ", ok);
+    (void)!::write(fds[1], line.data(), line.size());
+    ::_exit(0);
+  }
+  ::close(fds[1]);
+  char buf[128] = {};
+  const ssize_t n = ::read(fds[0], buf, sizeof(buf) - 1);
+  ::close(fds[0]);
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_GT(n, 0);
+  const std::vector<std::string> parts =
+      absl::StrSplit(absl::string_view(buf, static_cast<size_t>(n)), ' ');
+  ASSERT_EQ(parts.size(), 3u) << buf;
+  EXPECT_EQ(parts[0], absl::StrCat(child));
+  EXPECT_EQ(parts[2], "1") << buf;
+  // The parent's own facts are unchanged by the child's.
+  const OwnerRecord again = CurrentOwner(*probe, absl::Now());
+  EXPECT_EQ(again.pid, parent.pid);
+  EXPECT_EQ(again.start_time, parent.start_time);
+  EXPECT_EQ(again.host.boot_id, parent.host.boot_id);
+  EXPECT_EQ(again.host.pid_namespace, parent.host.pid_namespace);
 }
 
 TEST(SystemProbeTest, NonPositivePidsAreNeverProbed) {
