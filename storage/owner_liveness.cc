@@ -202,10 +202,9 @@ class ProcSystemProbe : public SystemProbe {
  private:
   // What cannot change while this process lives: the machine, the boot, its
   // pid namespace (unshare(CLONE_NEWPID) moves only children) and its own
-  // start time. Read once per process, not at every run's creation (they
-  // were 15 of a creation's syscalls); a fork makes another process, whose
-  // first call reads them again. The hostname can change, so it is read at
-  // every call.
+  // start time. Read once per process, not at every run's creation (15
+  // syscalls each time); a fork makes another process, whose first call
+  // reads them again. The hostname can change, so it is read at every call.
   struct Fixed {
     int64_t pid = 0;
     std::string machine_id;

@@ -543,10 +543,10 @@ void ChooseIntStreamImpl(absl::Span<const int64_t> x, bool allow_zstd,
   Trial* zstd_trial = hints == nullptr ? nullptr : &hints->zstd;
   Trial* varint_trial = hints == nullptr ? nullptr : &hints->varint;
   const bool try_zstd = allow_zstd && Due(zstd_trial);
-  // The varint sizes are needed for their own candidates and as zstd's
-  // input when nothing smaller is byte-aligned.
-  // zstd needs the exact varint sizes for its input; the varint trial alone
-  // first asks a sample of the deltas (EstimateVarints), below.
+  // The varint sizes are needed for their own candidates and, exactly, as
+  // zstd's input when nothing smaller is byte-aligned: with zstd tried the
+  // scan computes them; otherwise a sample of the deltas is asked first
+  // (EstimateVarints, below).
   const bool due_varints = Due(varint_trial);
   const IntScan scan = try_zstd ? ScanInts<true>(x, delta_buffer.get())
                                 : ScanInts<false>(x, delta_buffer.get());

@@ -91,7 +91,9 @@ class EncoderHints {
 // every column round-trips bit-exactly (doubles by bit pattern, so NaN
 // payloads and -0.0 survive). With `hints` (the series' EncoderHints, kept
 // from block to block) candidates that keep losing are not tried in every
-// block; without, all are. InvalidArgument if the column lengths differ,
+// block; without, all are, except that a varint stream whose sampled deltas
+// show it over 1.2x the bit-packed sizes is not sized exactly, with or
+// without hints. InvalidArgument if the column lengths differ,
 // n == 0 or n > kMaxBlockPoints; *out is then unchanged.
 absl::Status EncodeScalarBlock(const ScalarBlockInput& in, std::string* out,
                                EncoderHints* hints = nullptr);
