@@ -319,10 +319,9 @@ const Candidate& Cheapest(const std::vector<Candidate>& candidates) {
                            });
 }
 
-// Bytes of a varint, and of a zig-zag varint.
-// The index of v's top bit b (v | 1 makes it defined) gives b / 7 + 1
-// bytes; (b * 37) >> 8 is b / 7 for every b in [0, 63], a multiply and a
-// shift where the division took several instructions in the sizing loops.
+// (b * 37) >> 8 is b / 7 for every b in [0, 63]: VarintBytes divides by 7
+// with a multiply and a shift, where the division took several
+// instructions in the sizing loops.
 constexpr bool DivideBy7Holds() {
   for (unsigned b = 0; b < 64; ++b) {
     if ((b * 37) >> 8 != b / 7) return false;
@@ -330,6 +329,8 @@ constexpr bool DivideBy7Holds() {
   return true;
 }
 static_assert(DivideBy7Holds());
+// Bytes of a varint (b / 7 + 1 for the index b of v's top bit; v | 1 makes
+// it defined), and of a zig-zag varint.
 inline size_t VarintBytes(uint64_t v) {
   const auto top = static_cast<unsigned>(63 ^ __builtin_clzll(v | 1));
   return ((top * 37) >> 8) + 1;
@@ -445,18 +446,27 @@ size_t DeltaForBytes(int64_t first, const IntScan& scan, size_t n) {
 struct VarintSizes {
   size_t varint, dod;
 };
-VarintSizes SizeVarints(int64_t first, absl::Span<const int64_t> deltas) {
+// The varint and delta-of-delta varint bytes of the deltas at 0, stride,
+// 2 * stride, ... (each delta of delta against the delta before it, the
+// first against 0), and how many were counted.
+struct VarintSums {
+  size_t varint = 0, dod = 0, counted = 0;
+};
+VarintSums SumVarints(absl::Span<const int64_t> deltas, size_t stride) {
   const int64_t* d = deltas.data();
   const size_t count = deltas.size();
-  size_t varint_bytes = 1 + ZigZagBytes(first);
-  size_t dod_bytes = 1 + ZigZagBytes(first);
-  int64_t prev_delta = 0;
-  for (size_t i = 0; i < count; ++i) {
-    varint_bytes += ZigZagBytes(d[i]);
-    dod_bytes += ZigZagBytes(S(U(d[i]) - U(prev_delta)));
-    prev_delta = d[i];
+  VarintSums sums;
+  for (size_t i = 0; i < count; i += stride, ++sums.counted) {
+    const int64_t prev_delta = i == 0 ? 0 : d[i - 1];
+    sums.varint += ZigZagBytes(d[i]);
+    sums.dod += ZigZagBytes(S(U(d[i]) - U(prev_delta)));
   }
-  return VarintSizes{varint_bytes, dod_bytes};
+  return sums;
+}
+VarintSizes SizeVarints(int64_t first, absl::Span<const int64_t> deltas) {
+  const VarintSums sums = SumVarints(deltas, 1);
+  const size_t head = 1 + ZigZagBytes(first);
+  return VarintSizes{head + sums.varint, head + sums.dod};
 }
 
 // SizeVarints estimated from at most kVarintSamples evenly spaced deltas,
@@ -467,21 +477,14 @@ constexpr size_t kVarintSamples = 128;
 // percent on steady data; a varint that truly loses by 10% pauses anyway.
 constexpr double kVarintEstimateMargin = 1.2;
 VarintSizes EstimateVarints(int64_t first, absl::Span<const int64_t> deltas) {
-  const int64_t* d = deltas.data();
-  const size_t count = deltas.size();
-  const size_t stride = std::max<size_t>(1, count / kVarintSamples);
-  size_t varint_bytes = 0, dod_bytes = 0, samples = 0;
-  for (size_t i = 0; i < count; i += stride, ++samples) {
-    const int64_t prev_delta = i == 0 ? 0 : d[i - 1];
-    varint_bytes += ZigZagBytes(d[i]);
-    dod_bytes += ZigZagBytes(S(U(d[i]) - U(prev_delta)));
-  }
+  const VarintSums sums =
+      SumVarints(deltas, std::max<size_t>(1, deltas.size() / kVarintSamples));
   const double scale =
-      static_cast<double>(count) / static_cast<double>(samples);
+      static_cast<double>(deltas.size()) / static_cast<double>(sums.counted);
   const size_t head = 1 + ZigZagBytes(first);
   return VarintSizes{
-      head + static_cast<size_t>(static_cast<double>(varint_bytes) * scale),
-      head + static_cast<size_t>(static_cast<double>(dod_bytes) * scale)};
+      head + static_cast<size_t>(static_cast<double>(sums.varint) * scale),
+      head + static_cast<size_t>(static_cast<double>(sums.dod) * scale)};
 }
 
 // The size ChooseIntStream would write for x, without zstd.
